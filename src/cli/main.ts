@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util'
+import { ConfigError } from '../config/loadConfig.js'
+import { runServe } from './serve.js'
+
+const usage = `intentgate <command>
+
+Commands:
+  serve        run the gateway with configuration from the environment (see README)
+  dev          run Anvil from the fixture, Redis and the gateway for local development
+  help         show this text
+`
+
+/** Entry point of the `intentgate` command. */
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  switch (command) {
+    case 'serve':
+      parseArgs({ args: rest, options: {}, strict: true })
+      return runServe(process.env)
+    case 'dev': {
+      const { runDev } = await import('../dev/runDev.js')
+      await runDev(process.env)
+      return 0
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(usage)
+      return 0
+    default:
+      process.stderr.write(`intentgate: unknown command "${command}"\n\n${usage}`)
+      return 2
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0) process.exitCode = code
+  },
+  (error: unknown) => {
+    const message = error instanceof ConfigError || error instanceof TypeError ? error.message : String(error)
+    process.stderr.write(`intentgate: ${message}\n`)
+    process.exitCode = 1
+  },
+)

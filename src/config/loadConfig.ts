@@ -1,0 +1,40 @@
+import { type Config, settingsSchema } from './schema.js'
+
+/** Thrown at boot when the environment does not describe a valid configuration. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+  constructor(readonly issues: string[]) {
+    super(`invalid configuration:\n${issues.map((issue) => `  - ${issue}`).join('\n')}`)
+  }
+}
+
+/**
+ * Parses the environment once. Unknown variables are ignored; every invalid one is reported
+ * by name, all at once, so an operator fixes them in one go.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const result = settingsSchema.safeParse(withoutEmptyValues(env))
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`))
+  }
+  const settings = result.data
+  return {
+    http: { host: settings.HOST, port: settings.PORT, bodyLimitBytes: settings.BODY_LIMIT_BYTES },
+    log: { level: settings.LOG_LEVEL },
+    redis: { url: settings.REDIS_URL, keyPrefix: settings.REDIS_KEY_PREFIX },
+    chains: settings.CHAIN_RPC_URLS,
+    chainAddressesFile: settings.CHAIN_ADDRESSES_FILE,
+    dependencyTimeoutMs: settings.DEPENDENCY_TIMEOUT_MS,
+    shutdownTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
+  }
+}
+
+/** An empty variable (`FOO=`) means "use the default", as most shells and .env files intend. */
+function withoutEmptyValues(env: Record<string, string | undefined>): Record<string, string> {
+  const picked: Record<string, string> = {}
+  for (const name of Object.keys(settingsSchema.shape)) {
+    const value = env[name]
+    if (value !== undefined && value !== '') picked[name] = value
+  }
+  return picked
+}

@@ -1,0 +1,3 @@
+import { runDev } from './runDev.js'
+
+await runDev(process.env)

@@ -1,0 +1,121 @@
+import { existsSync } from 'node:fs'
+import { Redis } from 'ioredis'
+import { loadConfig } from '../config/loadConfig.js'
+import { type AnvilInstance, startAnvil } from '../devtools/anvil.js'
+import type { ManagedProcess } from '../devtools/childProcess.js'
+import { findRedisServer, type RedisServerInstance, startRedisServer } from '../devtools/redisServer.js'
+import { type RunningGateway, startGateway } from '../main.js'
+
+const fixtureState = 'anvil-fixtures/state.json'
+const fixtureChainId = 31337
+
+/**
+ * `npm run dev`: Anvil from the fixture, Redis (REDIS_URL, or a throwaway redis-server), and the
+ * gateway in this process. Ctrl-C stops all three; children are also killed if this process dies.
+ */
+export async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
+  const children: ManagedProcess[] = []
+  // Last line of defence against orphans: synchronous SIGKILL on any exit path.
+  process.on('exit', () => {
+    for (const child of children) child.child.kill('SIGKILL')
+  })
+  let gateway: RunningGateway | undefined
+  let anvil: AnvilInstance | undefined
+  let redisServer: RedisServerInstance | undefined
+
+  const shutdown = async (code: number) => {
+    await gateway?.stop()
+    await Promise.all([anvil?.stop(), redisServer?.stop()])
+    process.exit(code)
+  }
+  process.once('SIGINT', () => void shutdown(0))
+  process.once('SIGTERM', () => void shutdown(0))
+
+  try {
+    if (!existsSync(fixtureState)) fail(`${fixtureState} is missing: run \`npm run fixtures:build\``)
+    anvil = await startAnvil({
+      stateFile: fixtureState,
+      chainId: fixtureChainId,
+      port: await preferredPort(8545),
+    })
+    children.push(anvil.process)
+
+    let redisUrl = env.REDIS_URL
+    if (redisUrl) {
+      if (!(await redisAnswers(redisUrl)))
+        fail(`REDIS_URL=${redisUrl} does not answer PING; start Redis or unset REDIS_URL`)
+    } else {
+      if (!findRedisServer())
+        fail('no Redis: set REDIS_URL, or install redis-server (apt-get install redis-server)')
+      redisServer = await startRedisServer()
+      children.push(redisServer.process)
+      redisUrl = redisServer.url
+    }
+
+    const config = loadConfig({
+      ...env,
+      REDIS_URL: redisUrl,
+      CHAIN_RPC_URLS: `${fixtureChainId}=${anvil.url}`,
+      LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+    })
+    gateway = await startGateway(config)
+    printBanner({
+      gateway: gateway.url,
+      anvil: anvil.url,
+      redis: redisUrl,
+      ownRedis: redisServer !== undefined,
+    })
+  } catch (error) {
+    console.error(`intentgate dev: ${(error as Error).message}`)
+    await shutdown(1)
+  }
+}
+
+class DevSetupError extends Error {}
+
+function fail(message: string): never {
+  throw new DevSetupError(message)
+}
+
+async function preferredPort(port: number): Promise<number> {
+  const { createServer } = await import('node:net')
+  return new Promise((resolve) => {
+    const probe = createServer()
+    probe.once('error', () => resolve(0))
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(port)))
+  })
+}
+
+async function redisAnswers(url: string): Promise<boolean> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 1_500,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  })
+  try {
+    await redis.connect()
+    return (await redis.ping()) === 'PONG'
+  } catch {
+    return false
+  } finally {
+    redis.disconnect()
+  }
+}
+
+function printBanner(urls: { gateway: string; anvil: string; redis: string; ownRedis: boolean }): void {
+  const lines = [
+    '',
+    `  intentgate dev is up`,
+    `    gateway  ${urls.gateway}`,
+    `    anvil    ${urls.anvil}  (chain ${fixtureChainId}, state from ${fixtureState})`,
+    `    redis    ${urls.redis}${urls.ownRedis ? '  (throwaway redis-server started for this session)' : ''}`,
+    '',
+    `  try:  curl -s ${urls.gateway}/readyz`,
+    `        curl -s ${urls.gateway}/metrics | head`,
+    '',
+    '  Ctrl-C stops everything.',
+    '',
+  ]
+  process.stdout.write(`${lines.join('\n')}\n`)
+}

@@ -1,0 +1,55 @@
+import { createRequire } from 'node:module'
+import { type ManagedProcess, spawnUntilReady } from './childProcess.js'
+
+export type StartAnvilParameters = {
+  /** A state file written by `anvil --dump-state`, such as anvil-fixtures/state.json. */
+  stateFile?: string
+  chainId?: number
+  /** Defaults to 0: the OS picks a free port, which Anvil reports on startup. */
+  port?: number
+  /** Seconds between blocks; without it Anvil mines one block per transaction. */
+  blockTime?: number
+  extraArgs?: string[]
+}
+
+export type AnvilInstance = {
+  readonly url: string
+  readonly port: number
+  readonly process: ManagedProcess
+  stop(): Promise<void>
+}
+
+/** Path of the Anvil binary shipped by the pinned `@foundry-rs/anvil` platform package. */
+export function anvilBinaryPath(): string {
+  const require = createRequire(import.meta.url)
+  const platformPackage = `@foundry-rs/anvil-${process.platform}-${process.arch === 'x64' ? 'amd64' : process.arch}`
+  try {
+    return require.resolve(`${platformPackage}/bin/anvil`)
+  } catch {
+    throw new Error(`Anvil binary not found: install dev dependencies (npm ci) for ${platformPackage}`)
+  }
+}
+
+/** Starts Anvil on 127.0.0.1 and resolves once its JSON-RPC endpoint is listening. */
+export async function startAnvil(parameters: StartAnvilParameters = {}): Promise<AnvilInstance> {
+  const { stateFile, chainId, port = 0, blockTime, extraArgs = [] } = parameters
+  const args = ['--host', '127.0.0.1', '--port', String(port)]
+  if (stateFile) args.push('--load-state', stateFile)
+  if (chainId !== undefined) args.push('--chain-id', String(chainId))
+  if (blockTime !== undefined) args.push('--block-time', String(blockTime))
+  args.push(...extraArgs)
+
+  const { process: managed, ready } = await spawnUntilReady({
+    name: 'anvil',
+    command: anvilBinaryPath(),
+    args,
+    readyWhen: (line) => /Listening on [\d.]+:(\d+)/.exec(line)?.[1],
+  })
+  const boundPort = Number(ready)
+  return {
+    url: `http://127.0.0.1:${boundPort}`,
+    port: boundPort,
+    process: managed,
+    stop: () => managed.stop(),
+  }
+}

@@ -1,0 +1,46 @@
+import { type ErrorCode, errorCatalogue, type Reason } from './codes.js'
+
+export type IntentGateErrorOptions = {
+  /** Safe for the client: what was wrong, in more detail than the short message. */
+  details?: string
+  reasons?: Reason[]
+  cause?: unknown
+}
+
+/**
+ * The root of every error the gateway raises on purpose. `shortMessage` and `details` are shown
+ * to clients; `cause` is for logs only and never leaves the process.
+ */
+export class IntentGateError extends Error {
+  override name = 'IntentGateError'
+  readonly code: ErrorCode
+  readonly shortMessage: string
+  readonly details: string | undefined
+  readonly reasons: Reason[]
+
+  constructor(code: ErrorCode, shortMessage: string, options: IntentGateErrorOptions = {}) {
+    super(options.details ? `${shortMessage}: ${options.details}` : shortMessage, { cause: options.cause })
+    this.code = code
+    this.shortMessage = shortMessage
+    this.details = options.details
+    this.reasons = options.reasons ?? []
+  }
+
+  get status(): number {
+    return errorCatalogue[this.code].status
+  }
+
+  /**
+   * Walks the `cause` chain and returns the deepest error, or the first one for which
+   * `predicate` holds (undefined when none does).
+   */
+  walk(predicate?: (error: unknown) => boolean): unknown {
+    let current: unknown = this
+    while (true) {
+      if (predicate?.(current)) return current
+      const next = current instanceof Error ? current.cause : undefined
+      if (next === undefined || next === current) return predicate ? undefined : current
+      current = next
+    }
+  }
+}

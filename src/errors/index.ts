@@ -1,0 +1,3 @@
+export { IntentGateError, type IntentGateErrorOptions } from './baseError.js'
+export { classifyError } from './classifyError.js'
+export { type ErrorBody, type ErrorCode, errorCatalogue, type Reason } from './codes.js'

@@ -1,0 +1,97 @@
+import type { Redis } from 'ioredis'
+import type { PublicClient } from 'viem'
+
+export type DependencyReport = {
+  name: string
+  ok: boolean
+  latencyMs: number
+  error?: string
+  chainId?: number
+  blockNumber?: string
+}
+
+export type ReadinessReport = {
+  status: 'ready' | 'not_ready'
+  checks: DependencyReport[]
+  /** What the chain addresses came from, e.g. the Anvil fixture, so a newcomer sees what they run against. */
+  addresses?: { source: string; chainId: number }
+}
+
+export type ReadinessProbe = () => Promise<ReadinessReport>
+
+export type ServedChain = {
+  chainId: number
+  client: Pick<PublicClient, 'getChainId' | 'getBlockNumber'>
+}
+
+export type CreateReadinessProbeParameters = {
+  redis: Pick<Redis, 'ping'>
+  chains: ServedChain[]
+  timeoutMs: number
+  addresses?: ReadinessReport['addresses']
+}
+
+/**
+ * Probes Redis and every served chain in parallel, each bounded by `timeoutMs`. A chain whose RPC
+ * reports another chain id than configured is not ready: serving it would sign for the wrong chain.
+ */
+export function createReadinessProbe(parameters: CreateReadinessProbeParameters): ReadinessProbe {
+  const { redis, chains, timeoutMs, addresses } = parameters
+  return async function probeReadiness() {
+    const checks = await Promise.all([
+      timed('redis', timeoutMs, async () => {
+        await redis.ping()
+        return {}
+      }),
+      ...chains.map((chain) =>
+        timed(`chain:${chain.chainId}`, timeoutMs, async () => {
+          const [chainId, blockNumber] = await Promise.all([
+            chain.client.getChainId(),
+            chain.client.getBlockNumber(),
+          ])
+          if (chainId !== chain.chainId)
+            throw new Error(`RPC reports chain ${chainId}, expected ${chain.chainId}`)
+          return { chainId, blockNumber: blockNumber.toString() }
+        }),
+      ),
+    ])
+    return {
+      status: checks.every((check) => check.ok) ? 'ready' : 'not_ready',
+      checks,
+      ...(addresses ? { addresses } : {}),
+    }
+  }
+}
+
+async function timed(
+  name: string,
+  timeoutMs: number,
+  probe: () => Promise<Partial<DependencyReport>>,
+): Promise<DependencyReport> {
+  const started = performance.now()
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)
+  })
+  try {
+    const extra = await Promise.race([probe(), timeout])
+    return { name, ok: true, latencyMs: elapsed(started), ...extra }
+  } catch (error) {
+    // Only the message: RPC errors can embed the URL, and the URL can embed a key.
+    return { name, ok: false, latencyMs: elapsed(started), error: safeMessage(error) }
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 10) / 10
+}
+
+function safeMessage(error: unknown): string {
+  const message =
+    error instanceof Error
+      ? ((error as { shortMessage?: string }).shortMessage ?? error.message)
+      : String(error)
+  return message.replace(/https?:\/\/\S+/g, '<url>').slice(0, 200)
+}

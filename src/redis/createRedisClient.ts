@@ -1,0 +1,35 @@
+import { Redis } from 'ioredis'
+import type { Logger } from '../observability/logger.js'
+
+/**
+ * The gateway's Redis connection for commands on the request path. With the offline queue off,
+ * a command fails at once while Redis is down instead of waiting, so requests fail closed with
+ * 503 rather than hang. Reconnection goes on in the background with capped backoff.
+ */
+export function createRedisClient(parameters: {
+  url: string
+  logger: Logger
+  connectionName?: string
+}): Redis {
+  const { url, logger, connectionName = 'intentgate' } = parameters
+  const redis = new Redis(url, {
+    connectionName,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  })
+  let lastError = ''
+  redis.on('error', (error: Error) => {
+    // ioredis emits the same error on every retry; log each distinct one once.
+    if (error.message === lastError) return
+    lastError = error.message
+    logger.warn({ err: error.message }, 'redis connection error')
+  })
+  redis.on('ready', () => {
+    lastError = ''
+    logger.info('redis ready')
+  })
+  return redis
+}
