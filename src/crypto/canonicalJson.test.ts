@@ -1,0 +1,72 @@
+import fc from 'fast-check'
+import { describe, expect, test } from 'vitest'
+import { CanonicalJsonError, canonicalJson } from './canonicalJson.js'
+
+/** Rebuilds a JSON value with every object's keys inserted in a shuffled order. */
+function shuffleKeys(value: unknown, random: () => number): unknown {
+  if (Array.isArray(value)) return value.map((item) => shuffleKeys(item, random))
+  if (value === null || typeof value !== 'object') return value
+  const entries = Object.entries(value).sort(() => random() - 0.5)
+  return Object.fromEntries(entries.map(([key, item]) => [key, shuffleKeys(item, random)]))
+}
+
+const jsonValue = fc.jsonValue({ maxDepth: 4 })
+
+describe('canonicalJson', () => {
+  test('sorts keys by UTF-16 code units (RFC 8785 §3.2.3 example)', () => {
+    const input = {
+      '\u20ac': 'Euro',
+      '\r': 'CR',
+      '\ufb33': 'Hebrew',
+      '1': 'One',
+      '\ud83d\ude00': 'Smiley',
+      '\u0080': 'Ctl',
+      ö: 'o',
+    }
+    expect(canonicalJson(input)).toBe(
+      '{"\\r":"CR","1":"One","\u0080":"Ctl","ö":"o","\u20ac":"Euro","\ud83d\ude00":"Smiley","\ufb33":"Hebrew"}',
+    )
+  })
+
+  test('writes numbers as ECMAScript does and drops whitespace', () => {
+    expect(canonicalJson({ b: [1e21, 1e-7, -0, 0.1, 100, 333333333.3333333] })).toBe(
+      '{"b":[1e+21,1e-7,0,0.1,100,333333333.3333333]}',
+    )
+    expect(canonicalJson({ nested: { z: null, a: [true, false, 'x\n"'] } })).toBe(
+      '{"nested":{"a":[true,false,"x\\n\\""],"z":null}}',
+    )
+  })
+
+  test('rejects what JSON cannot carry faithfully, naming the path', () => {
+    expect(() => canonicalJson({ a: [1, Number.NaN] })).toThrow(
+      new CanonicalJsonError('$.a[1]', 'not a finite number'),
+    )
+    expect(() => canonicalJson({ n: 1n })).toThrow('$.n: bigint has no JSON form')
+    expect(() => canonicalJson({ d: new Date(0) })).toThrow('$.d: not a plain object')
+    expect(() => canonicalJson({ s: '\ud800' })).toThrow('$.s: string holds a lone surrogate')
+  })
+
+  test('is stable under key order', () => {
+    fc.assert(
+      fc.property(jsonValue, fc.integer(), (value, seed) => {
+        let state = seed
+        const random = () => {
+          state = (state * 1103515245 + 12345) & 0x7fffffff
+          return state / 0x7fffffff
+        }
+        expect(canonicalJson(shuffleKeys(value, random))).toBe(canonicalJson(value))
+      }),
+    )
+  })
+
+  test('round-trips: parsing the canonical form gives the same value, and canonicalizing again is a no-op', () => {
+    fc.assert(
+      fc.property(jsonValue, (value) => {
+        const text = canonicalJson(value)
+        const parsed: unknown = JSON.parse(text)
+        expect(parsed).toStrictEqual(JSON.parse(JSON.stringify(value)))
+        expect(canonicalJson(parsed)).toBe(text)
+      }),
+    )
+  })
+})
