@@ -46,10 +46,24 @@ export async function startAnvil(parameters: StartAnvilParameters = {}): Promise
     readyWhen: (line) => /Listening on [\d.]+:(\d+)/.exec(line)?.[1],
   })
   const boundPort = Number(ready)
+  const url = `http://127.0.0.1:${boundPort}`
+  // A loaded state keeps its last block's timestamp as `latest` until a block is mined; one new
+  // block moves chain time to the wall clock, which validity windows and deadlines depend on.
+  if (stateFile) await mineOneBlock(url)
   return {
-    url: `http://127.0.0.1:${boundPort}`,
+    url,
     port: boundPort,
     process: managed,
     stop: () => managed.stop(),
   }
+}
+
+async function mineOneBlock(url: string): Promise<void> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'evm_mine', params: [] }),
+  })
+  const body = (await response.json()) as { error?: { message: string } }
+  if (body.error) throw new Error(`anvil: evm_mine failed: ${body.error.message}`)
 }
