@@ -1,13 +1,20 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
 import { ConfigError } from '../config/loadConfig.js'
+import { CliError, processIo } from './cliIo.js'
+import { runInstance } from './instance.js'
+import { runKeys } from './keys.js'
 import { runServe } from './serve.js'
+import { runTemplate } from './template.js'
 
 const usage = `intentgate <command>
 
 Commands:
   serve        run the gateway with configuration from the environment (see README)
   dev          run Anvil from the fixture, Redis and the gateway for local development
+  keys         generate Ed25519 keys (authorities, tokens) and admin API keys
+  template     sign, verify and publish template manifests
+  instance     create and revoke app instances
   help         show this text
 `
 
@@ -18,6 +25,12 @@ async function main(argv: string[]): Promise<number> {
     case 'serve':
       parseArgs({ args: rest, options: {}, strict: true })
       return runServe(process.env)
+    case 'keys':
+      return runKeys(rest, processIo)
+    case 'template':
+      return runTemplate(rest, processIo)
+    case 'instance':
+      return runInstance(rest, processIo)
     case 'dev': {
       const { runDev } = await import('../dev/runDev.js')
       await runDev(process.env)
@@ -40,7 +53,9 @@ main(process.argv.slice(2)).then(
     if (code !== 0) process.exitCode = code
   },
   (error: unknown) => {
-    const message = error instanceof ConfigError || error instanceof TypeError ? error.message : String(error)
+    // parseArgs reports bad flags as TypeErrors with a readable message.
+    const known = error instanceof ConfigError || error instanceof CliError || error instanceof TypeError
+    const message = known ? error.message : String(error)
     process.stderr.write(`intentgate: ${message}\n`)
     process.exitCode = 1
   },

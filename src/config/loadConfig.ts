@@ -18,12 +18,29 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`))
   }
   const settings = result.data
+  if (settings.TOKEN_TTL_SECONDS > settings.TOKEN_MAX_TTL_SECONDS) {
+    throw new ConfigError(['TOKEN_TTL_SECONDS: must not exceed TOKEN_MAX_TTL_SECONDS'])
+  }
   return {
     http: { host: settings.HOST, port: settings.PORT, bodyLimitBytes: settings.BODY_LIMIT_BYTES },
     log: { level: settings.LOG_LEVEL },
     redis: { url: settings.REDIS_URL, keyPrefix: settings.REDIS_KEY_PREFIX },
     chains: settings.CHAIN_RPC_URLS,
     chainAddressesFile: settings.CHAIN_ADDRESSES_FILE,
+    templates: {
+      authorities: settings.TEMPLATE_AUTHORITY_KEYS,
+      signatureThresholds: settings.TEMPLATE_SIGNATURE_THRESHOLDS,
+    },
+    tokens: {
+      signingKey: settings.TOKEN_SIGNING_KEY,
+      verificationKeys: settings.TOKEN_VERIFICATION_KEYS,
+      issuer: settings.TOKEN_ISSUER,
+      audience: settings.TOKEN_AUDIENCE,
+      ttlSeconds: settings.TOKEN_TTL_SECONDS,
+      maxTtlSeconds: settings.TOKEN_MAX_TTL_SECONDS,
+    },
+    adminKeys: settings.ADMIN_KEYS,
+    killSwitch: { maxStalenessMs: settings.KILL_SWITCH_MAX_STALENESS_MS },
     dependencyTimeoutMs: settings.DEPENDENCY_TIMEOUT_MS,
     shutdownTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
   }

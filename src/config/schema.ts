@@ -1,4 +1,7 @@
 import { z } from 'zod'
+import { type AdminKeyEntry, parseAdminKeysConfig } from '../auth/adminKeys.js'
+import { type PublicKeyInfo, parsePublicKey, parseSigningKey, type SigningKey } from '../crypto/ed25519.js'
+import { parseRequiredSignatures } from '../templates/verifyTemplate.js'
 import { Secret } from './secret.js'
 
 const port = z.coerce.number().int().min(0).max(65_535)
@@ -33,6 +36,33 @@ const chainRpcUrls = z
     }
     return chains
   })
+
+/** A comma-separated list of Ed25519 public keys (`ed25519:<base64>`), possibly empty. */
+const publicKeyList = z
+  .string()
+  .trim()
+  .transform((raw, context) => {
+    const keys: PublicKeyInfo[] = []
+    for (const [index, text] of raw.split(',').entries()) {
+      if (!text.trim()) continue
+      try {
+        keys.push(parsePublicKey(text))
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: `key ${index + 1}: ${(error as Error).message}` })
+        return z.NEVER
+      }
+    }
+    return keys
+  })
+
+const signingKey = z.string().transform((raw, context) => {
+  try {
+    return new Secret<SigningKey>(parseSigningKey(raw))
+  } catch {
+    context.addIssue({ code: 'custom', message: 'expected an Ed25519 PKCS#8 private key, base64 DER or PEM' })
+    return z.NEVER
+  }
+})
 
 /**
  * Every setting the gateway reads, keyed by its environment variable. Each setting is declared
@@ -73,6 +103,61 @@ export const settingsSchema = z.object({
   DEPENDENCY_TIMEOUT_MS: positiveInt
     .default(2_000)
     .describe('Timeout of each readiness probe of Redis and the chains.'),
+  TEMPLATE_AUTHORITY_KEYS: publicKeyList
+    .default([])
+    .describe(
+      'Verification authorities whose signatures make a template publishable: ed25519:<base64>, comma-separated.',
+    ),
+  TEMPLATE_SIGNATURE_THRESHOLDS: z
+    .string()
+    .default('1,1,2,2')
+    .transform((raw, context) => {
+      const parsed = parseRequiredSignatures(raw)
+      if (parsed.ok) return parsed.counts
+      context.addIssue({ code: 'custom', message: parsed.message })
+      return z.NEVER
+    })
+    .describe('Distinct authority signatures a template needs at verification levels 0,1,2,3.'),
+  TOKEN_SIGNING_KEY: signingKey
+    .optional()
+    .describe(
+      'Ed25519 PKCS#8 key (base64 DER or PEM) that signs capability tokens. Required by serve; dev makes one.',
+    ),
+  TOKEN_VERIFICATION_KEYS: publicKeyList
+    .default([])
+    .describe(
+      'Extra public keys still accepted for tokens, for rotating TOKEN_SIGNING_KEY without cutting apps off.',
+    ),
+  TOKEN_ISSUER: z.string().min(1).max(200).default('intentgate').describe('iss of capability tokens.'),
+  TOKEN_AUDIENCE: z
+    .string()
+    .min(1)
+    .max(200)
+    .default('intentgate')
+    .describe('aud of capability tokens; others are refused.'),
+  TOKEN_TTL_SECONDS: positiveInt.default(7 * 24 * 3600).describe('Default lifetime of a capability token.'),
+  TOKEN_MAX_TTL_SECONDS: positiveInt
+    .default(30 * 24 * 3600)
+    .describe('Longest lifetime a token may be issued with or accepted with.'),
+  ADMIN_KEYS: z
+    .string()
+    .default('')
+    .transform((raw, context): AdminKeyEntry[] => {
+      if (!raw.trim()) return []
+      const parsed = parseAdminKeysConfig(raw)
+      if (parsed.ok) return parsed.entries
+      context.addIssue({ code: 'custom', message: parsed.message })
+      return z.NEVER
+    })
+    .describe(
+      'Admin API keys as name:role:sha256hex, comma-separated; role is operator or auditor. Only hashes are stored.',
+    ),
+  KILL_SWITCH_MAX_STALENESS_MS: positiveInt
+    .max(1_000)
+    .default(500)
+    .describe(
+      'Oldest cached kill switch state a request may trust; bounds propagation even if a pub/sub notice is lost.',
+    ),
   SHUTDOWN_TIMEOUT_MS: positiveInt
     .default(10_000)
     .describe('How long SIGTERM waits for in-flight requests before closing connections.'),
@@ -87,6 +172,17 @@ export type Config = {
   redis: { url: Secret; keyPrefix: string }
   chains: Settings['CHAIN_RPC_URLS']
   chainAddressesFile: string
+  templates: { authorities: PublicKeyInfo[]; signatureThresholds: readonly [number, number, number, number] }
+  tokens: {
+    signingKey: Secret<SigningKey> | undefined
+    verificationKeys: PublicKeyInfo[]
+    issuer: string
+    audience: string
+    ttlSeconds: number
+    maxTtlSeconds: number
+  }
+  adminKeys: AdminKeyEntry[]
+  killSwitch: { maxStalenessMs: number }
   dependencyTimeoutMs: number
   shutdownTimeoutMs: number
 }
@@ -107,6 +203,8 @@ export function describeSettings(): { name: string; defaultValue: string; descri
 function defaultAsText(value: unknown): string {
   if (value === undefined) return ''
   if (value instanceof Secret) return String(value.reveal())
+  if (Array.isArray(value) && value.length === 0) return ''
+  if (Array.isArray(value) && typeof value[0] === 'number') return value.join(',')
   if (Array.isArray(value)) {
     return value
       .map((chain: { chainId: number; rpcUrl: Secret }) => `${chain.chainId}=${chain.rpcUrl.reveal()}`)

@@ -1,10 +1,13 @@
 import { existsSync } from 'node:fs'
 import { Redis } from 'ioredis'
+import { generateAdminKey } from '../auth/adminKeys.js'
 import { loadConfig } from '../config/loadConfig.js'
+import { exportSigningKey, formatPublicKey, generateSigningKey } from '../crypto/ed25519.js'
 import { type AnvilInstance, startAnvil } from '../devtools/anvil.js'
 import type { ManagedProcess } from '../devtools/childProcess.js'
 import { findRedisServer, type RedisServerInstance, startRedisServer } from '../devtools/redisServer.js'
 import { type RunningGateway, startGateway } from '../main.js'
+import { type DemoSeed, seedDemo } from './seedDemo.js'
 
 const fixtureState = 'anvil-fixtures/state.json'
 const fixtureChainId = 31337
@@ -52,19 +55,27 @@ export async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
       redisUrl = redisServer.url
     }
 
+    // Dev keys are made fresh for every session and never written to disk.
+    const authority = generateSigningKey()
+    const operator = generateAdminKey()
+    const auditor = generateAdminKey()
     const config = loadConfig({
       ...env,
       REDIS_URL: redisUrl,
+      // A fresh prefix per session: a shared REDIS_URL keeps no stale dev state between runs.
+      REDIS_KEY_PREFIX: env.REDIS_KEY_PREFIX ?? `igdev:${Date.now().toString(36)}:`,
       CHAIN_RPC_URLS: `${fixtureChainId}=${anvil.url}`,
+      TEMPLATE_AUTHORITY_KEYS: formatPublicKey(authority),
+      TOKEN_SIGNING_KEY: exportSigningKey(generateSigningKey()),
+      ADMIN_KEYS: `dev-operator:operator:${operator.hash},dev-auditor:auditor:${auditor.hash}`,
       LOG_LEVEL: env.LOG_LEVEL ?? 'info',
     })
     gateway = await startGateway(config)
-    printBanner({
-      gateway: gateway.url,
-      anvil: anvil.url,
-      redis: redisUrl,
-      ownRedis: redisServer !== undefined,
-    })
+    const seed = await seedDemo(gateway, { authority, addressesFile: config.chainAddressesFile })
+    printBanner(
+      { gateway: gateway.url, anvil: anvil.url, redis: redisUrl, ownRedis: redisServer !== undefined },
+      { seed, operatorKey: operator.key, auditorKey: auditor.key },
+    )
   } catch (error) {
     console.error(`intentgate dev: ${(error as Error).message}`)
     await shutdown(1)
@@ -103,7 +114,10 @@ async function redisAnswers(url: string): Promise<boolean> {
   }
 }
 
-function printBanner(urls: { gateway: string; anvil: string; redis: string; ownRedis: boolean }): void {
+function printBanner(
+  urls: { gateway: string; anvil: string; redis: string; ownRedis: boolean },
+  demo: { seed: DemoSeed; operatorKey: string; auditorKey: string },
+): void {
   const lines = [
     '',
     `  intentgate dev is up`,
@@ -111,8 +125,19 @@ function printBanner(urls: { gateway: string; anvil: string; redis: string; ownR
     `    anvil    ${urls.anvil}  (chain ${fixtureChainId}, state from ${fixtureState})`,
     `    redis    ${urls.redis}${urls.ownRedis ? '  (throwaway redis-server started for this session)' : ''}`,
     '',
-    `  try:  curl -s ${urls.gateway}/readyz`,
-    `        curl -s ${urls.gateway}/metrics | head`,
+    '  dev credentials (fresh each session):',
+    `    operator key   ${demo.operatorKey}`,
+    `    auditor key    ${demo.auditorKey}`,
+    `    demo template  community-poll ${demo.seed.templateDigest}`,
+    `    demo instance  ${demo.seed.instanceId}`,
+    `    app token      ${demo.seed.token}`,
+    '',
+    '  try:',
+    `    curl -s ${urls.gateway}/readyz`,
+    `    curl -s ${urls.gateway}/v1/session -H 'Authorization: Bearer ${demo.seed.token}'`,
+    `    curl -s ${urls.gateway}/v1/admin/templates -H 'Authorization: Bearer ${demo.auditorKey}'`,
+    `    curl -s -X POST ${urls.gateway}/v1/admin/kill-switch -H 'Authorization: Bearer ${demo.operatorKey}' \\`,
+    `      -H 'Content-Type: application/json' -d '{"scope":"instance","target":"${demo.seed.instanceId}","reason":"drill"}'`,
     '',
     '  Ctrl-C stops everything.',
     '',

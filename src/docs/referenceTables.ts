@@ -1,5 +1,6 @@
 import { describeSettings } from '../config/schema.js'
 import { errorCatalogue } from '../errors/codes.js'
+import { communityPollManifest } from '../templates/exampleManifest.js'
 
 /** Markdown table of every setting, generated from the config schema so the README cannot drift. */
 export function settingsTable(): string {
@@ -18,10 +19,22 @@ export function errorCodesTable(): string {
   return ['| code | status | meaning |', '| --- | --- | --- |', ...rows].join('\n')
 }
 
+/** The full demo manifest, as the README shows it: the same document dev seeding signs. */
+export function exampleManifestBlock(): string {
+  const manifest = communityPollManifest({
+    chainId: 31337,
+    expiresAt: '2027-06-30T00:00:00Z',
+    poll: '0xDc64a140Aa3E981100a9becA4E685f962f0cF6C9',
+    token: '0x5FC8d32690cc91D4c39d9d3abcBD16989F875707',
+  })
+  return ['```json', JSON.stringify(manifest, null, 2), '```'].join('\n')
+}
+
 /** The README blocks kept in sync with the code, by marker name. */
 export const readmeBlocks: Record<string, () => string> = {
   settings: settingsTable,
   'error-codes': errorCodesTable,
+  'example-manifest': exampleManifestBlock,
 }
 
 /** Replaces each `<!-- name:start -->…<!-- name:end -->` block in `markdown` with its generated table. */

@@ -13,6 +13,43 @@ export const errorCatalogue = {
   },
   FORBIDDEN: { status: 403, description: 'The credential is valid but its role does not allow this.' },
   NOT_FOUND: { status: 404, description: 'No such route or resource.' },
+  TOKEN_INVALID: {
+    status: 401,
+    description: 'The capability token is malformed, not signed by this gateway, or for another audience.',
+  },
+  TOKEN_EXPIRED: { status: 401, description: 'The capability token is past its exp.' },
+  TOKEN_REVOKED: { status: 401, description: 'The capability token was revoked by its jti.' },
+  INSTANCE_REVOKED: { status: 403, description: 'The app instance was revoked; none of its tokens work.' },
+  INSTANCE_NOT_FOUND: { status: 404, description: 'No app instance with this id.' },
+  TEMPLATE_INVALID: {
+    status: 400,
+    description: 'The template manifest does not match intentgate.template/v1; the message names the field.',
+  },
+  TEMPLATE_SIGNATURE_INVALID: {
+    status: 422,
+    description:
+      'The template envelope is malformed, of another payload type, or not signed by a trusted authority.',
+  },
+  TEMPLATE_SIGNATURES_INSUFFICIENT: {
+    status: 422,
+    description:
+      'Fewer distinct trusted authorities signed the template than its verification level requires.',
+  },
+  TEMPLATE_EXPIRED: { status: 422, description: 'The template is past its expiresAt.' },
+  TEMPLATE_NOT_FOUND: { status: 404, description: 'No template with this digest.' },
+  TEMPLATE_DEPRECATED: { status: 403, description: 'The template version is deprecated: no new instances.' },
+  TEMPLATE_REVOKED: {
+    status: 403,
+    description: 'The template was revoked; every instance of it is refused.',
+  },
+  PARAMS_INVALID: {
+    status: 400,
+    description: "Instance params do not match the template's declared params.",
+  },
+  KILL_SWITCH: {
+    status: 403,
+    description: 'A kill switch (global, template, instance or chain) is engaged; nothing is approved.',
+  },
   PAYLOAD_TOO_LARGE: {
     status: 413,
     description: 'The body is larger than BODY_LIMIT_BYTES, chunked or not.',

@@ -16,6 +16,8 @@ export type CreateAppParameters = {
   metrics: Metrics
   readiness: ReadinessProbe
   bodyLimitBytes: number
+  /** Mounts the API routes built by the composition root; health and metrics are always there. */
+  mountRoutes?: (app: Hono<AppEnv>) => void
 }
 
 /**
@@ -23,7 +25,7 @@ export type CreateAppParameters = {
  * tests call `app.request` directly.
  */
 export function createApp(parameters: CreateAppParameters): Hono<AppEnv> {
-  const { logger, metrics, readiness, bodyLimitBytes } = parameters
+  const { logger, metrics, readiness, bodyLimitBytes, mountRoutes } = parameters
   const app = new Hono<AppEnv>()
   app.use(requestContext({ logger, metrics }))
   app.use(limitBody(bodyLimitBytes))
@@ -33,5 +35,6 @@ export function createApp(parameters: CreateAppParameters): Hono<AppEnv> {
   app.route('/', healthzRoute())
   app.route('/', readyzRoute({ readiness }))
   app.route('/', metricsRoute({ registry: metrics.registry }))
+  mountRoutes?.(app)
   return app
 }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { afterEach, describe, expect, inject, test } from 'vitest'
 import { loadConfig } from '../../src/config/loadConfig.js'
+import { exportSigningKey, generateSigningKey } from '../../src/crypto/ed25519.js'
 import { freePort } from '../../src/devtools/redisServer.js'
 import type { ReadinessReport } from '../../src/health/readiness.js'
 import { type RunningGateway, startGateway } from '../../src/main.js'
@@ -9,6 +10,7 @@ import { repoRoot } from '../support/paths.js'
 const anvilUrl = inject('anvilUrl')
 const redisUrl = inject('redisUrl')
 const redisKeyPrefix = inject('redisKeyPrefix')
+const tokenSigningKey = exportSigningKey(generateSigningKey())
 
 function gatewayEnv(overrides: Record<string, string> = {}): Record<string, string> {
   return {
@@ -18,6 +20,7 @@ function gatewayEnv(overrides: Record<string, string> = {}): Record<string, stri
     REDIS_KEY_PREFIX: redisKeyPrefix,
     CHAIN_RPC_URLS: `31337=${anvilUrl}`,
     DEPENDENCY_TIMEOUT_MS: '1500',
+    TOKEN_SIGNING_KEY: tokenSigningKey,
     ...overrides,
   }
 }
@@ -78,6 +81,12 @@ describe('gateway against real Redis and Anvil', () => {
 })
 
 describe('intentgate serve', () => {
+  test('refuses to start without a token signing key, naming the setting', async () => {
+    const env: Record<string, string> = gatewayEnv()
+    delete env.TOKEN_SIGNING_KEY
+    await expect(startGateway(loadConfig(env))).rejects.toThrow('TOKEN_SIGNING_KEY: required')
+  })
+
   test('stops gracefully on SIGTERM and exits 0', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
       cwd: repoRoot,

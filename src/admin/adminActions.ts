@@ -1,0 +1,51 @@
+import type { Redis } from 'ioredis'
+import type { AdminPrincipal } from '../auth/adminKeys.js'
+import type { Logger } from '../observability/logger.js'
+import type { RedisKeys } from '../redis/keys.js'
+
+/** One thing an operator did, with who did it. The attestation log records these too, later. */
+export type AdminAction = {
+  actor: AdminPrincipal
+  action: string
+  target: string
+  detail?: Record<string, unknown>
+}
+
+export type RecordAdminAction = (action: AdminAction) => Promise<void>
+
+/** The most admin actions kept in the Redis stream; older ones stay in the logs. */
+const streamLength = 100_000
+
+/**
+ * Records admin actions in the log and in a capped Redis stream. The write is awaited, so an
+ * action whose record cannot be written is reported as failed rather than done silently.
+ */
+export function createAdminActionRecorder(parameters: {
+  redis: Redis
+  keys: RedisKeys
+  logger: Logger
+}): RecordAdminAction {
+  const { redis, keys, logger } = parameters
+  return async function recordAdminAction({ actor, action, target, detail }) {
+    logger.info({ actor: actor.name, role: actor.role, action, target, detail }, 'admin action')
+    await redis.xadd(
+      keys.adminActions(),
+      'MAXLEN',
+      '~',
+      streamLength,
+      '*',
+      'actor',
+      actor.name,
+      'role',
+      actor.role,
+      'action',
+      action,
+      'target',
+      target,
+      'detail',
+      JSON.stringify(detail ?? {}),
+      'at',
+      new Date().toISOString(),
+    )
+  }
+}

@@ -1,0 +1,109 @@
+import type { Redis } from 'ioredis'
+import { IntentGateError } from '../errors/index.js'
+import type { KillSwitch } from '../killSwitch/killSwitch.js'
+import type { RedisKeys } from '../redis/keys.js'
+import { type InstanceRecord, instanceFromHash } from '../templates/instances.js'
+import type { TemplateState, TemplateStatus } from '../templates/registry.js'
+import { bearerToken, type CapabilityClaims, type verifyCapabilityToken } from './capabilityToken.js'
+
+/** Who is asking, on the authority of which template: the first stage of the decision pipeline. */
+export type AppSession = {
+  claims: CapabilityClaims
+  instance: InstanceRecord
+  template: TemplateState
+}
+
+export type VerifyToken = (token: string) => ReturnType<typeof verifyCapabilityToken>
+
+export type AppAuthorizer = {
+  /** Checks the bearer token and, in one Redis round trip, every revocation, expiry and kill switch. */
+  authorize(authorization: string | undefined, context?: { chainId?: number }): Promise<AppSession>
+  /**
+   * Re-reads the revocable state of an already authorized session. Called again just before a
+   * decision is committed, so a revocation that lands while a request is in flight still stops it.
+   */
+  recheck(session: AppSession, context?: { chainId?: number }): Promise<AppSession>
+}
+
+const templateFields = ['id', 'status', 'expiresAt', 'level'] as const
+
+/** Builds the authorizer for micro-app requests. Every failure is an IntentGateError with a stable code. */
+export function createAppAuthorizer(parameters: {
+  redis: Redis
+  keys: RedisKeys
+  verifyToken: VerifyToken
+  killSwitch: KillSwitch
+}): AppAuthorizer {
+  const { redis, keys, verifyToken, killSwitch } = parameters
+
+  const loadState = async (claims: CapabilityClaims, chainId: number | undefined): Promise<AppSession> => {
+    const results = await redis
+      .pipeline()
+      .get(keys.revokedToken(claims.jti))
+      .hgetall(keys.instance(claims.sub))
+      .hmget(keys.template(claims.tdg), ...templateFields)
+      .exec()
+    if (!results) throw new IntentGateError('DEPENDENCY_UNAVAILABLE', 'Redis did not answer')
+    for (const [error] of results) {
+      if (error) throw new IntentGateError('DEPENDENCY_UNAVAILABLE', 'Redis did not answer', { cause: error })
+    }
+    const revokedToken = results[0]?.[1] as string | null
+    const instanceHash = (results[1]?.[1] ?? {}) as Record<string, string>
+    const [templateId, templateStatus, expiresAt, level] = (results[2]?.[1] ?? []) as (string | null)[]
+
+    if (revokedToken) throw new IntentGateError('TOKEN_REVOKED', 'Capability token is revoked')
+    if (!instanceHash.status)
+      throw new IntentGateError('TOKEN_INVALID', 'Capability token names no known instance')
+    const instance = instanceFromHash(claims.sub, instanceHash)
+    if (instance.templateDigest !== claims.tdg) {
+      throw new IntentGateError('TOKEN_INVALID', 'Capability token does not match its instance')
+    }
+    if (instance.status === 'revoked') {
+      throw new IntentGateError('INSTANCE_REVOKED', 'Instance is revoked', { details: instance.statusReason })
+    }
+    if (!templateId || !templateStatus || !expiresAt) {
+      throw new IntentGateError('TEMPLATE_REVOKED', 'Template record is missing')
+    }
+    if (templateStatus === 'revoked') throw new IntentGateError('TEMPLATE_REVOKED', 'Template is revoked')
+    if (Date.parse(expiresAt) <= Date.now()) {
+      throw new IntentGateError('TEMPLATE_EXPIRED', 'Template has expired', { details: expiresAt })
+    }
+
+    const engaged = await killSwitch.check({
+      templateId,
+      instanceId: instance.id,
+      ...(chainId ? { chainId } : {}),
+    })
+    if (engaged) {
+      const scope = engaged.target ? `${engaged.scope} ${engaged.target}` : engaged.scope
+      throw new IntentGateError('KILL_SWITCH', 'Kill switch engaged', {
+        details: scope,
+        reasons: [{ code: 'KILL_SWITCH', message: `${scope}: ${engaged.reason}` }],
+      })
+    }
+    return {
+      claims,
+      instance,
+      template: {
+        digest: claims.tdg,
+        id: templateId,
+        status: templateStatus as TemplateStatus,
+        expiresAt,
+        verificationLevel: Number(level),
+      },
+    }
+  }
+
+  return {
+    async authorize(authorization, context = {}) {
+      const bearer = bearerToken(authorization)
+      if (!bearer.ok) throw new IntentGateError(bearer.code, bearer.message)
+      const verified = verifyToken(bearer.token)
+      if (!verified.ok) throw new IntentGateError(verified.code, verified.message)
+      return loadState(verified.claims, context.chainId)
+    },
+    recheck(session, context = {}) {
+      return loadState(session.claims, context.chainId)
+    },
+  }
+}

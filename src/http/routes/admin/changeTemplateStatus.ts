@@ -1,0 +1,37 @@
+import { Hono } from 'hono'
+import type { RecordAdminAction } from '../../../admin/adminActions.js'
+import type { AdminKeyVerifier } from '../../../auth/adminKeys.js'
+import type { TemplateRegistry } from '../../../templates/registry.js'
+import { requireAdmin } from '../../middleware/requireAdmin.js'
+import { parseInput, readJson } from '../../readJson.js'
+import { type AdminEnv, digestParam, reasonBody } from './adminEnv.js'
+
+type Deps = {
+  verifyAdminKey: AdminKeyVerifier
+  registry: TemplateRegistry
+  recordAdminAction: RecordAdminAction
+}
+
+/**
+ * POST /v1/admin/templates/:digest/deprecate (no new instances) and
+ * POST /v1/admin/templates/:digest/revoke (every instance refused at once), each with a reason (operator).
+ */
+export function changeTemplateStatusRoute(deps: Deps, change: 'deprecate' | 'revoke') {
+  return new Hono<AdminEnv>().post(
+    `/v1/admin/templates/:digest/${change}`,
+    requireAdmin(deps.verifyAdminKey, 'write'),
+    async (c) => {
+      const { digest } = parseInput(digestParam, c.req.param(), 'path')
+      const { reason } = await readJson(c, reasonBody)
+      const record = await deps.registry[change](digest, c.var.principal.name, reason)
+      await deps.recordAdminAction({
+        actor: c.var.principal,
+        action: `template.${change}`,
+        target: digest,
+        detail: { reason },
+      })
+      const { manifest: _manifest, envelope: _envelope, ...summary } = record
+      return c.json({ template: summary })
+    },
+  )
+}

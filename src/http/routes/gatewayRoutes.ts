@@ -1,0 +1,42 @@
+import type { Hono } from 'hono'
+import type { RecordAdminAction } from '../../admin/adminActions.js'
+import type { AdminKeyVerifier } from '../../auth/adminKeys.js'
+import type { AppAuthorizer } from '../../auth/authorizeApp.js'
+import type { KillSwitch } from '../../killSwitch/killSwitch.js'
+import type { InstanceStore } from '../../templates/instances.js'
+import type { TemplateRegistry } from '../../templates/registry.js'
+import { changeTemplateStatusRoute } from './admin/changeTemplateStatus.js'
+import { createInstanceRoute } from './admin/createInstance.js'
+import { getTemplateRoute } from './admin/getTemplate.js'
+import { instanceTokensRoute } from './admin/instanceTokens.js'
+import { killSwitchRoute } from './admin/killSwitch.js'
+import { listTemplatesRoute } from './admin/listTemplates.js'
+import { publishTemplateRoute } from './admin/publishTemplate.js'
+import { readInstancesRoute } from './admin/readInstances.js'
+import { revokeInstanceRoute } from './admin/revokeInstance.js'
+import { sessionRoute } from './app/session.js'
+
+export type GatewayServices = {
+  verifyAdminKey: AdminKeyVerifier
+  recordAdminAction: RecordAdminAction
+  registry: TemplateRegistry
+  instances: InstanceStore
+  killSwitch: KillSwitch
+  authorizer: AppAuthorizer
+}
+
+/** Mounts every API route beyond health and metrics, each built with only the services it needs. */
+export function mountGatewayRoutes<Env extends object>(app: Hono<Env>, services: GatewayServices): void {
+  const { verifyAdminKey, recordAdminAction, registry, instances, killSwitch, authorizer } = services
+  app.route('/', publishTemplateRoute({ verifyAdminKey, registry, recordAdminAction }))
+  app.route('/', listTemplatesRoute({ verifyAdminKey, registry }))
+  app.route('/', getTemplateRoute({ verifyAdminKey, registry }))
+  app.route('/', changeTemplateStatusRoute({ verifyAdminKey, registry, recordAdminAction }, 'deprecate'))
+  app.route('/', changeTemplateStatusRoute({ verifyAdminKey, registry, recordAdminAction }, 'revoke'))
+  app.route('/', createInstanceRoute({ verifyAdminKey, instances, recordAdminAction }))
+  app.route('/', readInstancesRoute({ verifyAdminKey, instances }))
+  app.route('/', revokeInstanceRoute({ verifyAdminKey, instances, recordAdminAction }))
+  app.route('/', instanceTokensRoute({ verifyAdminKey, instances, recordAdminAction }))
+  app.route('/', killSwitchRoute({ verifyAdminKey, killSwitch, recordAdminAction }))
+  app.route('/', sessionRoute({ authorizer }))
+}

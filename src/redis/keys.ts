@@ -1,0 +1,42 @@
+/**
+ * The Redis key schema: every key the gateway writes is built here, under one prefix
+ * (REDIS_KEY_PREFIX, default `ig:`), so deployments can share a Redis and tests can clean up.
+ *
+ * Templates
+ *   {p}tpl:ids                    SET     every template id ever published
+ *   {p}tpl:versions:{id}          ZSET    digest -> publishedAt (ms); versions side by side
+ *   {p}tpl:{digest}               HASH    envelope, manifest, id, version, level, publisher, status
+ *                                         (active | deprecated | revoked), expiresAt, publishedAt,
+ *                                         publishedBy, signers, statusReason, statusAt, statusBy
+ * App instances and their tokens
+ *   {p}inst:ids                   ZSET    instance id -> createdAt (ms)
+ *   {p}inst:{id}                  HASH    templateDigest, templateId, params, intent (resolved JSON),
+ *                                         att, status (active | revoked), createdAt, createdBy,
+ *                                         statusReason, statusAt, statusBy
+ *   {p}tok:revoked:{jti}          STRING  why; expires when the token would have
+ * Kill switch
+ *   {p}kill                       HASH    field global | template:{id} | instance:{id} | chain:{id}
+ *                                         -> JSON {reason, by, at}; absent field = off
+ *   {p}kill:changed               CHANNEL pub/sub nudge after every change
+ * Admin audit trail
+ *   {p}admin:actions              STREAM  one entry per admin action: actor, role, action, target, detail
+ *
+ * Multi-key scripts need all their keys in one slot on Redis Cluster; give the prefix a hash tag
+ * (for example `{ig}:`) there.
+ */
+export type RedisKeys = ReturnType<typeof createRedisKeys>
+
+export function createRedisKeys(prefix: string) {
+  return {
+    prefix,
+    templateIds: () => `${prefix}tpl:ids`,
+    templateVersions: (templateId: string) => `${prefix}tpl:versions:${templateId}`,
+    template: (digest: string) => `${prefix}tpl:${digest}`,
+    instanceIds: () => `${prefix}inst:ids`,
+    instance: (instanceId: string) => `${prefix}inst:${instanceId}`,
+    revokedToken: (jti: string) => `${prefix}tok:revoked:${jti}`,
+    killSwitch: () => `${prefix}kill`,
+    killSwitchChannel: () => `${prefix}kill:changed`,
+    adminActions: () => `${prefix}admin:actions`,
+  }
+}
