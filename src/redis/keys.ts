@@ -18,6 +18,14 @@
  *   {p}kill                       HASH    field global | template:{id} | instance:{id} | chain:{id}
  *                                         -> JSON {reason, by, at}; absent field = off
  *   {p}kill:changed               CHANNEL pub/sub nudge after every change
+ * Limits and reservations (built by src/limits/limitKeys.ts)
+ *   {p}lim:{limitId}:{scope}:{keyParts…}:{metric}:d{window}:{start}   STRING  decimal total, one per UTC-day window
+ *   {p}lim:{limitId}:{scope}:{keyParts…}:{metric}:r{bucket}:{n}       STRING  decimal total, rolling sub-bucket
+ *   {p}res:{requestDigest}        STRING  JSON of what a request reserved, for release and refunds
+ * Requests
+ *   {p}req:{requestDigest}        STRING  JSON RequestRecord: status, decision, attestation, the answer given
+ *   {p}sig:{keccak(signature)}    STRING  request digest that carried this signature (replay detection)
+ *   {p}nonce:{chain}:{verifier}:{sender}:{nonce}  STRING  request digest holding this sender nonce
  * Admin audit trail
  *   {p}admin:actions              STREAM  one entry per admin action: actor, role, action, target, detail
  *
@@ -38,5 +46,8 @@ export function createRedisKeys(prefix: string) {
     killSwitch: () => `${prefix}kill`,
     killSwitchChannel: () => `${prefix}kill:changed`,
     adminActions: () => `${prefix}admin:actions`,
+    request: (digest: string) => `${prefix}req:${digest}`,
+    signature: (hash: string) => `${prefix}sig:${hash}`,
+    nonce: (key: string) => `${prefix}nonce:${key}`,
   }
 }

@@ -1,0 +1,129 @@
+import type { Redis } from 'ioredis'
+import { decimalLua } from './decimalScript.js'
+import { type LimitWindowKind, limitCounter } from './limitKeys.js'
+
+/** One limit a decision asks to reserve; produced by the policy (see src/policy/decision.ts). */
+export type LimitToReserve = {
+  id: string
+  scope: string
+  keyParts: readonly string[]
+  metric: string
+  /** Decimal string. */
+  amount: string
+  /** Decimal string. */
+  max: string
+  windowSeconds: number
+  windowKind: LimitWindowKind
+}
+
+/** What was reserved, kept with the request so it can be released or refunded later. */
+export type Reservation = { limits: { id: string; key: string; amount: string }[]; at: number }
+
+export type ReserveLimitsResult =
+  | { ok: true; reservation: Reservation }
+  | { ok: false; reason: 'limit'; limit: LimitToReserve; used: string }
+  | { ok: false; reason: 'duplicate' }
+
+// KEYS: reservation key, then each limit's sum keys (its current bucket last).
+// ARGV: limit count, reservation ttl, reservation JSON, then per limit: key count, amount, max, ttl.
+// Checks every limit first and writes only if all fit: all or none, in one atomic step.
+const reserveScript = `${decimalLua}
+if redis.call('EXISTS', KEYS[1]) == 1 then return {'duplicate'} end
+local count = tonumber(ARGV[1])
+local k, a = 2, 4
+local writes = {}
+for i = 1, count do
+  local keys, amount, max, ttl = tonumber(ARGV[a]), ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  local used = '0'
+  for j = 0, keys - 1 do
+    local value = redis.call('GET', KEYS[k + j])
+    if value then used = dec_add(used, value) end
+  end
+  if dec_cmp(dec_add(used, amount), max) > 0 then return {'limit', tostring(i), used} end
+  writes[i] = {KEYS[k + keys - 1], amount, ttl}
+  k, a = k + keys, a + 4
+end
+for i = 1, count do
+  local key, amount, ttl = writes[i][1], writes[i][2], writes[i][3]
+  local current = redis.call('GET', key) or '0'
+  redis.call('SET', key, dec_add(current, amount), 'EX', ttl)
+end
+redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[2])
+return {'ok'}
+`
+
+// KEYS: reservation key. ARGV: (key, amount) pairs to subtract. Subtracts and forgets the reservation.
+const releaseScript = `${decimalLua}
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for i = 1, #ARGV, 2 do
+  local current = redis.call('GET', ARGV[i])
+  if current then redis.call('SET', ARGV[i], dec_sub_floor(current, ARGV[i + 1]), 'KEEPTTL') end
+end
+redis.call('DEL', KEYS[1])
+return 1
+`
+
+export type LimitStore = {
+  /**
+   * Checks every limit and, only if all fit, adds every amount, in one atomic step. A request
+   * digest reserves at most once: a second call reports a duplicate and counts nothing.
+   */
+  reserve(requestDigest: string, limits: readonly LimitToReserve[], now: number): Promise<ReserveLimitsResult>
+  /** Gives back part or all of a reservation, e.g. the unused part of a gas reservation, or all of it on expiry. */
+  release(requestDigest: string, amounts?: { id: string; amount: string }[]): Promise<boolean>
+  /** The current reservation of a request, if any. */
+  reservation(requestDigest: string): Promise<Reservation | undefined>
+}
+
+/** Limits in Redis; keys are documented in src/redis/keys.ts and built by limitKeys.ts. */
+export function createLimitStore(parameters: { redis: Redis; prefix: string }): LimitStore {
+  const { redis, prefix } = parameters
+  const reservationKey = (digest: string) => `${prefix}res:${digest}`
+
+  const reservation = async (digest: string): Promise<Reservation | undefined> => {
+    const raw = await redis.get(reservationKey(digest))
+    return raw ? (JSON.parse(raw) as Reservation) : undefined
+  }
+
+  return {
+    async reserve(requestDigest, limits, now) {
+      const counters = limits.map((limit) => limitCounter({ prefix, ...limit, now }))
+      const held: Reservation = {
+        limits: limits.map((limit, index) => ({
+          id: limit.id,
+          key: counters[index]?.sumKeys.at(-1) ?? '',
+          amount: limit.amount,
+        })),
+        at: now,
+      }
+      const reservationTtl = Math.max(3_600, ...counters.map((counter) => counter.ttlSeconds))
+      const args: (string | number)[] = [limits.length, reservationTtl, JSON.stringify(held)]
+      limits.forEach((limit, index) => {
+        const counter = counters[index]
+        if (counter) args.push(counter.sumKeys.length, limit.amount, limit.max, counter.ttlSeconds)
+      })
+      const keys = [reservationKey(requestDigest), ...counters.flatMap((counter) => counter.sumKeys)]
+      const outcome = (await redis.eval(reserveScript, keys.length, ...keys, ...args)) as string[]
+      if (outcome[0] === 'duplicate') return { ok: false, reason: 'duplicate' }
+      if (outcome[0] === 'limit') {
+        const limit = limits[Number(outcome[1]) - 1]
+        if (!limit) throw new Error(`reserve script named limit ${outcome[1]} of ${limits.length}`)
+        return { ok: false, reason: 'limit', limit, used: outcome[2] ?? '0' }
+      }
+      return { ok: true, reservation: held }
+    },
+
+    async release(requestDigest, amounts) {
+      const held = await reservation(requestDigest)
+      if (!held) return false
+      const pairs = held.limits.flatMap((entry) => {
+        const override = amounts?.find((amount) => amount.id === entry.id)
+        if (amounts && !override) return []
+        return [entry.key, override ? override.amount : entry.amount]
+      })
+      return (await redis.eval(releaseScript, 1, reservationKey(requestDigest), ...pairs)) === 1
+    },
+
+    reservation,
+  }
+}
