@@ -1,5 +1,5 @@
-import { z } from 'zod'
 import type { Address, Hex } from 'viem'
+import { z } from 'zod'
 
 /**
  * The normalized form of every request, whatever it arrived as. Policies, limits and attestations
@@ -67,8 +67,16 @@ export type DecodedCall =
       function: 'transferFrom'
       args: { from: Address; to: Address; amount: string }
     }
-  | { standard: 'erc721'; function: 'safeTransferFrom'; args: { from: Address; to: Address; tokenId: string } }
-  | { standard: 'erc721-or-erc1155'; function: 'setApprovalForAll'; args: { operator: Address; approved: boolean } }
+  | {
+      standard: 'erc721'
+      function: 'safeTransferFrom'
+      args: { from: Address; to: Address; tokenId: string }
+    }
+  | {
+      standard: 'erc721-or-erc1155'
+      function: 'setApprovalForAll'
+      args: { operator: Address; approved: boolean }
+    }
   | {
       standard: 'erc1155'
       function: 'safeTransferFrom'
@@ -110,7 +118,11 @@ export const intentSchema = z.strictObject({
         selector: hexOfLength(4).nullable(),
         dataHash: hexOfLength(32),
         dataLength: z.number().int().min(0),
-        decoded: z.custom<DecodedCall>((value) => typeof value === 'object' && value !== null && !Array.isArray(value)).optional(),
+        decoded: z
+          .custom<DecodedCall>(
+            (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+          )
+          .optional(),
         opaque: z.strictObject({ reason: z.string() }).optional(),
       }),
     )
