@@ -1,25 +1,25 @@
-import { readFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { Registry } from 'prom-client'
-import { createAdminActionRecorder } from './admin/adminActions.js'
-import { createAdminKeyVerifier } from './auth/adminKeys.js'
-import { createAppAuthorizer } from './auth/authorizeApp.js'
-import { issueCapabilityToken, verifyCapabilityToken } from './auth/capabilityToken.js'
+import { createAttestor } from './attest/attestationLog.js'
+import { openTransparencyLog } from './attest/transparencyLog.js'
+import { loadChainAddresses } from './chain/addresses.js'
 import { createChainClients } from './chain/createChainClients.js'
+import { createServedChain, type ServedChain } from './chain/servedChain.js'
 import { ConfigError } from './config/loadConfig.js'
 import type { Config } from './config/schema.js'
 import { createReadinessProbe, type ReadinessReport } from './health/readiness.js'
 import { createApp } from './http/createApp.js'
+import { policyBundlePath } from './http/routes/admin/policy.js'
 import { type GatewayServices, mountGatewayRoutes } from './http/routes/gatewayRoutes.js'
-import { createKillSwitch } from './killSwitch/killSwitch.js'
 import { createLogger, type Logger } from './observability/logger.js'
 import { createMetrics } from './observability/metrics.js'
+import { loadBuiltinPolicy } from './policy/loadBuiltinPolicy.js'
+import { createPolicyStore } from './policy/policyStore.js'
 import { createRedisClient } from './redis/createRedisClient.js'
 import { createRedisKeys } from './redis/keys.js'
-import { createInstanceStore } from './templates/instances.js'
-import { createTemplateRegistry } from './templates/registry.js'
-import { verifyTemplateEnvelope } from './templates/verifyTemplate.js'
+import { buildGatewayServices } from './services.js'
 
 export type RunningGateway = {
   /** Base URL the HTTP server listens on. */
@@ -27,21 +27,21 @@ export type RunningGateway = {
   logger: Logger
   /** The domain services behind the routes, for in-process callers such as dev seeding and tests. */
   services: GatewayServices
-  /** Closes the HTTP server (waiting for in-flight requests), then Redis. Safe to call twice. */
+  /** Closes the HTTP server (waiting for in-flight requests), then the log, then Redis. Safe to call twice. */
   stop(): Promise<void>
 }
 
 /**
- * The composition root: builds every adapter from the parsed config, wires the HTTP app and
- * starts listening. Nothing is created at import time.
+ * The composition root: checks the keys the config must carry, opens every adapter (Redis, the
+ * transparency log, the policy, the chains), builds the services and starts listening. Nothing
+ * is created at import time.
  */
 export async function startGateway(
   config: Config,
   options: { logger?: Logger } = {},
 ): Promise<RunningGateway> {
-  const tokenKey = config.tokens.signingKey?.reveal()
-  if (!tokenKey) throw new ConfigError(['TOKEN_SIGNING_KEY: required to issue and check capability tokens'])
-  const logger = options.logger ?? createLogger({ level: config.log.level })
+  const { tokenKey, attestationKey, logKey } = requiredKeys(config)
+  const logger = options.logger ?? createLogger({ level: config.logging.level })
   const metrics = createMetrics(new Registry())
   const redis = createRedisClient({ url: config.redis.url.reveal(), logger })
   const subscriber = createRedisClient({
@@ -51,110 +51,122 @@ export async function startGateway(
   })
   // Boot waits a moment for Redis but never fails on it: without Redis the gateway starts,
   // reports not ready, and fails closed until Redis answers.
-  await Promise.all([
-    waitForRedis(redis, config.dependencyTimeoutMs),
-    waitForRedis(subscriber, config.dependencyTimeoutMs),
-  ])
-  const keys = createRedisKeys(config.redis.keyPrefix)
+  await Promise.all([redis, subscriber].map((client) => waitForRedis(client, config.dependencyTimeoutMs)))
 
-  const registry = createTemplateRegistry({
-    redis,
-    keys,
-    verify: (envelope) =>
-      verifyTemplateEnvelope(envelope, {
-        authorities: config.templates.authorities,
-        requiredSignatures: (level) => config.templates.signatureThresholds[level],
-        now: new Date(),
-      }),
-  })
-  const instances = createInstanceStore({
-    redis,
-    keys,
-    registry,
-    maxTokenTtlSeconds: config.tokens.maxTtlSeconds,
-    issueToken: (request) =>
-      issueCapabilityToken({
-        key: tokenKey,
-        issuer: config.tokens.issuer,
-        audience: config.tokens.audience,
-        instanceId: request.instanceId,
-        templateDigest: request.templateDigest,
-        capabilities: request.capabilities,
-        ...(request.att ? { att: request.att } : {}),
-        ttlSeconds: Math.min(request.ttlSeconds ?? config.tokens.ttlSeconds, config.tokens.maxTtlSeconds),
-        maxTtlSeconds: config.tokens.maxTtlSeconds,
-        now: new Date(),
-      }),
-  })
-  const killSwitch = createKillSwitch({
-    redis,
-    subscriber,
-    keys,
-    maxStalenessMs: config.killSwitch.maxStalenessMs,
+  const log = await openTransparencyLog({
+    dir: config.log.dir,
+    origin: config.log.origin,
+    signingKey: { name: config.log.origin, key: logKey },
     logger,
   })
-  await killSwitch.start()
-  const tokenKeys = [tokenKey, ...config.tokens.verificationKeys]
-  const authorizer = createAppAuthorizer({
-    redis,
-    keys,
-    killSwitch,
-    verifyToken: (token) =>
-      verifyCapabilityToken(token, {
-        keys: tokenKeys,
-        issuer: config.tokens.issuer,
-        audience: config.tokens.audience,
-        maxTtlSeconds: config.tokens.maxTtlSeconds,
-        now: new Date(),
-      }),
+  const attestor = createAttestor({ log, key: attestationKey, gatewayId: config.gatewayId })
+  const policies = createPolicyStore({
+    initial: await loadBuiltinPolicy(config.policy),
+    verification: {
+      keys: await readBundleKeys(config.policy.bundleKeys),
+      maxBytes: config.policy.bundleMaxBytes,
+    },
   })
-  const services: GatewayServices = {
-    verifyAdminKey: createAdminKeyVerifier(config.adminKeys),
-    recordAdminAction: createAdminActionRecorder({ redis, keys, logger }),
-    registry,
-    instances,
-    killSwitch,
-    authorizer,
-  }
-
-  const chains = createChainClients(config.chains, { timeoutMs: config.dependencyTimeoutMs })
+  const clients = createChainClients(config.chains, { timeoutMs: config.dependencyTimeoutMs })
+  const addresses = await loadChainAddresses(config.chainAddressesFile)
+  const served = new Map<number, ServedChain>(
+    clients
+      .filter((chain) => chain.chainId === addresses.chainId)
+      .map((chain) => [chain.chainId, createServedChain({ ...chain, addresses })]),
+  )
+  const services = buildGatewayServices(config, {
+    redis,
+    subscriber,
+    keys: createRedisKeys(config.redis.keyPrefix),
+    logger,
+    tokenKey,
+    log,
+    attestor,
+    policies,
+    chains: served,
+  })
+  await services.killSwitch.start()
 
   const readiness = createReadinessProbe({
     redis,
-    chains,
+    chains: clients,
     timeoutMs: config.dependencyTimeoutMs,
-    addresses: describeAddresses(config.chainAddressesFile, logger),
+    addresses: { source: config.chainAddressesFile, chainId: addresses.chainId },
+    describe: () => describeState(services, log),
   })
   const app = createApp({
     logger,
     metrics,
     readiness,
     bodyLimitBytes: config.http.bodyLimitBytes,
+    bodyLimitsByPath: { [policyBundlePath]: config.policy.bundleMaxBytes },
     mountRoutes: (app) => mountGatewayRoutes(app, services),
   })
-
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const listening = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host }, () =>
-      resolve(listening),
-    )
-    listening.once('error', reject)
-  })
-  const address = server.address() as AddressInfo
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
-  logger.info({ url }, 'gateway listening')
+  const { server, url } = await listen(app.fetch, config.http)
+  logger.info({ url, policy: policies.current().revision, log: log.origin }, 'gateway listening')
 
   let stopping: Promise<void> | undefined
   const stop = () => {
     stopping ??= (async () => {
       logger.info('shutting down')
       await closeServer(server, config.shutdownTimeoutMs)
-      await killSwitch.stop()
+      await services.killSwitch.stop()
+      await log.close()
       await Promise.all([redis, subscriber].map((client) => client.quit().catch(() => client.disconnect())))
       logger.info('stopped')
     })()
     return stopping
   }
   return { url, logger, services, stop }
+}
+
+/** Reads the public keys trusted for policy bundles; a missing file stops boot with its path named. */
+async function readBundleKeys(keys: Config['policy']['bundleKeys']): Promise<Record<string, string>> {
+  const entries = await Promise.all(
+    keys.map(async ({ keyId, file }) => {
+      try {
+        return [keyId, await readFile(file, 'utf8')] as const
+      } catch {
+        throw new ConfigError([`POLICY_BUNDLE_KEYS: cannot read ${file} for key ${keyId}`])
+      }
+    }),
+  )
+  return Object.fromEntries(entries)
+}
+
+/** The keys a running gateway cannot do without; their absence stops boot with the setting named. */
+function requiredKeys(config: Config) {
+  const tokenKey = config.tokens.signingKey?.reveal()
+  const attestationKey = config.attestationKey?.reveal()
+  const logKey = config.log.signingKey?.reveal()
+  const missing = [
+    tokenKey ? undefined : 'TOKEN_SIGNING_KEY: required to issue and check capability tokens',
+    attestationKey ? undefined : 'ATTESTATION_SIGNING_KEY: required to sign attestations',
+    logKey ? undefined : 'LOG_SIGNING_KEY: required to sign log checkpoints',
+  ].filter((issue): issue is string => issue !== undefined)
+  if (!tokenKey || !attestationKey || !logKey) throw new ConfigError(missing)
+  return { tokenKey, attestationKey, logKey }
+}
+
+function describeState(
+  services: GatewayServices,
+  log: GatewayServices['log'],
+): Pick<ReadinessReport, 'policy' | 'log'> {
+  const { revision, digest } = services.policies.current()
+  return { policy: { revision, digest }, log: { origin: log.origin, size: log.size() } }
+}
+
+async function listen(
+  fetch: (request: Request) => Response | Promise<Response>,
+  http: Config['http'],
+): Promise<{ server: ReturnType<typeof serve>; url: string }> {
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const listening = serve({ fetch, port: http.port, hostname: http.host }, () => resolve(listening))
+    listening.once('error', reject)
+  })
+  const address = server.address() as AddressInfo
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return { server, url: `http://${host}:${address.port}` }
 }
 
 async function waitForRedis(redis: ReturnType<typeof createRedisClient>, timeoutMs: number): Promise<void> {
@@ -181,16 +193,4 @@ function closeServer(server: ReturnType<typeof serve>, timeoutMs: number): Promi
     })
     if ('closeIdleConnections' in server) server.closeIdleConnections()
   })
-}
-
-function describeAddresses(file: string, logger: Logger): ReadinessReport['addresses'] {
-  try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { chainId?: unknown; fixtureVersion?: unknown }
-    if (typeof parsed.chainId !== 'number') return undefined
-    const version = typeof parsed.fixtureVersion === 'string' ? `@${parsed.fixtureVersion}` : ''
-    return { source: `${file}${version}`, chainId: parsed.chainId }
-  } catch (error) {
-    logger.warn({ file, err: (error as Error).message }, 'chain addresses file not readable')
-    return undefined
-  }
 }

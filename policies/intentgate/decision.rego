@@ -2,11 +2,15 @@
 # title: intentgate decision
 # description: |
 #   Checks one normalized intent against the intent declared by its signed template.
-#   Input: {intent, template, instance, now}, where now is unix seconds chosen by the
-#   gateway, so a replay of the same input always reaches the same decision.
-#   Output: {allow, reasons, limits}. allow is true only when no rule adds a reason
-#   to deny, which makes deny the default for anything the rules do not vouch for.
+#   Input: {intent, template, instance, now}, built by src/policy/buildPolicyInput.ts,
+#   where now is unix seconds chosen by the gateway, so a replay of the same input
+#   always reaches the same decision.
+#   Data: data.intentgate.config, the operator's settings (policies/intentgate/data.json).
+#   Output: {allow, reasons, limits}. allow is true only when no rule adds a reason to
+#   deny, which makes deny the default for anything the rules do not vouch for.
 package intentgate
+
+import data.intentgate.decimal
 
 # METADATA
 # title: decision
@@ -17,95 +21,57 @@ decision := {
 	"limits": limits,
 }
 
-# Limits come from the template's declared limits in a later rule set; until then a
-# decision reserves nothing.
-limits := []
+# Every rule that can refuse an intent adds one {code, message} to deny; the rules live
+# in the other files of this package, one concern each. sort(deny) in decision orders
+# reasons by code then message, so the same input always yields the same reasons in the
+# same order, whatever order the rules were evaluated in.
 
-# Every rule that can refuse an intent adds one {code, message} here. sort(deny) in
-# decision orders reasons by code then message, so the same input always yields the
-# same reasons in the same order, whatever order the rules were evaluated in.
-deny contains {"code": "INPUT_INVALID", "message": problem} if {
-	some problem in input_problems
+# The counters an allowed request must fit under, one per template limit, in the
+# template's order. A denied request reserves nothing.
+default limits := []
+
+limits := [limit_request(limit) | some limit in input.template.intent.limits] if count(deny) == 0
+
+limit_request(limit) := {
+	"id": limit.id,
+	"scope": limit.scope,
+	"keyParts": limit_key_parts[limit.scope],
+	"metric": limit.metric,
+	"amount": limit_amounts[limit.metric],
+	"max": limit.max,
+	"windowSeconds": limit.windowSeconds,
+	"windowKind": limit.windowKind,
 }
 
-deny contains {"code": "CHAIN_NOT_ALLOWED", "message": message} if {
-	intent_chain_id_is_valid
-	template_chains_are_valid
-	not input.intent.chainId in input.template.intent.chains
-	message := concat("", [
-		"chain ", format_int(input.intent.chainId, 10),
-		" is not one of the chains the template declares",
-	])
+# What identifies a counter below its limit id. Senders are lower-cased so the key does
+# not depend on how an address was checksummed. The template scope counts by template
+# id, not digest, so publishing a new version of a template does not reset its counters.
+limit_key_parts := {
+	"sender": [input.instance.id, lower(input.intent.sender)],
+	"instance": [input.instance.id],
+	"template": [input.template.id],
+	"global": [],
 }
 
-# Input shape. A problem is reported at the outermost missing part only, so a
-# missing intent reads as one reason rather than one per field inside it.
-#
-# Each check is a rule without arguments because `not f(input.x)` fails outright
-# when input.x is missing, while `not rule` is true when the rule is undefined.
-
-input_problems contains "input must be an object with intent, template, instance and now" if {
-	not input_is_object
+# What one request adds to a counter of each metric. gasWei reserves the most the
+# gateway may pay; the relay refunds the difference once the real cost is known.
+limit_amounts := {
+	"count": "1",
+	"valueWei": total_value_wei,
+	"gasWei": input.intent.gas.maxCostWei,
 }
 
-input_problems contains "input.intent must be an object" if {
-	input_is_object
-	not intent_is_object
-}
+# Native value of the whole request: every call, containers included, so nothing a
+# container forwards escapes the sum.
+total_value_wei := decimal.sum_of([call.value | some call in input.intent.calls])
 
-input_problems contains "input.intent.chainId must be a positive integer" if {
-	intent_is_object
-	not intent_chain_id_is_valid
-}
+# Helpers shared by the rule files.
 
-input_problems contains "input.template must be an object" if {
-	input_is_object
-	not template_is_object
-}
+address_pattern := `^0x[0-9a-fA-F]{40}$`
 
-input_problems contains "input.template.intent must be an object" if {
-	template_is_object
-	not template_intent_is_object
-}
-
-input_problems contains "input.template.intent.chains must be an array of positive integers" if {
-	template_intent_is_object
-	not template_chains_are_valid
-}
-
-input_problems contains "input.instance must be an object" if {
-	input_is_object
-	not instance_is_object
-}
-
-input_problems contains "input.now must be a non-negative integer (unix seconds)" if {
-	input_is_object
-	not now_is_valid
-}
-
-input_is_object if is_object(input)
-
-intent_is_object if is_object(input.intent)
-
-intent_chain_id_is_valid if positive_integer(input.intent.chainId)
-
-template_is_object if is_object(input.template)
-
-template_intent_is_object if is_object(input.template.intent)
-
-template_chains_are_valid if {
-	is_array(input.template.intent.chains)
-	every chain_id in input.template.intent.chains {
-		positive_integer(chain_id)
-	}
-}
-
-instance_is_object if is_object(input.instance)
-
-now_is_valid if {
-	is_number(input.now)
-	input.now >= 0
-	floor(input.now) == input.now
+is_address(value) if {
+	is_string(value)
+	regex.match(address_pattern, value)
 }
 
 positive_integer(value) if {
@@ -113,3 +79,17 @@ positive_integer(value) if {
 	value > 0
 	floor(value) == value
 }
+
+non_negative_integer(value) if {
+	is_number(value)
+	value >= 0
+	floor(value) == value
+}
+
+non_empty_string(value) if {
+	is_string(value)
+	value != ""
+}
+
+# Names a call in a reason: its path in the request and its target.
+call_label(call) := concat("", ["call ", call.path, " to ", call.to])

@@ -2,43 +2,41 @@ package intentgate_test
 
 import data.intentgate
 
-# A complete, allowed input. Each negative test changes one part of it, so a failure
-# points at the rule under test rather than at the fixture.
-allowed_input := {
-	"intent": {
-		"kind": "meta-tx",
-		"chainId": 8453,
-		"sender": "0x70997970c51812dc3a010c7d01b50e0d17dc79c8",
-		"calls": [{
-			"to": "0x5fbdb2315678afecb367f032d93f642f64180aa3",
-			"value": "0",
-			"selector": "0xa9059cbb",
-		}],
+expected_limits := [
+	{
+		"id": "sender-count-1d", "scope": "sender", "keyParts": ["inst-01", "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"],
+		"metric": "count", "amount": "1", "max": "50", "windowSeconds": 86400, "windowKind": "utc-day",
 	},
-	"template": {
-		"id": "demo.tipjar",
-		"version": "1.0.0",
-		"intent": {"chains": [1, 8453]},
+	{
+		"id": "instance-valueWei-1h", "scope": "instance", "keyParts": ["inst-01"],
+		"metric": "valueWei", "amount": "100000000000000000", "max": "5000000000000000000",
+		"windowSeconds": 3600, "windowKind": "rolling",
 	},
-	"instance": {"id": "inst-01"},
-	"now": 1767225600,
-}
-
-chain_message(chain_id) := concat("", ["chain ", format_int(chain_id, 10), " is not one of the chains the template declares"])
+	{
+		"id": "template-gasWei-1d", "scope": "template", "keyParts": ["demo-vote"],
+		"metric": "gasWei", "amount": "200000000000000", "max": "100000000000000000",
+		"windowSeconds": 86400, "windowKind": "utc-day",
+	},
+	{
+		"id": "global-count-1h", "scope": "global", "keyParts": [],
+		"metric": "count", "amount": "1", "max": "10000", "windowSeconds": 3600, "windowKind": "rolling",
+	},
+]
 
 # decision
 
-test_decision_allows_intent_on_a_declared_chain if {
-	intentgate.decision == {"allow": true, "reasons": [], "limits": []} with input as allowed_input
+test_decision_allows_the_fixture_with_its_limits if {
+	intentgate.decision == {"allow": true, "reasons": [], "limits": expected_limits} with input as allowed_input
 }
 
 test_decision_denies_with_every_reason_sorted_by_code_then_message if {
-	bad := object.union(object.remove(allowed_input, ["instance"]), {"now": -1})
+	bad := object.union(with_calls([object.union(vote_call, {"to": mallory})]), {"intent": {"chainId": 10}, "now": "soon"})
 	intentgate.decision == {
 		"allow": false,
 		"reasons": [
-			{"code": "INPUT_INVALID", "message": "input.instance must be an object"},
+			{"code": "CHAIN_NOT_ALLOWED", "message": "chain 10 is not one of the chains the template declares"},
 			{"code": "INPUT_INVALID", "message": "input.now must be a non-negative integer (unix seconds)"},
+			{"code": "TARGET_NOT_ALLOWED", "message": concat("", ["call 0 to ", mallory, ": the template does not list this target"])},
 		],
 		"limits": [],
 	} with input as bad
@@ -59,82 +57,43 @@ test_decision_denies_input_that_is_not_an_object if {
 	}] with input as ["intent"]
 }
 
-test_decision_reasons_mix_codes_in_code_order if {
-	bad := object.union(allowed_input, {"intent": {"chainId": 10}, "now": "soon"})
-	intentgate.decision.reasons == [
-		{"code": "CHAIN_NOT_ALLOWED", "message": chain_message(10)},
-		{"code": "INPUT_INVALID", "message": "input.now must be a non-negative integer (unix seconds)"},
-	] with input as bad
+# limits
+
+test_template_without_limits_reserves_nothing if {
+	intentgate.decision == {"allow": true, "reasons": [], "limits": []} with input as with_template_intent({"limits": []})
+}
+
+test_denied_request_reserves_nothing if {
+	decision := intentgate.decision with input as object.union(allowed_input, {"intent": {"chainId": 10}})
+	decision.allow == false
+	decision.limits == []
+}
+
+test_value_limit_counts_the_value_of_every_call if {
+	calls := [vote_call, tip_call, object.union(tip_call, {"path": "2", "value": "7"})]
+	limits := intentgate.limits with input as with_calls(calls)
+	limits[1].amount == "100000000000000007"
+}
+
+test_sender_key_part_is_lower_case if {
+	limits := intentgate.limits with input as object.union(allowed_input, {"intent": {"sender": "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"}})
+	limits[0].keyParts == expected_limits[0].keyParts
 }
 
 # CHAIN_NOT_ALLOWED
 
 test_chain_declared_by_template_is_allowed if {
-	count(intentgate.deny) == 0 with input as allowed_input
+	count(intentgate.deny) == 0 with input as object.union(allowed_input, {"intent": {"chainId": 1}})
 }
 
 test_chain_not_declared_by_template_is_denied if {
-	intentgate.deny == {{"code": "CHAIN_NOT_ALLOWED", "message": chain_message(10)}} with input as object.union(allowed_input, {"intent": {"chainId": 10}})
-}
-
-test_template_declaring_no_chains_denies_every_chain if {
-	intentgate.deny == {{"code": "CHAIN_NOT_ALLOWED", "message": chain_message(8453)}} with input as object.union(allowed_input, {"template": {"intent": {"chains": []}}})
+	intentgate.deny == {{"code": "CHAIN_NOT_ALLOWED", "message": "chain 10 is not one of the chains the template declares"}} with input as object.union(allowed_input, {"intent": {"chainId": 10}})
 }
 
 test_chain_rule_stays_silent_when_chain_id_is_invalid if {
-	reasons := intentgate.deny with input as object.union(allowed_input, {"intent": {"chainId": "8453"}})
-	reasons == {{"code": "INPUT_INVALID", "message": "input.intent.chainId must be a positive integer"}}
+	codes(intentgate.deny) == {"INPUT_INVALID"} with input as object.union(allowed_input, {"intent": {"chainId": "8453"}})
 }
 
 test_chain_rule_stays_silent_when_template_chains_are_invalid if {
-	reasons := intentgate.deny with input as object.union(allowed_input, {"template": {"intent": {"chains": "8453"}}})
-	reasons == {{"code": "INPUT_INVALID", "message": "input.template.intent.chains must be an array of positive integers"}}
-}
-
-# INPUT_INVALID, one pair per part of the input
-
-test_allowed_input_has_no_input_problems if {
-	count(intentgate.input_problems) == 0 with input as allowed_input
-}
-
-test_missing_intent_is_one_problem if {
-	intentgate.input_problems == {"input.intent must be an object"} with input as object.remove(allowed_input, ["intent"])
-}
-
-test_chain_id_must_be_a_positive_integer if {
-	every chain_id in [0, -1, 1.5, "1", null] {
-		intentgate.input_problems == {"input.intent.chainId must be a positive integer"} with input as object.union(allowed_input, {"intent": {"chainId": chain_id}})
-	}
-}
-
-test_missing_template_is_one_problem if {
-	intentgate.input_problems == {"input.template must be an object"} with input as object.remove(allowed_input, ["template"])
-}
-
-test_template_without_intent_is_a_problem if {
-	intentgate.input_problems == {"input.template.intent must be an object"} with input as object.union(allowed_input, {"template": {"intent": "any"}})
-}
-
-test_template_chains_must_be_positive_integers if {
-	every chains in [[1, "8453"], [0], {"1": 1}] {
-		intentgate.input_problems == {"input.template.intent.chains must be an array of positive integers"} with input as object.union(allowed_input, {"template": {"intent": {"chains": chains}}})
-	}
-}
-
-test_missing_instance_is_a_problem if {
-	intentgate.input_problems == {"input.instance must be an object"} with input as object.remove(allowed_input, ["instance"])
-}
-
-test_now_must_be_unix_seconds if {
-	every now in [-1, 1.5, "2026-01-01T00:00:00Z"] {
-		intentgate.input_problems == {"input.now must be a non-negative integer (unix seconds)"} with input as object.union(allowed_input, {"now": now})
-	}
-}
-
-test_now_of_zero_is_valid if {
-	count(intentgate.input_problems) == 0 with input as object.union(allowed_input, {"now": 0})
-}
-
-test_missing_now_is_a_problem if {
-	intentgate.input_problems == {"input.now must be a non-negative integer (unix seconds)"} with input as object.remove(allowed_input, ["now"])
+	codes(intentgate.deny) == {"INPUT_INVALID"} with input as with_template_intent({"chains": "8453"})
 }

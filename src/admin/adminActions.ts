@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis'
+import type { Attestor } from '../attest/attestationLog.js'
 import type { AdminPrincipal } from '../auth/adminKeys.js'
 import type { Logger } from '../observability/logger.js'
 import type { RedisKeys } from '../redis/keys.js'
@@ -17,17 +18,20 @@ export type RecordAdminAction = (action: AdminAction) => Promise<void>
 const streamLength = 100_000
 
 /**
- * Records admin actions in the log and in a capped Redis stream. The write is awaited, so an
- * action whose record cannot be written is reported as failed rather than done silently.
+ * Records admin actions three ways: a signed attestation in the transparency log, a capped Redis
+ * stream for quick listing, and the process log. Both writes are awaited, so an action whose
+ * record cannot be written is reported as failed rather than done silently.
  */
 export function createAdminActionRecorder(parameters: {
   redis: Redis
   keys: RedisKeys
   logger: Logger
+  attestor: Pick<Attestor, 'attestAdminAction'>
 }): RecordAdminAction {
-  const { redis, keys, logger } = parameters
+  const { redis, keys, logger, attestor } = parameters
   return async function recordAdminAction({ actor, action, target, detail }) {
     logger.info({ actor: actor.name, role: actor.role, action, target, detail }, 'admin action')
+    await attestor.attestAdminAction({ actor, action, target, detail: detail ?? {} })
     await redis.xadd(
       keys.adminActions(),
       'MAXLEN',

@@ -18,6 +18,10 @@ export type VerifyToken = (token: string) => ReturnType<typeof verifyCapabilityT
 export type AppAuthorizer = {
   /** Checks the bearer token and, in one Redis round trip, every revocation, expiry and kill switch. */
   authorize(authorization: string | undefined, context?: { chainId?: number }): Promise<AppSession>
+  /** Checks only the token itself: signature, audience, issuer, lifetime. No Redis. */
+  authenticate(authorization: string | undefined): CapabilityClaims
+  /** Checks the revocable state behind verified claims: revocations, expiry and kill switches. */
+  authorizeClaims(claims: CapabilityClaims, context?: { chainId?: number }): Promise<AppSession>
   /**
    * Re-reads the revocable state of an already authorized session. Called again just before a
    * decision is committed, so a revocation that lands while a request is in flight still stops it.
@@ -94,13 +98,21 @@ export function createAppAuthorizer(parameters: {
     }
   }
 
+  const authenticate = (authorization: string | undefined): CapabilityClaims => {
+    const bearer = bearerToken(authorization)
+    if (!bearer.ok) throw new IntentGateError(bearer.code, bearer.message)
+    const verified = verifyToken(bearer.token)
+    if (!verified.ok) throw new IntentGateError(verified.code, verified.message)
+    return verified.claims
+  }
+
   return {
-    async authorize(authorization, context = {}) {
-      const bearer = bearerToken(authorization)
-      if (!bearer.ok) throw new IntentGateError(bearer.code, bearer.message)
-      const verified = verifyToken(bearer.token)
-      if (!verified.ok) throw new IntentGateError(verified.code, verified.message)
-      return loadState(verified.claims, context.chainId)
+    authorize(authorization, context = {}) {
+      return loadState(authenticate(authorization), context.chainId)
+    },
+    authenticate,
+    authorizeClaims(claims, context = {}) {
+      return loadState(claims, context.chainId)
     },
     recheck(session, context = {}) {
       return loadState(session.claims, context.chainId)

@@ -23,7 +23,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   return {
     http: { host: settings.HOST, port: settings.PORT, bodyLimitBytes: settings.BODY_LIMIT_BYTES },
-    log: { level: settings.LOG_LEVEL },
+    logging: { level: settings.LOG_LEVEL },
     redis: { url: settings.REDIS_URL, keyPrefix: settings.REDIS_KEY_PREFIX },
     chains: settings.CHAIN_RPC_URLS,
     chainAddressesFile: settings.CHAIN_ADDRESSES_FILE,
@@ -41,6 +41,20 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     adminKeys: settings.ADMIN_KEYS,
     killSwitch: { maxStalenessMs: settings.KILL_SWITCH_MAX_STALENESS_MS },
+    gatewayId: settings.GATEWAY_ID,
+    log: {
+      dir: settings.DATA_DIR,
+      origin: settings.LOG_ORIGIN ?? `intentgate/${settings.GATEWAY_ID}`,
+      signingKey: settings.LOG_SIGNING_KEY,
+    },
+    attestationKey: settings.ATTESTATION_SIGNING_KEY,
+    policy: {
+      wasmFile: settings.POLICY_WASM_FILE,
+      dataFile: settings.POLICY_DATA_FILE,
+      bundleKeys: settings.POLICY_BUNDLE_KEYS,
+      bundleMaxBytes: settings.POLICY_BUNDLE_MAX_BYTES,
+    },
+    requestRetentionSeconds: settings.REQUEST_RETENTION_SECONDS,
     dependencyTimeoutMs: settings.DEPENDENCY_TIMEOUT_MS,
     shutdownTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
   }

@@ -152,6 +152,66 @@ export const settingsSchema = z.object({
     .describe(
       'Admin API keys as name:role:sha256hex, comma-separated; role is operator or auditor. Only hashes are stored.',
     ),
+  GATEWAY_ID: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'expected a lowercase name like gw-1')
+    .default('gw-1')
+    .describe('Name of this gateway process in attestations and its log origin; give each process its own.'),
+  DATA_DIR: z
+    .string()
+    .min(1)
+    .default('.data')
+    .describe("Directory of this process's transparency log (segments and checkpoints)."),
+  LOG_ORIGIN: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,200}$/, 'expected printable ASCII without spaces')
+    .optional()
+    .describe('Origin line of the log checkpoints; defaults to intentgate/<GATEWAY_ID>.'),
+  ATTESTATION_SIGNING_KEY: signingKey
+    .optional()
+    .describe('Ed25519 PKCS#8 key that signs attestations (DSSE). Required by serve; dev makes one.'),
+  LOG_SIGNING_KEY: signingKey
+    .optional()
+    .describe(
+      'Ed25519 PKCS#8 key that signs log checkpoints (C2SP signed notes). Required by serve; dev makes one.',
+    ),
+  POLICY_WASM_FILE: z
+    .string()
+    .min(1)
+    .default('policies/build/policy.wasm')
+    .describe('The built-in policy shipped with the code, active until a signed bundle is uploaded.'),
+  POLICY_DATA_FILE: z
+    .string()
+    .min(1)
+    .default('policies/build/data.json')
+    .describe('The data document of the built-in policy.'),
+  POLICY_BUNDLE_KEYS: z
+    .string()
+    .default('')
+    .transform((raw, context) => {
+      const keys: { keyId: string; file: string }[] = []
+      for (const entry of raw.split(',')) {
+        if (!entry.trim()) continue
+        const match = /^\s*([A-Za-z0-9._-]{1,64})=(\S+)\s*$/.exec(entry)
+        if (!match?.[1] || !match[2]) {
+          context.addIssue({
+            code: 'custom',
+            message: `expected keyId=/path/to/public.pem, got "${entry.trim().slice(0, 40)}"`,
+          })
+          return z.NEVER
+        }
+        keys.push({ keyId: match[1], file: match[2] })
+      }
+      return keys
+    })
+    .describe('Keys trusted to sign uploaded policy bundles, as keyId=/path/to/public.pem, comma-separated.'),
+  POLICY_BUNDLE_MAX_BYTES: positiveInt
+    .max(64 * 1024 * 1024)
+    .default(8 * 1024 * 1024)
+    .describe('Largest policy bundle an operator may upload.'),
+  REQUEST_RETENTION_SECONDS: positiveInt
+    .default(7 * 24 * 3600)
+    .describe('How long decided requests are kept for status queries and same-answer replays.'),
   KILL_SWITCH_MAX_STALENESS_MS: positiveInt
     .max(1_000)
     .default(500)
@@ -168,7 +228,7 @@ export type Settings = z.output<typeof settingsSchema>
 /** The gateway's configuration, parsed once at boot and passed down. */
 export type Config = {
   http: { host: string; port: number; bodyLimitBytes: number }
-  log: { level: Settings['LOG_LEVEL'] }
+  logging: { level: Settings['LOG_LEVEL'] }
   redis: { url: Secret; keyPrefix: string }
   chains: Settings['CHAIN_RPC_URLS']
   chainAddressesFile: string
@@ -183,6 +243,16 @@ export type Config = {
   }
   adminKeys: AdminKeyEntry[]
   killSwitch: { maxStalenessMs: number }
+  gatewayId: string
+  log: { dir: string; origin: string; signingKey: Secret<SigningKey> | undefined }
+  attestationKey: Secret<SigningKey> | undefined
+  policy: {
+    wasmFile: string
+    dataFile: string
+    bundleKeys: { keyId: string; file: string }[]
+    bundleMaxBytes: number
+  }
+  requestRetentionSeconds: number
   dependencyTimeoutMs: number
   shutdownTimeoutMs: number
 }

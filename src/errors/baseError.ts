@@ -4,6 +4,8 @@ export type IntentGateErrorOptions = {
   /** Safe for the client: what was wrong, in more detail than the short message. */
   details?: string
   reasons?: Reason[]
+  /** The logged, signed decision behind a denial; sent to the client with the error. */
+  attestation?: unknown
   cause?: unknown
 }
 
@@ -17,6 +19,7 @@ export class IntentGateError extends Error {
   readonly shortMessage: string
   readonly details: string | undefined
   readonly reasons: Reason[]
+  readonly attestation: unknown
 
   constructor(code: ErrorCode, shortMessage: string, options: IntentGateErrorOptions = {}) {
     super(options.details ? `${shortMessage}: ${options.details}` : shortMessage, { cause: options.cause })
@@ -24,6 +27,7 @@ export class IntentGateError extends Error {
     this.shortMessage = shortMessage
     this.details = options.details
     this.reasons = options.reasons ?? []
+    this.attestation = options.attestation
   }
 
   get status(): number {

@@ -46,6 +46,38 @@ export const errorCatalogue = {
     status: 400,
     description: "Instance params do not match the template's declared params.",
   },
+  CHAIN_NOT_SERVED: { status: 400, description: 'The request names a chain this gateway does not serve.' },
+  REQUEST_SIGNATURE_INVALID: {
+    status: 422,
+    description: "The request's signature does not recover to its sender for this chain, contract and nonce.",
+  },
+  REQUEST_EXPIRED: { status: 422, description: 'The request is past its deadline or validity window.' },
+  SIMULATION_REVERTED: {
+    status: 422,
+    description: 'Simulating the request on chain reverted; nothing was sponsored.',
+  },
+  POLICY_DENIED: {
+    status: 403,
+    description: 'The policy denied the request; `reasons` say which rules and why.',
+  },
+  LIMIT_EXCEEDED: {
+    status: 429,
+    description: 'A limit of the template is reached; `reasons` name the limit.',
+  },
+  NONCE_CONFLICT: {
+    status: 409,
+    description: 'Another approved request already holds this sender nonce; only one can ever execute.',
+  },
+  REQUEST_REPLAYED: {
+    status: 409,
+    description: 'This exact signed request was already decided; it is not run twice.',
+  },
+  REQUEST_NOT_FOUND: { status: 404, description: 'No request with this id.' },
+  POLICY_BUNDLE_INVALID: {
+    status: 422,
+    description:
+      'The uploaded policy bundle is unsigned, signed by an unknown key, tampered with, or does not load.',
+  },
   KILL_SWITCH: {
     status: 403,
     description: 'A kill switch (global, template, instance or chain) is engaged; nothing is approved.',
@@ -73,5 +105,12 @@ export type Reason = { code: string; message: string }
 
 /** The documented JSON error body. */
 export type ErrorBody = {
-  error: { code: ErrorCode; message: string; reasons?: Reason[]; requestId?: string }
+  error: {
+    code: ErrorCode
+    message: string
+    reasons?: Reason[]
+    requestId?: string
+    /** The signed decision, for denials that were decided and logged. */
+    attestation?: unknown
+  }
 }

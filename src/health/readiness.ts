@@ -15,6 +15,10 @@ export type ReadinessReport = {
   checks: DependencyReport[]
   /** What the chain addresses came from, e.g. the Anvil fixture, so a newcomer sees what they run against. */
   addresses?: { source: string; chainId: number }
+  /** The active policy revision and bundle digest. */
+  policy?: { revision: string; digest: string }
+  /** This process's transparency log. */
+  log?: { origin: string; size: number }
 }
 
 export type ReadinessProbe = () => Promise<ReadinessReport>
@@ -29,6 +33,8 @@ export type CreateReadinessProbeParameters = {
   chains: ServedChain[]
   timeoutMs: number
   addresses?: ReadinessReport['addresses']
+  /** State to report beside the checks, read at probe time. */
+  describe?: () => Pick<ReadinessReport, 'policy' | 'log'>
 }
 
 /**
@@ -36,7 +42,7 @@ export type CreateReadinessProbeParameters = {
  * reports another chain id than configured is not ready: serving it would sign for the wrong chain.
  */
 export function createReadinessProbe(parameters: CreateReadinessProbeParameters): ReadinessProbe {
-  const { redis, chains, timeoutMs, addresses } = parameters
+  const { redis, chains, timeoutMs, addresses, describe } = parameters
   return async function probeReadiness() {
     const checks = await Promise.all([
       timed('redis', timeoutMs, async () => {
@@ -59,6 +65,7 @@ export function createReadinessProbe(parameters: CreateReadinessProbeParameters)
       status: checks.every((check) => check.ok) ? 'ready' : 'not_ready',
       checks,
       ...(addresses ? { addresses } : {}),
+      ...describe?.(),
     }
   }
 }

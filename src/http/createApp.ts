@@ -16,6 +16,8 @@ export type CreateAppParameters = {
   metrics: Metrics
   readiness: ReadinessProbe
   bodyLimitBytes: number
+  /** Larger body limits for specific paths, such as policy bundle uploads. */
+  bodyLimitsByPath?: Readonly<Record<string, number>>
   /** Mounts the API routes built by the composition root; health and metrics are always there. */
   mountRoutes?: (app: Hono<AppEnv>) => void
 }
@@ -25,10 +27,10 @@ export type CreateAppParameters = {
  * tests call `app.request` directly.
  */
 export function createApp(parameters: CreateAppParameters): Hono<AppEnv> {
-  const { logger, metrics, readiness, bodyLimitBytes, mountRoutes } = parameters
+  const { logger, metrics, readiness, bodyLimitBytes, bodyLimitsByPath, mountRoutes } = parameters
   const app = new Hono<AppEnv>()
   app.use(requestContext({ logger, metrics }))
-  app.use(limitBody(bodyLimitBytes))
+  app.use(limitBody(bodyLimitBytes, bodyLimitsByPath))
   app.onError(onError)
   app.notFound(notFound)
 

@@ -12,6 +12,7 @@ export function errorResponse(c: Context, error: IntentGateError): Response {
       message: error.details ? `${error.shortMessage}: ${error.details}` : error.shortMessage,
       ...(error.reasons.length > 0 ? { reasons: error.reasons } : {}),
       ...(requestId ? { requestId } : {}),
+      ...(error.attestation === undefined ? {} : { attestation: error.attestation }),
     },
   }
   return c.json(body, error.status as ContentfulStatusCode)

@@ -2,12 +2,14 @@ import { describe, expect, test } from 'vitest'
 import { denyDecision, parseDecision } from './decision.js'
 
 const limit = {
+  id: 'sender-valueWei-1d',
   scope: 'sender',
-  keyParts: ['0x5fbdb2315678afecb367f032d93f642f64180aa3'],
+  keyParts: ['inst-01', '0x70997970c51812dc3a010c7d01b50e0d17dc79c8'],
   metric: 'valueWei',
   amount: '1000000000000000000',
   max: '5000000000000000000',
   windowSeconds: 86_400,
+  windowKind: 'utc-day',
 }
 
 describe('parseDecision', () => {
@@ -55,6 +57,11 @@ describe('parseDecision', () => {
     ['an unknown metric', { allow: true, reasons: [], limits: [{ ...limit, metric: 'calls' }] }],
     ['a fractional window', { allow: true, reasons: [], limits: [{ ...limit, windowSeconds: 1.5 }] }],
     ['a zero window', { allow: true, reasons: [], limits: [{ ...limit, windowSeconds: 0 }] }],
+    ['a limit without an id', { allow: true, reasons: [], limits: [{ ...limit, id: undefined }] }],
+    ['an empty limit id', { allow: true, reasons: [], limits: [{ ...limit, id: '' }] }],
+    ['an unknown window kind', { allow: true, reasons: [], limits: [{ ...limit, windowKind: 'calendar' }] }],
+    ['a missing window kind', { allow: true, reasons: [], limits: [{ ...limit, windowKind: undefined }] }],
+    ['an empty key part', { allow: true, reasons: [], limits: [{ ...limit, keyParts: ['inst-01', ''] }] }],
   ])('denies %s as POLICY_RESULT_INVALID', (_, raw) => {
     const decision = parseDecision(raw)
     expect(decision.allow).toBe(false)

@@ -2,8 +2,8 @@ import { z } from 'zod'
 
 /**
  * Reason codes the gateway itself gives when a policy cannot produce a decision. Policies
- * give their own codes (CHAIN_NOT_ALLOWED, INPUT_INVALID, ...); these mark a deny that
- * came from failing closed rather than from a rule.
+ * give their own codes (see policyReasonCodes); these mark a deny that came from failing
+ * closed rather than from a rule.
  */
 export const policyFailureCodes = {
   /** Evaluation threw: an abort inside the Wasm, a conflict, or input that is not JSON. */
@@ -39,17 +39,20 @@ export type Reason = z.infer<typeof reasonSchema>
  * One counter the request must fit under. The gateway reserves every limit of an allowed
  * decision atomically, all or none, before it acts.
  *
- * The counter is identified by scope, keyParts, metric and windowSeconds; the limits key
- * builder turns these, with the template, instance and sender of the request, into a
- * Redis key. Amounts are decimal strings because wei values overflow JSON numbers.
+ * The counter is identified by id, scope, keyParts and metric, and its window by windowKind
+ * and windowSeconds; src/limits/limitKeys.ts turns these into Redis keys. The policy derives
+ * one per template limit (policies/intentgate/decision.rego). Amounts are decimal strings
+ * because wei values overflow JSON numbers.
  */
 export const limitRequestSchema = z.object({
+  /** The template limit this counts for, such as `sender-count-1d`; names its counters. */
+  id: z.string().min(1),
   /** Whose counter: one per sender, per app instance, per template, or one for the gateway. */
   scope: z.enum(['sender', 'instance', 'template', 'global']),
   /**
-   * Narrows the counter below its scope, for example to one target contract. Empty means
-   * the scope alone. The policy, not the caller, decides these, so they are part of the
-   * decision that gets attested.
+   * Who the counter belongs to within its scope: `[instanceId, sender]` for sender,
+   * `[instanceId]` for instance, `[templateId]` for template and `[]` for global. The policy,
+   * not the caller, decides these, so they are part of the decision that gets attested.
    */
   keyParts: z.array(z.string().min(1)).default([]),
   /** What is counted: requests, native value sent, or the most gas the gateway may pay for. */
@@ -58,8 +61,10 @@ export const limitRequestSchema = z.object({
   amount: decimalString,
   /** The counter may not exceed this within one window. */
   max: decimalString,
-  /** Length of the window in seconds; the counter starts again at zero when it ends. */
+  /** Length of the window in seconds. */
   windowSeconds: z.number().int().positive(),
+  /** `utc-day`: aligned to UTC midnights; `rolling`: the last windowSeconds before now. */
+  windowKind: z.enum(['utc-day', 'rolling']),
 })
 
 export type LimitRequest = z.infer<typeof limitRequestSchema>

@@ -18,6 +18,8 @@ import {
 // scripts/policies keeps it in step with the Rego.
 const committedWasmPath = fileURLToPath(new URL('../../policies/build/policy.wasm', import.meta.url))
 const committedWasm = new Uint8Array(readFileSync(committedWasmPath))
+const committedDataPath = fileURLToPath(new URL('../../policies/build/data.json', import.meta.url))
+const committedData = JSON.parse(readFileSync(committedDataPath, 'utf8')) as Record<string, unknown>
 
 // The project's lib has no DOM, so TypeScript knows WebAssembly only as a namespace of types.
 const webAssembly = Reflect.get(globalThis, 'WebAssembly') as {
@@ -25,12 +27,10 @@ const webAssembly = Reflect.get(globalThis, 'WebAssembly') as {
   compile: (...args: unknown[]) => unknown
 }
 
-const allowedInput = {
-  intent: { kind: 'meta-tx', chainId: 8453, sender: '0x70997970c51812dc3a010c7d01b50e0d17dc79c8', calls: [] },
-  template: { id: 'demo.tipjar', version: '1.0.0', intent: { chains: [1, 8453] } },
-  instance: { id: 'inst-01' },
-  now: 1_767_225_600,
-}
+// The same allowed input the Rego tests start from (policies/intentgate/fixtures_test.rego).
+const allowedInput = JSON.parse(
+  readFileSync(new URL('./testdata/allowedPolicyInput.json', import.meta.url), 'utf8'),
+) as { intent: Record<string, unknown> } & PolicyInput
 
 describe('loadWasmPolicy with the committed policy', () => {
   let policy: WasmPolicy
@@ -38,6 +38,7 @@ describe('loadWasmPolicy with the committed policy', () => {
   beforeAll(async () => {
     policy = await loadWasmPolicy({
       wasm: committedWasm,
+      data: committedData,
       revision: 'test',
       digest: wasmDigest(committedWasm),
     })
@@ -47,8 +48,16 @@ describe('loadWasmPolicy with the committed policy', () => {
     vi.restoreAllMocks()
   })
 
-  test('allows an intent on a chain the template declares', () => {
-    expect(policy.evaluate(allowedInput)).toEqual({ allow: true, reasons: [], limits: [] })
+  test('allows the allowed input, reserving one counter per template limit', () => {
+    const decision = policy.evaluate(allowedInput)
+    expect(decision.allow).toBe(true)
+    expect(decision.reasons).toEqual([])
+    expect(decision.limits.map((limit) => limit.id)).toEqual([
+      'sender-count-1d',
+      'instance-valueWei-1h',
+      'template-gasWei-1d',
+      'global-count-1h',
+    ])
   })
 
   test('denies an intent on another chain with the policy reason', () => {
@@ -65,7 +74,7 @@ describe('loadWasmPolicy with the committed policy', () => {
     expect(policy.evaluate({ now: 0 })).toEqual({
       allow: false,
       reasons: [
-        { code: 'INPUT_INVALID', message: 'input.instance must be an object' },
+        { code: 'INPUT_INVALID', message: 'input.instance.id must be a non-empty string' },
         { code: 'INPUT_INVALID', message: 'input.intent must be an object' },
         { code: 'INPUT_INVALID', message: 'input.template must be an object' },
       ],
@@ -150,16 +159,30 @@ describe('loadWasmPolicyFromFile', () => {
   })
 
   test('computes the digest from the file', async () => {
-    const policy = await loadWasmPolicyFromFile(committedWasmPath, { revision: 'committed' })
+    const policy = await loadWasmPolicyFromFile(committedWasmPath, {
+      revision: 'committed',
+      dataPath: committedDataPath,
+    })
     expect(policy.digest).toBe(wasmDigest(committedWasm))
     expect(policy.evaluate(allowedInput).allow).toBe(true)
   })
 
+  test('without its data document the policy denies everything as CONFIG_INVALID', async () => {
+    const policy = await loadWasmPolicyFromFile(committedWasmPath, { revision: 'no-data' })
+    const codes = new Set(policy.evaluate(allowedInput).reasons.map((reason) => reason.code))
+    expect([...codes]).toEqual(['CONFIG_INVALID'])
+  })
+
   test('gives the policy the data document at dataPath', async () => {
     const dataPath = join(dataDir, 'data.json')
-    writeFileSync(dataPath, JSON.stringify({ intentgate: { chainsOfNote: [8453] } }))
+    const sender = String(allowedInput.intent.sender)
+    const config = (committedData.intentgate as { config: Record<string, unknown> }).config
+    const data = { intentgate: { config: { ...config, denylist: { addresses: [sender] } } } }
+    writeFileSync(dataPath, JSON.stringify(data))
     const policy = await loadWasmPolicyFromFile(committedWasmPath, { revision: 'with-data', dataPath })
-    expect(policy.evaluate(allowedInput)).toEqual({ allow: true, reasons: [], limits: [] })
+    expect(policy.evaluate(allowedInput).reasons).toEqual([
+      { code: 'ADDRESS_DENIED', message: `the sender ${sender} is on the deny-list` },
+    ])
   })
 
   test('refuses a data document that is not an object', async () => {

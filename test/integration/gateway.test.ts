@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, inject, test } from 'vitest'
 import { loadConfig } from '../../src/config/loadConfig.js'
 import { exportSigningKey, generateSigningKey } from '../../src/crypto/ed25519.js'
@@ -11,6 +14,8 @@ const anvilUrl = inject('anvilUrl')
 const redisUrl = inject('redisUrl')
 const redisKeyPrefix = inject('redisKeyPrefix')
 const tokenSigningKey = exportSigningKey(generateSigningKey())
+const attestationKey = exportSigningKey(generateSigningKey())
+const logKey = exportSigningKey(generateSigningKey())
 
 function gatewayEnv(overrides: Record<string, string> = {}): Record<string, string> {
   return {
@@ -21,6 +26,9 @@ function gatewayEnv(overrides: Record<string, string> = {}): Record<string, stri
     CHAIN_RPC_URLS: `31337=${anvilUrl}`,
     DEPENDENCY_TIMEOUT_MS: '1500',
     TOKEN_SIGNING_KEY: tokenSigningKey,
+    ATTESTATION_SIGNING_KEY: attestationKey,
+    LOG_SIGNING_KEY: logKey,
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'intentgate-gw-')),
     ...overrides,
   }
 }
@@ -81,10 +89,13 @@ describe('gateway against real Redis and Anvil', () => {
 })
 
 describe('intentgate serve', () => {
-  test('refuses to start without a token signing key, naming the setting', async () => {
+  test('refuses to start without its signing keys, naming every missing setting', async () => {
     const env: Record<string, string> = gatewayEnv()
     delete env.TOKEN_SIGNING_KEY
-    await expect(startGateway(loadConfig(env))).rejects.toThrow('TOKEN_SIGNING_KEY: required')
+    delete env.LOG_SIGNING_KEY
+    const refused = startGateway(loadConfig(env))
+    await expect(refused).rejects.toThrow('TOKEN_SIGNING_KEY: required')
+    await expect(refused).rejects.toThrow('LOG_SIGNING_KEY: required')
   })
 
   test('stops gracefully on SIGTERM and exits 0', async () => {

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { inject } from 'vitest'
 import { generateAdminKey } from '../../src/auth/adminKeys.js'
 import { loadConfig } from '../../src/config/loadConfig.js'
@@ -14,6 +17,8 @@ import { type RunningGateway, startGateway } from '../../src/main.js'
 export type HarnessKeys = {
   authorities: SigningKey[]
   tokenKey: SigningKey
+  attestationKey: SigningKey
+  logKey: SigningKey
   admin: { operator: string; operator2: string; auditor: string }
 }
 
@@ -34,6 +39,8 @@ export type GatewayHarness = {
 export function createGatewayHarness(): GatewayHarness {
   const authorities = [generateSigningKey(), generateSigningKey(), generateSigningKey()]
   const tokenKey = generateSigningKey()
+  const attestationKey = generateSigningKey()
+  const logKey = generateSigningKey()
   const operator = generateAdminKey()
   const operator2 = generateAdminKey()
   const auditor = generateAdminKey()
@@ -46,6 +53,8 @@ export function createGatewayHarness(): GatewayHarness {
     CHAIN_RPC_URLS: `31337=${inject('anvilUrl')}`,
     TEMPLATE_AUTHORITY_KEYS: authorities.map(formatPublicKey).join(','),
     TOKEN_SIGNING_KEY: exportSigningKey(tokenKey),
+    ATTESTATION_SIGNING_KEY: exportSigningKey(attestationKey),
+    LOG_SIGNING_KEY: exportSigningKey(logKey),
     ADMIN_KEYS: `alice:operator:${operator.hash},bob:operator:${operator2.hash},carol:auditor:${auditor.hash}`,
     DEPENDENCY_TIMEOUT_MS: '1500',
   }
@@ -54,12 +63,19 @@ export function createGatewayHarness(): GatewayHarness {
     keys: {
       authorities,
       tokenKey,
+      attestationKey,
+      logKey,
       admin: { operator: operator.key, operator2: operator2.key, auditor: auditor.key },
     },
     keyPrefix,
     env,
     async start(overrides = {}) {
-      const gateway = await startGateway(loadConfig({ ...env, ...overrides }))
+      // Each gateway process keeps its own log, as in production.
+      const perProcess = {
+        GATEWAY_ID: `gw-${running.length + 1}`,
+        DATA_DIR: mkdtempSync(join(tmpdir(), 'intentgate-log-')),
+      }
+      const gateway = await startGateway(loadConfig({ ...env, ...perProcess, ...overrides }))
       running.push(gateway)
       return gateway
     },
@@ -75,6 +91,7 @@ type ErrorShape = {
   message: string
   reasons?: { code: string; message: string }[]
   requestId?: string
+  attestation?: unknown
 }
 
 /** Calls the gateway with a bearer credential and a JSON body, and returns status and parsed JSON. */

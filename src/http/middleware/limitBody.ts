@@ -4,10 +4,22 @@ import { IntentGateError } from '../../errors/index.js'
 import { errorResponse } from '../errorResponse.js'
 
 /**
- * Caps request bodies at `maxBytes`. Hono's bodyLimit counts the streamed bytes, so a chunked
- * body without Content-Length is cut off as soon as it passes the limit.
+ * Caps request bodies at `maxBytes`, or at a larger limit for the few paths listed in `byPath`
+ * (a policy bundle upload). Hono's bodyLimit counts the streamed bytes, so a chunked body
+ * without Content-Length is cut off as soon as it passes the limit.
  */
-export function limitBody(maxBytes: number): MiddlewareHandler {
+export function limitBody(
+  maxBytes: number,
+  byPath: Readonly<Record<string, number>> = {},
+): MiddlewareHandler {
+  const standard = bodyLimitOf(maxBytes)
+  const special = new Map(Object.entries(byPath).map(([path, bytes]) => [path, bodyLimitOf(bytes)]))
+  return function limitBodyMiddleware(c, next) {
+    return (special.get(c.req.path) ?? standard)(c, next)
+  }
+}
+
+function bodyLimitOf(maxBytes: number): MiddlewareHandler {
   return bodyLimit({
     maxSize: maxBytes,
     onError: (c) =>

@@ -1,19 +1,28 @@
 import type { Hono } from 'hono'
 import type { RecordAdminAction } from '../../admin/adminActions.js'
+import type { TransparencyLog } from '../../attest/transparencyLog.js'
 import type { AdminKeyVerifier } from '../../auth/adminKeys.js'
 import type { AppAuthorizer } from '../../auth/authorizeApp.js'
 import type { KillSwitch } from '../../killSwitch/killSwitch.js'
+import type { DryRunDeps } from '../../pipeline/evaluateDryRun.js'
+import type { PipelineDeps } from '../../pipeline/pipelineDeps.js'
+import type { PolicyStore } from '../../policy/policyStore.js'
+import type { RequestStore } from '../../requests/requestStore.js'
 import type { InstanceStore } from '../../templates/instances.js'
 import type { TemplateRegistry } from '../../templates/registry.js'
 import { changeTemplateStatusRoute } from './admin/changeTemplateStatus.js'
 import { createInstanceRoute } from './admin/createInstance.js'
+import { evaluatePolicyRoute } from './admin/evaluatePolicy.js'
 import { getTemplateRoute } from './admin/getTemplate.js'
 import { instanceTokensRoute } from './admin/instanceTokens.js'
 import { killSwitchRoute } from './admin/killSwitch.js'
 import { listTemplatesRoute } from './admin/listTemplates.js'
+import { policyRoute } from './admin/policy.js'
 import { publishTemplateRoute } from './admin/publishTemplate.js'
 import { readInstancesRoute } from './admin/readInstances.js'
 import { revokeInstanceRoute } from './admin/revokeInstance.js'
+import { metaTransactionsRoute } from './app/metaTransactions.js'
+import { requestsRoute } from './app/requests.js'
 import { sessionRoute } from './app/session.js'
 
 export type GatewayServices = {
@@ -23,11 +32,17 @@ export type GatewayServices = {
   instances: InstanceStore
   killSwitch: KillSwitch
   authorizer: AppAuthorizer
+  requests: RequestStore
+  log: TransparencyLog
+  policies: PolicyStore
+  pipeline: PipelineDeps
+  dryRun: DryRunDeps
 }
 
 /** Mounts every API route beyond health and metrics, each built with only the services it needs. */
 export function mountGatewayRoutes<Env extends object>(app: Hono<Env>, services: GatewayServices): void {
-  const { verifyAdminKey, recordAdminAction, registry, instances, killSwitch, authorizer } = services
+  const { verifyAdminKey, recordAdminAction, registry, instances, killSwitch, authorizer, requests } =
+    services
   app.route('/', publishTemplateRoute({ verifyAdminKey, registry, recordAdminAction }))
   app.route('/', listTemplatesRoute({ verifyAdminKey, registry }))
   app.route('/', getTemplateRoute({ verifyAdminKey, registry }))
@@ -38,5 +53,9 @@ export function mountGatewayRoutes<Env extends object>(app: Hono<Env>, services:
   app.route('/', revokeInstanceRoute({ verifyAdminKey, instances, recordAdminAction }))
   app.route('/', instanceTokensRoute({ verifyAdminKey, instances, recordAdminAction }))
   app.route('/', killSwitchRoute({ verifyAdminKey, killSwitch, recordAdminAction }))
+  app.route('/', evaluatePolicyRoute({ verifyAdminKey, dryRun: services.dryRun }))
+  app.route('/', policyRoute({ verifyAdminKey, policies: services.policies, recordAdminAction }))
   app.route('/', sessionRoute({ authorizer }))
+  app.route('/', metaTransactionsRoute({ authorizer, pipeline: services.pipeline }))
+  app.route('/', requestsRoute({ authorizer, requests }))
 }

@@ -6,6 +6,7 @@ import { communityPollAbi } from '../../../src/chain/artifacts/CommunityPoll.js'
 import { demoBadgeAbi } from '../../../src/chain/artifacts/DemoBadge.js'
 import { demoTokenAbi } from '../../../src/chain/artifacts/DemoToken.js'
 import { intentForwarderAbi } from '../../../src/chain/artifacts/IntentForwarder.js'
+import { signForwardRequest } from '../../support/forwardRequests.js'
 import { type FixtureChain, revertOf, startFixtureChain } from './userOperationHarness.js'
 
 /** The app user signs ForwardRequests; the bundler account of the harness relays them and pays gas. */
@@ -27,40 +28,30 @@ afterAll(async () => {
 /** Signs an ERC-2771 ForwardRequest from `user` and relays it through IntentForwarder.execute. */
 async function relay(to: Address, data: Hex, value = 0n) {
   const forwarder = chain.addresses.forwarder
-  const nonce = await chain.publicClient.readContract({
-    address: forwarder,
-    abi: intentForwarderAbi,
-    functionName: 'nonces',
-    args: [user.address],
+  const body = await signForwardRequest({
+    account: user,
+    rpcUrl: chain.anvil.url,
+    forwarder,
+    to,
+    data,
+    value,
+    gas: 300_000n,
+    deadline: now + 3_600,
   })
-  const request = { from: user.address, to, value, gas: 300_000n, nonce, deadline: now + 3_600, data }
-  const signature = await user.signTypedData({
-    domain: {
-      name: 'IntentGateForwarder',
-      version: '1',
-      chainId: chain.addresses.chainId,
-      verifyingContract: forwarder,
-    },
-    types: {
-      ForwardRequest: [
-        { name: 'from', type: 'address' },
-        { name: 'to', type: 'address' },
-        { name: 'value', type: 'uint256' },
-        { name: 'gas', type: 'uint256' },
-        { name: 'nonce', type: 'uint256' },
-        { name: 'deadline', type: 'uint48' },
-        { name: 'data', type: 'bytes' },
-      ],
-    },
-    primaryType: 'ForwardRequest',
-    message: request,
-  })
-  const { nonce: _signedNonce, ...fields } = request
+  const fields = {
+    from: body.from,
+    to: body.to,
+    value: BigInt(body.value),
+    gas: BigInt(body.gas),
+    deadline: body.deadline,
+    data: body.data,
+    signature: body.signature,
+  }
   const hash = await chain.bundler.writeContract({
     address: forwarder,
     abi: intentForwarderAbi,
     functionName: 'execute',
-    args: [{ ...fields, signature }],
+    args: [fields],
     value,
   })
   const receipt = await chain.bundler.waitForTransactionReceipt({ hash })

@@ -28,12 +28,17 @@ const fixturesEntrypoints = [
 
 let workDir: string
 let builtWasm: Uint8Array
+let builtData: Record<string, unknown>
 let fixturesWasm: Uint8Array
 
 beforeAll(() => {
   workDir = mkdtempSync(join(tmpdir(), 'intentgate-rego-'))
   run('bash', ['scripts/policies', 'build', join(workDir, 'policies')])
   builtWasm = new Uint8Array(readFileSync(join(workDir, 'policies', 'policy.wasm')))
+  builtData = JSON.parse(readFileSync(join(workDir, 'policies', 'data.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >
 
   const opa = run('bash', ['scripts/ensure-opa']).trim().split('\n').at(-1) ?? 'opa'
   const bundle = join(workDir, 'fixtures.tar.gz')
@@ -54,22 +59,24 @@ afterAll(() => {
   if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true })
 })
 
-const allowedInput = {
-  intent: { kind: 'meta-tx', chainId: 8453, sender: '0x70997970c51812dc3a010c7d01b50e0d17dc79c8', calls: [] },
-  template: { id: 'demo.tipjar', version: '1.0.0', intent: { chains: [1, 8453] } },
-  instance: { id: 'inst-01' },
-  now: 1_767_225_600,
-}
+const allowedInput = JSON.parse(
+  readFileSync(join(repoRoot, 'src', 'policy', 'testdata', 'allowedPolicyInput.json'), 'utf8'),
+) as { intent: Record<string, unknown> } & Record<string, unknown>
 
 describe('policies/ compiled by opa and evaluated in Node', () => {
   let policy: WasmPolicy
 
   beforeAll(async () => {
-    policy = await loadWasmPolicy({ wasm: builtWasm, revision: 'fresh', digest: wasmDigest(builtWasm) })
+    policy = await loadWasmPolicy({
+      wasm: builtWasm,
+      data: builtData,
+      revision: 'fresh',
+      digest: wasmDigest(builtWasm),
+    })
   })
 
   test('allows an intent on a chain the template declares', () => {
-    expect(policy.evaluate(allowedInput)).toEqual({ allow: true, reasons: [], limits: [] })
+    expect(policy.evaluate(allowedInput)).toMatchObject({ allow: true, reasons: [] })
   })
 
   test('denies an intent on another chain, and reports bad input beside it', () => {
@@ -94,7 +101,64 @@ describe('policies/ compiled by opa and evaluated in Node', () => {
       'policies/build/policy.wasm is stale: run `npm run policies:build` and commit it',
     ).toBe(wasmDigest(builtWasm))
   })
+
+  test('the TypeScript tests start from the same allowed input as the Rego tests', () => {
+    const opa = run('bash', ['scripts/ensure-opa']).trim().split('\n').at(-1) ?? 'opa'
+    const regoFixture = run(opa, [
+      'eval',
+      '--data',
+      'policies',
+      '--ignore',
+      'build',
+      '--format',
+      'raw',
+      'data.intentgate_test.allowed_input',
+    ])
+    expect(JSON.parse(regoFixture)).toEqual(allowedInput)
+  })
+
+  test('matches the committed policies/build/data.json', () => {
+    const committed = JSON.parse(readFileSync(join(repoRoot, 'policies', 'build', 'data.json'), 'utf8'))
+    expect(committed, 'policies/build/data.json is stale: run `npm run policies:build`').toEqual(builtData)
+  })
+
+  test('needs no builtin from the host, so no decision can fail for a missing one', async () => {
+    expect(await hostBuiltins(builtWasm)).toEqual({})
+    // The listing does see host builtins where there are some.
+    expect(Object.keys(await hostBuiltins(fixturesWasm))).toContain('time.now_ns')
+  })
 })
+
+/**
+ * The builtins a compiled policy calls out to the host for (OPA's Wasm ABI: the `builtins`
+ * export lists them by name). opa-wasm implements only a few; a policy that needs none runs
+ * entirely inside the module.
+ */
+async function hostBuiltins(wasm: Uint8Array): Promise<Record<string, number>> {
+  const webAssembly = Reflect.get(globalThis, 'WebAssembly') as {
+    Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer }
+    instantiate: (
+      bytes: Uint8Array,
+      imports: Record<string, Record<string, unknown>>,
+    ) => Promise<{ instance: { exports: Record<string, (...args: number[]) => number> } }>
+  }
+  const memory = new webAssembly.Memory({ initial: 5 })
+  const refuse = () => {
+    throw new Error('the module called the host while listing its builtins')
+  }
+  const env = Object.fromEntries(
+    ['opa_abort', 'opa_println', ...[0, 1, 2, 3, 4].map((arity) => `opa_builtin${arity}`)].map((name) => [
+      name,
+      refuse,
+    ]),
+  )
+  const { instance } = await webAssembly.instantiate(wasm, { env: { memory, ...env } })
+  const { builtins, opa_json_dump: dump } = instance.exports
+  if (builtins === undefined || dump === undefined) throw new Error('not an OPA Wasm module')
+  const address = dump(builtins())
+  const bytes = new Uint8Array(memory.buffer, address)
+  return JSON.parse(new TextDecoder().decode(bytes.subarray(0, bytes.indexOf(0)))) as Record<string, number>
+}
 
 describe('a policy that cannot decide is a deny with its reason', () => {
   function loadFixture(entrypoint: string): Promise<WasmPolicy> {

@@ -1,0 +1,110 @@
+# METADATA
+# title: decimal
+# description: |
+#   Exact arithmetic on non-negative integers written as decimal strings, such as wei
+#   amounts. Wei values overflow JSON numbers (2^53) and Rego numbers do not round-trip
+#   them exactly in every runtime, so amounts stay strings and are compared digit-wise
+#   and summed in 9-digit limbs, each of which is an exact small number everywhere.
+#   Every function is undefined for arguments that are not canonical decimals, so a
+#   malformed amount can never compare as within a cap.
+package intentgate.decimal
+
+# A uint256 has at most 78 decimal digits; a canonical decimal has no leading zeros.
+is_decimal(value) if {
+	is_string(value)
+	regex.match(`^(0|[1-9][0-9]{0,77})$`, value)
+}
+
+# a > b. Canonical decimals of different lengths order by length; of the same length,
+# by their digits, which for ASCII digits is plain string order.
+greater_than(a, b) if {
+	is_decimal(a)
+	is_decimal(b)
+	count(a) > count(b)
+}
+
+greater_than(a, b) if {
+	is_decimal(a)
+	is_decimal(b)
+	count(a) == count(b)
+	a > b
+}
+
+# The sum of an array of decimals, as a decimal. Undefined if any item is not one.
+sum_of(values) := total if {
+	is_array(values)
+	every value in values {
+		is_decimal(value)
+	}
+	split := [limbs(value) | some value in values]
+	column_sums := [sum([parts[i] | some parts in split]) | some i in numbers.range(0, limb_count - 1)]
+	total := limbs_to_decimal(carried(column_sums))
+}
+
+# Nine limbs of nine digits hold 81 digits, more than any uint256 needs.
+limb_count := 9
+
+limb_digits := 9
+
+limb_base := 1000000000
+
+padded_digits := limb_count * limb_digits
+
+zeros := "000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+
+# Limbs of a decimal, least significant first.
+limbs(value) := [limb_value(substring(padded, padded_digits - (limb_digits * (i + 1)), limb_digits)) |
+	some i in numbers.range(0, limb_count - 1)
+] if {
+	padded := concat("", [substring(zeros, 0, padded_digits - count(value)), value])
+}
+
+# to_number keeps leading zeros in some runtimes and then emits invalid JSON, so they go first.
+limb_value(digits) := 0 if trim_left(digits, "0") == ""
+
+limb_value(digits) := to_number(trimmed) if {
+	trimmed := trim_left(digits, "0")
+	trimmed != ""
+}
+
+# Carries column sums into limbs below the base. A column sum stays below 2^53 for fewer
+# than nine million addends, so every step is exact. (t - t % base) / base divides a
+# multiple of the base, which is exact where floor(t / base) might round. Rego has no
+# loops, so the nine carries are written out; two more limbs take the final carry.
+carried(s) := [r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10] if {
+	t0 := s[0]
+	r0 := t0 % limb_base
+	t1 := s[1] + ((t0 - r0) / limb_base)
+	r1 := t1 % limb_base
+	t2 := s[2] + ((t1 - r1) / limb_base)
+	r2 := t2 % limb_base
+	t3 := s[3] + ((t2 - r2) / limb_base)
+	r3 := t3 % limb_base
+	t4 := s[4] + ((t3 - r3) / limb_base)
+	r4 := t4 % limb_base
+	t5 := s[5] + ((t4 - r4) / limb_base)
+	r5 := t5 % limb_base
+	t6 := s[6] + ((t5 - r5) / limb_base)
+	r6 := t6 % limb_base
+	t7 := s[7] + ((t6 - r6) / limb_base)
+	r7 := t7 % limb_base
+	t8 := s[8] + ((t7 - r7) / limb_base)
+	r8 := t8 % limb_base
+	t9 := (t8 - r8) / limb_base
+	r9 := t9 % limb_base
+	r10 := (t9 - r9) / limb_base
+}
+
+# Most significant limb first, each padded to nine digits, then leading zeros dropped.
+limbs_to_decimal(parts) := canonical(trim_left(digits, "0")) if {
+	last := count(parts) - 1
+	digits := concat("", [pad_limb(parts[last - i]) | some i in numbers.range(0, last)])
+}
+
+pad_limb(limb) := concat("", [substring(zeros, 0, limb_digits - count(text)), text]) if {
+	text := format_int(limb, 10)
+}
+
+canonical(digits) := "0" if digits == ""
+
+canonical(digits) := digits if digits != ""

@@ -1,0 +1,178 @@
+import {
+  type Address,
+  BaseError,
+  ContractFunctionRevertedError,
+  concatHex,
+  decodeErrorResult,
+  encodeFunctionData,
+  type Hex,
+  type PublicClient,
+  parseEther,
+} from 'viem'
+import { IntentGateError } from '../errors/index.js'
+import type { ChainAddresses } from './addresses.js'
+import { communityPollAbi } from './artifacts/CommunityPoll.js'
+import { demoTokenAbi } from './artifacts/DemoToken.js'
+import { intentForwarderAbi } from './artifacts/IntentForwarder.js'
+
+/** The ERC2771Forwarder's request, as its `execute` takes it. */
+export type ForwardRequestData = {
+  from: Address
+  to: Address
+  value: bigint
+  gas: bigint
+  deadline: number
+  data: Hex
+  signature: Hex
+}
+
+export type SimulationResult = { ok: true } | { ok: false; reason: string }
+
+/** What the pipeline needs of one chain: reads and simulations, no writes. */
+export type ServedChain = {
+  chainId: number
+  client: PublicClient
+  addresses: ChainAddresses
+  /** The forwarder's EIP-712 domain name and version, read once through ERC-5267. */
+  forwarderDomain(): Promise<{ name: string; version: string }>
+  forwarderNonce(from: Address): Promise<bigint>
+  /** eth_call of `execute` as a relayer would send it; a revert says why, decoded where it can be. */
+  simulateForwardRequest(request: ForwardRequestData): Promise<SimulationResult>
+  /** The fee cap a relay would pay now (maxFeePerGas), cached briefly so requests do not each ask the node. */
+  feeCap(): Promise<bigint>
+}
+
+/** Any address works for eth_call; it is given the balance the call needs through a state override. */
+const simulationCaller: Address = '0x00000000000000000000000000000000DeaDBeef'
+const feeCacheMs = 3_000
+// Errors of the demo targets and common libraries, so a revert reason reads as a name, not hex.
+const knownErrorAbis = [...intentForwarderAbi, ...communityPollAbi, ...demoTokenAbi]
+
+/** Builds the chain adapter for one served chain. */
+export function createServedChain(parameters: {
+  chainId: number
+  client: PublicClient
+  addresses: ChainAddresses
+}): ServedChain {
+  const { chainId, client, addresses } = parameters
+  let domain: Promise<{ name: string; version: string }> | undefined
+  let fee: { value: bigint; at: number } | undefined
+
+  return {
+    chainId,
+    client,
+    addresses,
+
+    forwarderDomain() {
+      domain ??= client
+        .readContract({ address: addresses.forwarder, abi: intentForwarderAbi, functionName: 'eip712Domain' })
+        .then(([, name, version]) => ({ name, version }))
+        .catch((error: unknown) => {
+          domain = undefined
+          throw error
+        })
+      return domain
+    },
+
+    forwarderNonce(from) {
+      return client.readContract({
+        address: addresses.forwarder,
+        abi: intentForwarderAbi,
+        functionName: 'nonces',
+        args: [from],
+      })
+    },
+
+    async simulateForwardRequest(request) {
+      const balance = request.value + parseEther('1')
+      try {
+        await client.call({
+          account: simulationCaller,
+          to: addresses.forwarder,
+          value: request.value,
+          data: encodeFunctionData({ abi: intentForwarderAbi, functionName: 'execute', args: [request] }),
+          stateOverride: [{ address: simulationCaller, balance }],
+        })
+        return { ok: true }
+      } catch (error) {
+        if (!isRevert(error)) throw error
+        // The forwarder reports a failed inner call without its reason; the call itself, made as
+        // the forwarder would make it (sender appended), says why.
+        const inner = await innerRevertReason(client, addresses.forwarder, request, balance)
+        return { ok: false, reason: inner ?? revertReason(error) }
+      }
+    },
+
+    async feeCap() {
+      if (fee && Date.now() - fee.at < feeCacheMs) return fee.value
+      const { maxFeePerGas } = await client.estimateFeesPerGas()
+      fee = { value: maxFeePerGas, at: Date.now() }
+      return maxFeePerGas
+    },
+  }
+}
+
+async function innerRevertReason(
+  client: PublicClient,
+  forwarder: Address,
+  request: ForwardRequestData,
+  balance: bigint,
+): Promise<string | undefined> {
+  try {
+    await client.call({
+      account: forwarder,
+      to: request.to,
+      value: request.value,
+      data: concatHex([request.data, request.from]),
+      gas: request.gas,
+      stateOverride: [{ address: forwarder, balance }],
+    })
+    return undefined
+  } catch (error) {
+    return isRevert(error) ? revertReason(error) : undefined
+  }
+}
+
+/** True for an execution revert; false for transport failures, which must not read as a denial. */
+function isRevert(error: unknown): boolean {
+  if (!(error instanceof BaseError)) return false
+  return (
+    error.walk((cause) => cause instanceof BaseError && /revert/i.test(cause.shortMessage ?? '')) !== null
+  )
+}
+
+function revertReason(error: unknown): string {
+  if (!(error instanceof BaseError)) return 'reverted'
+  const reverted = error.walk((cause) => cause instanceof ContractFunctionRevertedError)
+  if (reverted instanceof ContractFunctionRevertedError && reverted.reason) return reverted.reason
+  const data = findRevertData(error)
+  if (data && data !== '0x') {
+    try {
+      const decoded = decodeErrorResult({ abi: knownErrorAbis, data })
+      return decoded.args?.length
+        ? `${decoded.errorName}(${decoded.args.map(String).join(', ')})`
+        : decoded.errorName
+    } catch {
+      return `reverted with ${data.slice(0, 74)}`
+    }
+  }
+  return 'reverted without a reason'
+}
+
+function findRevertData(error: BaseError): Hex | undefined {
+  let found: Hex | undefined
+  error.walk((cause) => {
+    const data = (cause as { data?: unknown }).data
+    if (typeof data === 'string' && data.startsWith('0x')) found = data as Hex
+    return false
+  })
+  return found
+}
+
+/** Fails with CHAIN_NOT_SERVED when the gateway has no adapter for the chain. */
+export function servedChainOrThrow(chains: ReadonlyMap<number, ServedChain>, chainId: number): ServedChain {
+  const chain = chains.get(chainId)
+  if (!chain)
+    throw new IntentGateError('CHAIN_NOT_SERVED', 'Chain not served', { details: `chain ${chainId}` })
+  return chain
+}

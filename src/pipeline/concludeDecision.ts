@@ -1,0 +1,116 @@
+import { type ErrorCode, IntentGateError, type Reason } from '../errors/index.js'
+import type { LimitToReserve, Reservation } from '../limits/reserveLimits.js'
+import type { AttestationRef, RequestRecord, StoredAnswer } from '../requests/requestStore.js'
+import type { DecisionContext, PipelineDeps } from './pipelineDeps.js'
+
+type ConcludeDeps = Pick<PipelineDeps, 'attestor' | 'requests' | 'policies'>
+
+/**
+ * Ends a request with a refusal: the denial is attested and logged (durably) first, then recorded
+ * so the same digest gets the same answer, then thrown as the documented error with its reasons
+ * and attestation.
+ */
+export async function refuse(
+  deps: ConcludeDeps,
+  context: DecisionContext,
+  refusal: {
+    code: ErrorCode
+    shortMessage: string
+    details?: string
+    reasons: Reason[]
+    signatureHash?: string
+  },
+  policy = deps.policies.current(),
+): Promise<never> {
+  const attestation = await attest(deps, context, { allow: false, reasons: refusal.reasons }, [], policy)
+  const answer: StoredAnswer = {
+    kind: 'refused',
+    code: refusal.code,
+    shortMessage: refusal.shortMessage,
+    ...(refusal.details ? { details: refusal.details } : {}),
+    reasons: refusal.reasons,
+  }
+  await deps.requests.record(
+    {
+      ...recordBase(context, { allow: false, reasons: refusal.reasons }, attestation, answer),
+      status: 'denied',
+    },
+    refusal.signatureHash ? { signatureHash: refusal.signatureHash } : {},
+  )
+  throw refusalError(answer, attestation)
+}
+
+/** Ends a request with an approval: attested and logged before the 202 is built and recorded. */
+export async function accept(
+  deps: ConcludeDeps,
+  context: DecisionContext,
+  approval: { reservation: Reservation; limits: readonly LimitToReserve[]; signatureHash?: string },
+  policy = deps.policies.current(),
+): Promise<Extract<StoredAnswer, { kind: 'accepted' }>> {
+  const attestation = await attest(deps, context, { allow: true, reasons: [] }, approval.limits, policy)
+  const answer = {
+    kind: 'accepted' as const,
+    status: 202 as const,
+    body: { id: context.intent.requestDigest, status: 'queued', attestation },
+  }
+  await deps.requests.record(
+    { ...recordBase(context, { allow: true, reasons: [] }, attestation, answer), status: 'queued' },
+    approval.signatureHash ? { signatureHash: approval.signatureHash } : {},
+  )
+  return answer
+}
+
+/** Turns a stored refusal back into the error the client gets, the first time and every time after. */
+export function refusalError(
+  answer: Extract<StoredAnswer, { kind: 'refused' }>,
+  attestation: AttestationRef,
+): IntentGateError {
+  return new IntentGateError(answer.code, answer.shortMessage, {
+    ...(answer.details ? { details: answer.details } : {}),
+    reasons: answer.reasons,
+    attestation,
+  })
+}
+
+async function attest(
+  deps: ConcludeDeps,
+  context: DecisionContext,
+  decision: { allow: boolean; reasons: Reason[] },
+  limits: readonly LimitToReserve[],
+  policy: ReturnType<ConcludeDeps['policies']['current']>,
+): Promise<AttestationRef> {
+  const { subject, intent, now } = context
+  const logged = await deps.attestor.attestDecision({
+    requestDigest: intent.requestDigest,
+    decision,
+    template: { id: subject.templateId, digest: subject.templateDigest },
+    instance: { id: subject.instanceId },
+    ...(subject.att ? { att: subject.att } : {}),
+    policy: { revision: policy.revision, digest: policy.digest },
+    intent,
+    limits: [...limits],
+    decidedAt: new Date(now * 1000).toISOString(),
+  })
+  return { logIndex: logged.index, envelope: logged.envelope }
+}
+
+function recordBase(
+  context: DecisionContext,
+  decision: RequestRecord['decision'],
+  decisionAttestation: AttestationRef,
+  answer: StoredAnswer,
+) {
+  const { subject, intent, now } = context
+  return {
+    id: intent.requestDigest,
+    kind: intent.kind,
+    chainId: intent.chainId,
+    instanceId: subject.instanceId,
+    templateId: subject.templateId,
+    sender: intent.sender,
+    createdAt: new Date(now * 1000).toISOString(),
+    decision,
+    decisionAttestation,
+    answer,
+  }
+}

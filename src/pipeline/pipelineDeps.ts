@@ -1,0 +1,35 @@
+import type { Attestor } from '../attest/attestationLog.js'
+import type { AppAuthorizer } from '../auth/authorizeApp.js'
+import type { ServedChain } from '../chain/servedChain.js'
+import type { Intent } from '../intents/intent.js'
+import type { LimitStore } from '../limits/reserveLimits.js'
+import type { Logger } from '../observability/logger.js'
+import type { PolicyStore } from '../policy/policyStore.js'
+import type { RequestStore } from '../requests/requestStore.js'
+import type { TemplateRegistry } from '../templates/registry.js'
+
+/** What the decision pipeline touches, passed in by main.ts. Each stage uses only its part. */
+export type PipelineDeps = {
+  chains: ReadonlyMap<number, ServedChain>
+  authorizer: AppAuthorizer
+  /** Only to name the template in the attestation of a request refused for its template's state. */
+  registry: Pick<TemplateRegistry, 'state'>
+  policies: PolicyStore
+  limits: LimitStore
+  attestor: Attestor
+  requests: RequestStore
+  /** Unix seconds; injected so tests and replays can fix time. */
+  now: () => number
+  logger: Logger
+}
+
+/** On whose authority a request is decided, as attested. */
+export type DecisionSubject = { instanceId: string; templateId: string; templateDigest: string; att?: string }
+
+/** One request on its way through the pipeline, after normalization. */
+export type DecisionContext = {
+  subject: DecisionSubject
+  intent: Intent
+  /** Unix seconds at which this request is decided. */
+  now: number
+}

@@ -1,0 +1,29 @@
+import { IntentGateError } from '../errors/index.js'
+import { refusalError } from './concludeDecision.js'
+import type { PipelineDeps } from './pipelineDeps.js'
+
+/**
+ * Gives the recorded answer of an already decided request again: the same 202 body, or the same
+ * refusal with its code, reasons and attestation. Nothing is counted or logged a second time.
+ */
+export async function answerAgain(
+  deps: Pick<PipelineDeps, 'requests'>,
+  id: string,
+): Promise<{ status: 202; body: Record<string, unknown> }> {
+  const record = await deps.requests.get(id)
+  if (!record) throw new IntentGateError('REQUEST_REPLAYED', 'Request already decided', { details: id })
+  if (record.answer.kind === 'refused') throw refusalError(record.answer, record.decisionAttestation)
+  return { status: record.answer.status, body: { ...record.answer.body, status: record.status } }
+}
+
+/**
+ * For two copies of one request racing: the loser of the reservation waits briefly for the
+ * winner's recorded answer and gives it, rather than deciding the same request twice.
+ */
+export async function waitForRecordedAnswer(deps: Pick<PipelineDeps, 'requests'>, id: string) {
+  for (let attempt = 0; attempt < 40; attempt++) {
+    if (await deps.requests.get(id)) return answerAgain(deps, id)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new IntentGateError('REQUEST_REPLAYED', 'Request is being decided by another call', { details: id })
+}

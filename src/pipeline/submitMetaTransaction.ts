@@ -1,0 +1,222 @@
+import { type Hex, keccak256, recoverTypedDataAddress } from 'viem'
+import type { AppSession } from '../auth/authorizeApp.js'
+import type { CapabilityClaims } from '../auth/capabilityToken.js'
+import { type ServedChain, servedChainOrThrow } from '../chain/servedChain.js'
+import type { Reason } from '../errors/index.js'
+import {
+  type ForwardRequestBody,
+  forwardRequestTypedData,
+  normalizeForwardRequest,
+} from '../intents/forwardRequest.js'
+import { buildPolicyInput } from '../policy/buildPolicyInput.js'
+import type { Decision } from '../policy/decision.js'
+import { authorizeSubject } from './authorizeSubject.js'
+import { accept, refuse } from './concludeDecision.js'
+import type { DecisionContext, PipelineDeps } from './pipelineDeps.js'
+import { answerAgain, waitForRecordedAnswer } from './replayAnswer.js'
+
+export type MetaTransactionAnswer = { status: 202; body: Record<string, unknown> }
+
+/**
+ * `POST /v1/meta-transactions`, through the whole pipeline: normalize; check the instance and
+ * template are still good; verify the signature (for this chain, forwarder and nonce) and the
+ * deadline; simulate; decide; reserve; attest; record as queued. Every outcome after
+ * normalization is attested, and the same signed request always gets the same answer.
+ */
+export async function submitMetaTransaction(
+  deps: PipelineDeps,
+  parameters: { claims: CapabilityClaims; body: ForwardRequestBody },
+): Promise<MetaTransactionAnswer> {
+  const { claims, body } = parameters
+  const chain = servedChainOrThrow(deps.chains, body.chainId)
+  const signatureHash = keccak256(body.signature)
+  const seen = await deps.requests.findBySignature(signatureHash)
+  if (seen) return answerAgain(deps, seen)
+
+  const prepared = await normalize(deps, chain, body)
+  if (await deps.requests.get(prepared.intent.requestDigest))
+    return answerAgain(deps, prepared.intent.requestDigest)
+
+  const checked = await authorizeSubject(deps, claims, chain.chainId)
+  const context: DecisionContext = { subject: checked.subject, intent: prepared.intent, now: prepared.now }
+  const refuseWith = (
+    code: Parameters<typeof refuse>[2]['code'],
+    shortMessage: string,
+    reasons: Reason[],
+    details?: string,
+  ) => refuse(deps, context, { code, shortMessage, reasons, signatureHash, ...(details ? { details } : {}) })
+
+  if (!checked.ok) {
+    const { error } = checked
+    return refuseWith(error.code, error.shortMessage, reasonsOf(error), error.details)
+  }
+  const signer = await recoverTypedDataAddress({ ...prepared.typedData, signature: body.signature }).catch(
+    () => undefined,
+  )
+  if (signer?.toLowerCase() !== body.from.toLowerCase()) {
+    return refuseWith('REQUEST_SIGNATURE_INVALID', 'Signature does not match the request', [
+      {
+        code: 'REQUEST_SIGNATURE_INVALID',
+        message: 'not signed by from for this chain, forwarder and nonce',
+      },
+    ])
+  }
+  if (context.intent.validUntil <= context.now) {
+    return refuseWith('REQUEST_EXPIRED', 'Request expired', [
+      {
+        code: 'REQUEST_EXPIRED',
+        message: `deadline ${context.intent.validUntil} is not after ${context.now}`,
+      },
+    ])
+  }
+  const simulation = await chain.simulateForwardRequest(prepared.request)
+  if (!simulation.ok) {
+    return refuseWith(
+      'SIMULATION_REVERTED',
+      'Simulation reverted',
+      [{ code: 'SIMULATION_REVERTED', message: simulation.reason }],
+      simulation.reason,
+    )
+  }
+
+  // One snapshot of the policy decides and is attested, even if a swap lands meanwhile.
+  const policy = deps.policies.current()
+  const decision = policy.policy.evaluate(policyInputFor(checked.session, context))
+  if (!decision.allow) {
+    return refuse(
+      deps,
+      context,
+      { code: 'POLICY_DENIED', shortMessage: 'Denied by policy', reasons: decision.reasons, signatureHash },
+      policy,
+    )
+  }
+  return commit(deps, context, { claims, decision, policy, chain, nonce: prepared.nonce, signatureHash })
+}
+
+async function normalize(deps: PipelineDeps, chain: ServedChain, body: ForwardRequestBody) {
+  const [nonce, domain, maxFeePerGas] = await Promise.all([
+    chain.forwarderNonce(body.from),
+    chain.forwarderDomain(),
+    chain.feeCap(),
+  ])
+  const forwarder = chain.addresses.forwarder
+  const typedData = forwardRequestTypedData({
+    request: body,
+    nonce,
+    chainId: chain.chainId,
+    forwarder,
+    domainName: domain.name,
+    domainVersion: domain.version,
+  })
+  const intent = normalizeForwardRequest({
+    request: body,
+    nonce,
+    chainId: chain.chainId,
+    forwarder,
+    domain,
+    maxFeePerGas,
+  })
+  const { chainId: _chainId, ...request } = body
+  return { intent, typedData, nonce, request, now: deps.now() }
+}
+
+/** Re-checks revocation, claims the sender nonce, reserves every limit, then attests the approval. */
+async function commit(
+  deps: PipelineDeps,
+  context: DecisionContext,
+  approved: {
+    claims: CapabilityClaims
+    decision: Decision
+    policy: ReturnType<PipelineDeps['policies']['current']>
+    chain: ServedChain
+    nonce: bigint
+    signatureHash: Hex
+  },
+): Promise<MetaTransactionAnswer> {
+  const { intent, now } = context
+  const { claims, decision, policy, chain, nonce, signatureHash } = approved
+  const refuseWith = (
+    code: Parameters<typeof refuse>[2]['code'],
+    shortMessage: string,
+    reasons: Reason[],
+    details?: string,
+  ) =>
+    refuse(
+      deps,
+      context,
+      { code, shortMessage, reasons, signatureHash, ...(details ? { details } : {}) },
+      policy,
+    )
+
+  // A revocation or kill switch that landed while this request was being decided still stops it.
+  const recheck = await authorizeSubject(deps, claims, chain.chainId)
+  if (!recheck.ok) return refuseWith(recheck.error.code, recheck.error.shortMessage, reasonsOf(recheck.error))
+
+  const nonceKey = `${chain.chainId}:${chain.addresses.forwarder}:${intent.sender}:${nonce}`
+  const holdFor = Math.max(60, intent.validUntil - now) + 3_600
+  const holder = await deps.requests.claimNonce(nonceKey, intent.requestDigest, holdFor)
+  if (holder) {
+    return refuseWith(
+      'NONCE_CONFLICT',
+      'Nonce already taken',
+      [
+        {
+          code: 'NONCE_CONFLICT',
+          message: `nonce ${nonce} of ${intent.sender} is held by request ${holder}`,
+        },
+      ],
+      holder,
+    )
+  }
+
+  const limits = decision.limits
+  const reserved = await deps.limits
+    .reserve(intent.requestDigest, limits, now)
+    .catch(async (error: unknown) => {
+      await deps.requests.releaseNonce(nonceKey, intent.requestDigest)
+      throw error
+    })
+  if (!reserved.ok) {
+    await deps.requests.releaseNonce(nonceKey, intent.requestDigest)
+    if (reserved.reason === 'duplicate') return waitForRecordedAnswer(deps, intent.requestDigest)
+    const { limit, used } = reserved
+    const message = `${limit.id}: ${used} used + ${limit.amount} would pass ${limit.max} (${limit.scope} ${limit.metric})`
+    return refuseWith('LIMIT_EXCEEDED', 'Limit reached', [{ code: 'LIMIT_EXCEEDED', message }], limit.id)
+  }
+
+  try {
+    const answer = await accept(
+      deps,
+      context,
+      { reservation: reserved.reservation, limits, signatureHash },
+      policy,
+    )
+    return { status: answer.status, body: answer.body }
+  } catch (error) {
+    // Nothing is approved unless its approval is attested: give everything back.
+    await Promise.allSettled([
+      deps.limits.release(intent.requestDigest),
+      deps.requests.releaseNonce(nonceKey, intent.requestDigest),
+    ])
+    throw error
+  }
+}
+
+function reasonsOf(error: { code: string; shortMessage: string; reasons: Reason[] }): Reason[] {
+  return error.reasons.length > 0 ? error.reasons : [{ code: error.code, message: error.shortMessage }]
+}
+
+function policyInputFor(session: AppSession, context: DecisionContext) {
+  return buildPolicyInput({
+    intent: context.intent,
+    template: {
+      id: session.template.id,
+      digest: session.template.digest,
+      verificationLevel: session.template.verificationLevel,
+      capabilities: session.claims.cap,
+      intent: session.instance.intent,
+    },
+    instance: { id: session.instance.id },
+    now: context.now,
+  })
+}

@@ -1,0 +1,111 @@
+import type { Redis } from 'ioredis'
+import type { ErrorCode, Reason } from '../errors/index.js'
+import type { IntentKind } from '../intents/intent.js'
+
+/** A logged attestation as clients see it: its log index and the signed envelope. */
+export type AttestationRef = { logIndex: number; envelope: unknown }
+
+type RequestCommon = {
+  /** The request digest. */
+  id: string
+  kind: IntentKind
+  chainId: number
+  instanceId: string
+  templateId: string
+  sender: string
+  createdAt: string
+  decision: { allow: boolean; reasons: { code: string; message: string }[] }
+  decisionAttestation: AttestationRef
+  /** The answer given, given again for the same digest. */
+  answer: StoredAnswer
+}
+
+/** An answer as it can be given again: an acceptance body, or a refusal with its code and attestation. */
+export type StoredAnswer =
+  | { kind: 'accepted'; status: 202; body: Record<string, unknown> }
+  | { kind: 'refused'; code: ErrorCode; shortMessage: string; details?: string; reasons: Reason[] }
+
+/**
+ * A request's lifecycle, discriminated on `status`. This stage creates `denied` and `queued`
+ * records; the relay moves queued requests on.
+ */
+export type RequestRecord =
+  | (RequestCommon & { status: 'denied' })
+  | (RequestCommon & { status: 'queued' })
+  | (RequestCommon & { status: 'awaiting_approval' })
+  | (RequestCommon & { status: 'submitted'; txHash: string })
+  | (RequestCommon & { status: 'confirmed' | 'reverted'; txHash: string; outcomeAttestation: AttestationRef })
+  | (RequestCommon & { status: 'failed' | 'cancelled'; outcomeAttestation?: AttestationRef })
+
+export type RequestStatus = RequestRecord['status']
+
+export type RequestStore = {
+  /** Stores the decided request, unless one with this id exists; returns whether this call stored it. */
+  record(record: RequestRecord, options: { signatureHash?: string }): Promise<boolean>
+  get(id: string): Promise<RequestRecord | undefined>
+  /** The id of the request that carried exactly this signature, if one was decided. */
+  findBySignature(signatureHash: string): Promise<string | undefined>
+  /**
+   * Claims a sender nonce for one request, so two different requests signed for the same nonce
+   * cannot both be approved. Returns the id already holding it, or undefined once claimed.
+   */
+  claimNonce(nonceKey: string, id: string, ttlSeconds: number): Promise<string | undefined>
+  /** Gives a nonce claim back, only if `id` still holds it. */
+  releaseNonce(nonceKey: string, id: string): Promise<void>
+}
+
+// Records are written once; later status changes go through the relay's own transitions.
+const recordScript = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+if KEYS[2] then redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[2]) end
+return 1
+`
+const claimScript = `
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return holder end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return false
+`
+const releaseScript = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`
+
+/** Requests in Redis, keyed by digest (see src/redis/keys.ts). */
+export function createRequestStore(parameters: {
+  redis: Redis
+  keys: { request(id: string): string; signature(hash: string): string; nonce(key: string): string }
+  /** How long decided requests are kept for status queries and idempotency. */
+  retentionSeconds: number
+}): RequestStore {
+  const { redis, keys, retentionSeconds } = parameters
+  return {
+    async record(record, { signatureHash }) {
+      const keyList = [keys.request(record.id), ...(signatureHash ? [keys.signature(signatureHash)] : [])]
+      const stored = await redis.eval(
+        recordScript,
+        keyList.length,
+        ...keyList,
+        JSON.stringify(record),
+        retentionSeconds,
+        record.id,
+      )
+      return stored === 1
+    },
+    async get(id) {
+      const raw = await redis.get(keys.request(id))
+      return raw ? (JSON.parse(raw) as RequestRecord) : undefined
+    },
+    async findBySignature(signatureHash) {
+      return (await redis.get(keys.signature(signatureHash))) ?? undefined
+    },
+    async claimNonce(nonceKey, id, ttlSeconds) {
+      const holder = (await redis.eval(claimScript, 1, keys.nonce(nonceKey), id, ttlSeconds)) as string | null
+      return holder ?? undefined
+    },
+    async releaseNonce(nonceKey, id) {
+      await redis.eval(releaseScript, 1, keys.nonce(nonceKey), id)
+    },
+  }
+}

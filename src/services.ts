@@ -1,0 +1,106 @@
+import type { Redis } from 'ioredis'
+import { createAdminActionRecorder } from './admin/adminActions.js'
+import type { Attestor } from './attest/attestationLog.js'
+import type { TransparencyLog } from './attest/transparencyLog.js'
+import { createAdminKeyVerifier } from './auth/adminKeys.js'
+import { createAppAuthorizer } from './auth/authorizeApp.js'
+import { issueCapabilityToken, verifyCapabilityToken } from './auth/capabilityToken.js'
+import type { ServedChain } from './chain/servedChain.js'
+import type { Config } from './config/schema.js'
+import type { SigningKey } from './crypto/ed25519.js'
+import type { GatewayServices } from './http/routes/gatewayRoutes.js'
+import { createKillSwitch } from './killSwitch/killSwitch.js'
+import { createLimitStore } from './limits/reserveLimits.js'
+import type { Logger } from './observability/logger.js'
+import type { PolicyStore } from './policy/policyStore.js'
+import type { RedisKeys } from './redis/keys.js'
+import { createRequestStore } from './requests/requestStore.js'
+import { createInstanceStore } from './templates/instances.js'
+import { createTemplateRegistry } from './templates/registry.js'
+import { verifyTemplateEnvelope } from './templates/verifyTemplate.js'
+
+export type ServiceAdapters = {
+  redis: Redis
+  subscriber: Redis
+  keys: RedisKeys
+  logger: Logger
+  tokenKey: SigningKey
+  log: TransparencyLog
+  attestor: Attestor
+  policies: PolicyStore
+  chains: ReadonlyMap<number, ServedChain>
+}
+
+/**
+ * Builds every domain service from the config and the adapters main.ts opened. Each service gets
+ * only what it uses; nothing here touches the network until a request arrives.
+ */
+export function buildGatewayServices(config: Config, adapters: ServiceAdapters): GatewayServices {
+  const { redis, subscriber, keys, logger, tokenKey, log, attestor, policies, chains } = adapters
+  const registry = createTemplateRegistry({
+    redis,
+    keys,
+    verify: (envelope) =>
+      verifyTemplateEnvelope(envelope, {
+        authorities: config.templates.authorities,
+        requiredSignatures: (level) => config.templates.signatureThresholds[level],
+        now: new Date(),
+      }),
+  })
+  const instances = createInstanceStore({
+    redis,
+    keys,
+    registry,
+    maxTokenTtlSeconds: config.tokens.maxTtlSeconds,
+    issueToken: (request) =>
+      issueCapabilityToken({
+        key: tokenKey,
+        issuer: config.tokens.issuer,
+        audience: config.tokens.audience,
+        instanceId: request.instanceId,
+        templateDigest: request.templateDigest,
+        capabilities: request.capabilities,
+        ...(request.att ? { att: request.att } : {}),
+        ttlSeconds: Math.min(request.ttlSeconds ?? config.tokens.ttlSeconds, config.tokens.maxTtlSeconds),
+        maxTtlSeconds: config.tokens.maxTtlSeconds,
+        now: new Date(),
+      }),
+  })
+  const killSwitch = createKillSwitch({
+    redis,
+    subscriber,
+    keys,
+    maxStalenessMs: config.killSwitch.maxStalenessMs,
+    logger,
+  })
+  const tokenKeys = [tokenKey, ...config.tokens.verificationKeys]
+  const authorizer = createAppAuthorizer({
+    redis,
+    keys,
+    killSwitch,
+    verifyToken: (token) =>
+      verifyCapabilityToken(token, {
+        keys: tokenKeys,
+        issuer: config.tokens.issuer,
+        audience: config.tokens.audience,
+        maxTtlSeconds: config.tokens.maxTtlSeconds,
+        now: new Date(),
+      }),
+  })
+  const requests = createRequestStore({ redis, keys, retentionSeconds: config.requestRetentionSeconds })
+  const limits = createLimitStore({ redis, prefix: keys.prefix })
+  const now = () => Math.floor(Date.now() / 1000)
+  return {
+    verifyAdminKey: createAdminKeyVerifier(config.adminKeys),
+    recordAdminAction: createAdminActionRecorder({ redis, keys, logger, attestor }),
+    registry,
+    instances,
+    killSwitch,
+    authorizer,
+    requests,
+    log,
+    policies,
+    pipeline: { chains, authorizer, registry, policies, limits, attestor, requests, now, logger },
+    dryRun: { chains, policies, now, instances, registry },
+  }
+}
