@@ -1,5 +1,6 @@
 import { describeSettings } from '../config/schema.js'
 import { errorCatalogue } from '../errors/codes.js'
+import { policyReasonCodes } from '../policy/reasonCodes.js'
 import { communityPollManifest } from '../templates/exampleManifest.js'
 
 /** Markdown table of every setting, generated from the config schema so the README cannot drift. */
@@ -19,6 +20,12 @@ export function errorCodesTable(): string {
   return ['| code | status | meaning |', '| --- | --- | --- |', ...rows].join('\n')
 }
 
+/** Markdown table of the reason codes policies and the policy runtime give. */
+export function policyReasonsTable(): string {
+  const rows = Object.entries(policyReasonCodes).map(([code, meaning]) => `| \`${code}\` | ${meaning} |`)
+  return ['| reason | meaning |', '| --- | --- |', ...rows].join('\n')
+}
+
 /** The full demo manifest, as the README shows it: the same document dev seeding signs. */
 export function exampleManifestBlock(): string {
   const manifest = communityPollManifest({
@@ -35,6 +42,7 @@ export const readmeBlocks: Record<string, () => string> = {
   settings: settingsTable,
   'error-codes': errorCodesTable,
   'example-manifest': exampleManifestBlock,
+  'policy-reasons': policyReasonsTable,
 }
 
 /** Replaces each `<!-- name:start -->…<!-- name:end -->` block in `markdown` with its generated table. */
