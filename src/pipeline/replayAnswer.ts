@@ -9,9 +9,13 @@ import type { PipelineDeps } from './pipelineDeps.js'
 export async function answerAgain(
   deps: Pick<PipelineDeps, 'requests'>,
   id: string,
+  instanceId: string,
 ): Promise<{ status: 202; body: Record<string, unknown> }> {
   const record = await deps.requests.get(id)
-  if (!record) throw new IntentGateError('REQUEST_REPLAYED', 'Request already decided', { details: id })
+  // Another instance's request is not this caller's to read: refuse without saying anything about it.
+  if (!record || record.instanceId !== instanceId) {
+    throw new IntentGateError('REQUEST_REPLAYED', 'This signed request was already submitted')
+  }
   if (record.answer.kind === 'refused') throw refusalError(record.answer, record.decisionAttestation)
   return { status: record.answer.status, body: { ...record.answer.body, status: record.status } }
 }
@@ -20,9 +24,13 @@ export async function answerAgain(
  * For two copies of one request racing: the loser of the reservation waits briefly for the
  * winner's recorded answer and gives it, rather than deciding the same request twice.
  */
-export async function waitForRecordedAnswer(deps: Pick<PipelineDeps, 'requests'>, id: string) {
+export async function waitForRecordedAnswer(
+  deps: Pick<PipelineDeps, 'requests'>,
+  id: string,
+  instanceId: string,
+) {
   for (let attempt = 0; attempt < 40; attempt++) {
-    if (await deps.requests.get(id)) return answerAgain(deps, id)
+    if (await deps.requests.get(id)) return answerAgain(deps, id, instanceId)
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   throw new IntentGateError('REQUEST_REPLAYED', 'Request is being decided by another call', { details: id })

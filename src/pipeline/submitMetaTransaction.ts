@@ -31,11 +31,18 @@ export async function submitMetaTransaction(
   const chain = servedChainOrThrow(deps.chains, body.chainId)
   const signatureHash = keccak256(body.signature)
   const seen = await deps.requests.findBySignature(signatureHash)
-  if (seen) return answerAgain(deps, seen)
+  if (seen) return answerAgain(deps, seen, claims.sub)
 
   const prepared = await normalize(deps, chain, body)
-  if (await deps.requests.get(prepared.intent.requestDigest))
-    return answerAgain(deps, prepared.intent.requestDigest)
+  if (await deps.requests.get(prepared.intent.requestDigest)) {
+    return answerAgain(deps, prepared.intent.requestDigest, claims.sub)
+  }
+  const signer = await recoverTypedDataAddress({ ...prepared.typedData, signature: body.signature }).catch(
+    () => undefined,
+  )
+  // Only a signature that verified is indexed for replays: indexing a forged one would let whoever
+  // saw a user's signature first pin a refusal on the user's real request.
+  const signatureVerified = signer?.toLowerCase() === body.from.toLowerCase()
 
   const checked = await authorizeSubject(deps, claims, chain.chainId)
   const context: DecisionContext = { subject: checked.subject, intent: prepared.intent, now: prepared.now }
@@ -44,16 +51,20 @@ export async function submitMetaTransaction(
     shortMessage: string,
     reasons: Reason[],
     details?: string,
-  ) => refuse(deps, context, { code, shortMessage, reasons, signatureHash, ...(details ? { details } : {}) })
+  ) =>
+    refuse(deps, context, {
+      code,
+      shortMessage,
+      reasons,
+      ...(signatureVerified ? { signatureHash } : {}),
+      ...(details ? { details } : {}),
+    })
 
   if (!checked.ok) {
     const { error } = checked
     return refuseWith(error.code, error.shortMessage, reasonsOf(error), error.details)
   }
-  const signer = await recoverTypedDataAddress({ ...prepared.typedData, signature: body.signature }).catch(
-    () => undefined,
-  )
-  if (signer?.toLowerCase() !== body.from.toLowerCase()) {
+  if (!signatureVerified) {
     return refuseWith('REQUEST_SIGNATURE_INVALID', 'Signature does not match the request', [
       {
         code: 'REQUEST_SIGNATURE_INVALID',
@@ -178,7 +189,7 @@ async function commit(
     })
   if (!reserved.ok) {
     await deps.requests.releaseNonce(nonceKey, intent.requestDigest)
-    if (reserved.reason === 'duplicate') return waitForRecordedAnswer(deps, intent.requestDigest)
+    if (reserved.reason === 'duplicate') return waitForRecordedAnswer(deps, intent.requestDigest, claims.sub)
     const { limit, used } = reserved
     const message = `${limit.id}: ${used} used + ${limit.amount} would pass ${limit.max} (${limit.scope} ${limit.metric})`
     return refuseWith('LIMIT_EXCEEDED', 'Limit reached', [{ code: 'LIMIT_EXCEEDED', message }], limit.id)

@@ -228,4 +228,24 @@ describe('POST /v1/meta-transactions', () => {
       403,
     )
   })
+
+  test("a forged body carrying someone's signature cannot pin a refusal on their real request", async () => {
+    const user = freshUser()
+    const real = await request(addresses.targets.communityPoll, vote(1n), { account: user })
+    const forged = await submit({ ...real, data: vote(2n) })
+    await expectRefused(forged, 422, 'REQUEST_SIGNATURE_INVALID', 'REQUEST_SIGNATURE_INVALID')
+    const answer = await submit(real)
+    expect(answer.status).toBe(202)
+  })
+
+  test("another instance replaying a request gets 409 and learns nothing of the first instance's answer", async () => {
+    const other = await demoInstance(harness, gateway)
+    const body = await request(addresses.targets.communityPoll, vote(1n))
+    expect((await submit(body)).status).toBe(202)
+    const replay = await submit(body, other.token)
+    expect(replay.status).toBe(409)
+    expect(replay.body.error).toMatchObject({ code: 'REQUEST_REPLAYED' })
+    expect(replay.body.error?.attestation).toBeUndefined()
+    expect(JSON.stringify(replay.body)).not.toContain(instanceId)
+  })
 })
