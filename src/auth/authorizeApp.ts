@@ -63,7 +63,8 @@ export function createAppAuthorizer(parameters: {
       throw new IntentGateError('TOKEN_INVALID', 'Capability token does not match its instance')
     }
     if (instance.status === 'revoked') {
-      throw new IntentGateError('INSTANCE_REVOKED', 'Instance is revoked', { details: instance.statusReason })
+      // The operator's reason is for operators and auditors; the app only learns that it was revoked.
+      throw new IntentGateError('INSTANCE_REVOKED', 'Instance is revoked')
     }
     if (!templateId || !templateStatus || !expiresAt) {
       throw new IntentGateError('TEMPLATE_REVOKED', 'Template record is missing')
@@ -82,7 +83,7 @@ export function createAppAuthorizer(parameters: {
       const scope = engaged.target ? `${engaged.scope} ${engaged.target}` : engaged.scope
       throw new IntentGateError('KILL_SWITCH', 'Kill switch engaged', {
         details: scope,
-        reasons: [{ code: 'KILL_SWITCH', message: `${scope}: ${engaged.reason}` }],
+        reasons: [{ code: 'KILL_SWITCH', message: `${scope}: kill switch engaged` }],
       })
     }
     return {

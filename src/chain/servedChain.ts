@@ -9,7 +9,7 @@ import {
   type PublicClient,
   parseEther,
 } from 'viem'
-import { IntentGateError } from '../errors/index.js'
+import { classifyError, IntentGateError } from '../errors/index.js'
 import type { ChainAddresses } from './addresses.js'
 import { communityPollAbi } from './artifacts/CommunityPoll.js'
 import { demoTokenAbi } from './artifacts/DemoToken.js'
@@ -95,7 +95,10 @@ export function createServedChain(parameters: {
         })
         return { ok: true }
       } catch (error) {
-        if (!isRevert(error)) throw error
+        // The node is unreachable: that is a 503, never a verdict on the request.
+        if (classifyError(error).code === 'DEPENDENCY_UNAVAILABLE') throw error
+        // The node refused the call itself (gas above its cap, say): the request cannot run as sent.
+        if (!isRevert(error)) return { ok: false, reason: `rejected by the node: ${nodeMessage(error)}` }
         // The forwarder reports a failed inner call without its reason; the call itself, made as
         // the forwarder would make it (sender appended), says why.
         const inner = await innerRevertReason(client, addresses.forwarder, request, balance)
@@ -131,6 +134,12 @@ async function innerRevertReason(
   } catch (error) {
     return isRevert(error) ? revertReason(error) : undefined
   }
+}
+
+/** The node's own words, without URLs (an RPC URL may carry a key). */
+function nodeMessage(error: unknown): string {
+  const message = error instanceof BaseError ? error.shortMessage : String(error)
+  return message.replace(/https?:\/\/\S+/g, '<url>').slice(0, 200)
 }
 
 /** True for an execution revert; false for transport failures, which must not read as a denial. */

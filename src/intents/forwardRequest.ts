@@ -31,7 +31,10 @@ export const forwardRequestBodySchema = z.strictObject(
     gas: decimalOrSafeIntegerUint(256),
     deadline: decimalOrSafeIntegerUint(48).transform(Number),
     data: hexBytesField,
-    signature: fixedHexBytes(65, 'a 65-byte ECDSA signature (r, s, v)'),
+    signature: fixedHexBytes(65, 'a 65-byte ECDSA signature (r, s, v)').superRefine((signature, context) => {
+      const problem = canonicalSignatureProblem(signature)
+      if (problem) context.addIssue({ code: 'custom', message: problem })
+    }),
     chainId: chainIdField,
   },
   {
@@ -150,4 +153,21 @@ export function normalizeForwardRequest(parameters: NormalizeForwardRequestParam
     nonce: nonce.toString(),
     requestDigest: forwardRequestDigest(typedData),
   }
+}
+
+/** Half the secp256k1 group order: OpenZeppelin's ECDSA, like EIP-2, accepts only s at or below it. */
+const halfOrder = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n
+
+/**
+ * Why a signature is not the one canonical form the forwarder accepts, or undefined. viem recovers
+ * a high-s or v in {0, 1} signature too, but the forwarder rejects it; and since anyone can flip a
+ * signature to its high-s twin, accepting one would let a bystander submit a variant of someone's
+ * request that can never execute.
+ */
+export function canonicalSignatureProblem(signature: `0x${string}`): string | undefined {
+  const s = BigInt(`0x${signature.slice(66, 130)}`)
+  const v = Number.parseInt(signature.slice(130, 132), 16)
+  if (s === 0n || s > halfOrder) return 's must be in the lower half of the curve order (EIP-2)'
+  if (v !== 27 && v !== 28) return 'v must be 27 or 28'
+  return undefined
 }

@@ -6,9 +6,13 @@ import type { DecisionContext, PipelineDeps } from './pipelineDeps.js'
 type ConcludeDeps = Pick<PipelineDeps, 'attestor' | 'requests' | 'policies'>
 
 /**
- * Ends a request with a refusal: the denial is attested and logged (durably) first, then recorded
- * so the same digest gets the same answer, then thrown as the documented error with its reasons
- * and attestation.
+ * Ends a request with a refusal: the denial is attested and logged (durably) first, then, if
+ * `remember` is set, recorded so the same digest gets the same answer, then thrown as the
+ * documented error with its reasons and attestation.
+ *
+ * Only requests whose signature verified for an authorized instance are remembered: the digest
+ * does not cover the signature or the caller, so remembering anything else would let whoever
+ * knows a request's fields pin a refusal on the signer's real request.
  */
 export async function refuse(
   deps: ConcludeDeps,
@@ -18,6 +22,7 @@ export async function refuse(
     shortMessage: string
     details?: string
     reasons: Reason[]
+    remember: boolean
     signatureHash?: string
   },
   policy = deps.policies.current(),
@@ -30,13 +35,15 @@ export async function refuse(
     ...(refusal.details ? { details: refusal.details } : {}),
     reasons: refusal.reasons,
   }
-  await deps.requests.record(
-    {
-      ...recordBase(context, { allow: false, reasons: refusal.reasons }, attestation, answer),
-      status: 'denied',
-    },
-    refusal.signatureHash ? { signatureHash: refusal.signatureHash } : {},
-  )
+  if (refusal.remember) {
+    await deps.requests.record(
+      {
+        ...recordBase(context, { allow: false, reasons: refusal.reasons }, attestation, answer),
+        status: 'denied',
+      },
+      refusal.signatureHash ? { signatureHash: refusal.signatureHash } : {},
+    )
+  }
   throw refusalError(answer, attestation)
 }
 

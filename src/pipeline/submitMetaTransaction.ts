@@ -46,6 +46,7 @@ export async function submitMetaTransaction(
 
   const checked = await authorizeSubject(deps, claims, chain.chainId)
   const context: DecisionContext = { subject: checked.subject, intent: prepared.intent, now: prepared.now }
+  const trusted = signatureVerified && checked.ok
   const refuseWith = (
     code: Parameters<typeof refuse>[2]['code'],
     shortMessage: string,
@@ -56,7 +57,8 @@ export async function submitMetaTransaction(
       code,
       shortMessage,
       reasons,
-      ...(signatureVerified ? { signatureHash } : {}),
+      remember: trusted,
+      ...(trusted ? { signatureHash } : {}),
       ...(details ? { details } : {}),
     })
 
@@ -97,7 +99,13 @@ export async function submitMetaTransaction(
     return refuse(
       deps,
       context,
-      { code: 'POLICY_DENIED', shortMessage: 'Denied by policy', reasons: decision.reasons, signatureHash },
+      {
+        code: 'POLICY_DENIED',
+        shortMessage: 'Denied by policy',
+        reasons: decision.reasons,
+        remember: true,
+        signatureHash,
+      },
       policy,
     )
   }
@@ -155,7 +163,7 @@ async function commit(
     refuse(
       deps,
       context,
-      { code, shortMessage, reasons, signatureHash, ...(details ? { details } : {}) },
+      { code, shortMessage, reasons, remember: true, signatureHash, ...(details ? { details } : {}) },
       policy,
     )
 
@@ -166,18 +174,15 @@ async function commit(
   const nonceKey = `${chain.chainId}:${chain.addresses.forwarder}:${intent.sender}:${nonce}`
   const holdFor = Math.max(60, intent.validUntil - now) + 3_600
   const holder = await deps.requests.claimNonce(nonceKey, intent.requestDigest, holdFor)
+  // Another copy of this very request holds the nonce: its answer is this one's too.
+  if (holder === intent.requestDigest) return waitForRecordedAnswer(deps, intent.requestDigest, claims.sub)
   if (holder) {
-    return refuseWith(
-      'NONCE_CONFLICT',
-      'Nonce already taken',
-      [
-        {
-          code: 'NONCE_CONFLICT',
-          message: `nonce ${nonce} of ${intent.sender} is held by request ${holder}`,
-        },
-      ],
-      holder,
-    )
+    return refuseWith('NONCE_CONFLICT', 'Nonce already taken', [
+      {
+        code: 'NONCE_CONFLICT',
+        message: `nonce ${nonce} of ${intent.sender} is held by another approved request`,
+      },
+    ])
   }
 
   const limits = decision.limits
@@ -188,8 +193,10 @@ async function commit(
       throw error
     })
   if (!reserved.ok) {
-    await deps.requests.releaseNonce(nonceKey, intent.requestDigest)
+    // Only this request holds the nonce here (a copy would have stopped at the claim), so a
+    // duplicate reservation means it was decided meanwhile: keep the claim, give its answer.
     if (reserved.reason === 'duplicate') return waitForRecordedAnswer(deps, intent.requestDigest, claims.sub)
+    await deps.requests.releaseNonce(nonceKey, intent.requestDigest)
     const { limit, used } = reserved
     const message = `${limit.id}: ${used} used + ${limit.amount} would pass ${limit.max} (${limit.scope} ${limit.metric})`
     return refuseWith('LIMIT_EXCEEDED', 'Limit reached', [{ code: 'LIMIT_EXCEEDED', message }], limit.id)

@@ -47,7 +47,8 @@ export type RequestStore = {
   findBySignature(signatureHash: string): Promise<string | undefined>
   /**
    * Claims a sender nonce for one request, so two different requests signed for the same nonce
-   * cannot both be approved. Returns the id already holding it, or undefined once claimed.
+   * cannot both be approved. Returns the id already holding it (which may be `id` itself, when
+   * another copy of the same request got there first), or undefined once claimed.
    */
   claimNonce(nonceKey: string, id: string, ttlSeconds: number): Promise<string | undefined>
   /** Gives a nonce claim back, only if `id` still holds it. */
@@ -61,9 +62,11 @@ redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 if KEYS[2] then redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[2]) end
 return 1
 `
+// Not re-entrant: a second copy of the same request learns it is a copy, and never goes on to
+// release the first copy's claim.
 const claimScript = `
 local holder = redis.call('GET', KEYS[1])
-if holder and holder ~= ARGV[1] then return holder end
+if holder then return holder end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return false
 `

@@ -85,8 +85,10 @@ describe('kill switch across gateway processes', () => {
     const elapsed = await millisecondsUntil(() => session(gatewayB, instanceOne.token), killed)
     expect(elapsed).toBeLessThan(1_000)
     const denied = await session(gatewayB, instanceOne.token)
+    // The operator's reason ("suspicious burst") stays with operators; the app learns the scope only.
+    expect(JSON.stringify(denied.body)).not.toContain('suspicious burst')
     expect(denied.body.error?.reasons).toStrictEqual([
-      { code: 'KILL_SWITCH', message: `instance ${instanceOne.id}: suspicious burst` },
+      { code: 'KILL_SWITCH', message: `instance ${instanceOne.id}: kill switch engaged` },
     ])
     expect((await session(gatewayB, instanceTwo.token)).status).toBe(200)
 
