@@ -6,7 +6,9 @@
 #   them exactly in every runtime, so amounts stay strings and are compared digit-wise
 #   and summed in 9-digit limbs, each of which is an exact small number everywhere.
 #   Every function is undefined for arguments that are not canonical decimals, so a
-#   malformed amount can never compare as within a cap.
+#   malformed amount can never compare as within a cap. Inputs are bounded to uint256
+#   (is_decimal); greater_than also takes longer canonical decimals, since a sum of
+#   uint256 amounts (sum_of) may exceed 78 digits and must still compare as above a cap.
 package intentgate.decimal
 
 # A uint256 has at most 78 decimal digits; a canonical decimal has no leading zeros.
@@ -15,17 +17,23 @@ is_decimal(value) if {
 	regex.match(`^(0|[1-9][0-9]{0,77})$`, value)
 }
 
+# A canonical decimal of any length, such as a sum of uint256 amounts.
+is_canonical(value) if {
+	is_string(value)
+	regex.match(`^(0|[1-9][0-9]*)$`, value)
+}
+
 # a > b. Canonical decimals of different lengths order by length; of the same length,
 # by their digits, which for ASCII digits is plain string order.
 greater_than(a, b) if {
-	is_decimal(a)
-	is_decimal(b)
+	is_canonical(a)
+	is_canonical(b)
 	count(a) > count(b)
 }
 
 greater_than(a, b) if {
-	is_decimal(a)
-	is_decimal(b)
+	is_canonical(a)
+	is_canonical(b)
 	count(a) == count(b)
 	a > b
 }

@@ -39,10 +39,25 @@ test_shorter_decimal_is_not_greater if {
 	not decimal.greater_than("9", "10")
 }
 
+test_sum_longer_than_uint256_compares_as_greater if {
+	ten_max := "1157920892373161954235709850086879078532699846656405640394575840079131296399350"
+	decimal.greater_than(ten_max, uint256_max)
+	not decimal.greater_than(uint256_max, ten_max)
+}
+
+test_canonical_decimals_of_any_length if {
+	decimal.is_canonical(concat("", ["1", uint256_max, uint256_max]))
+	decimal.is_canonical("0")
+	not decimal.is_canonical("01")
+	not decimal.is_canonical("")
+	not decimal.is_canonical(1)
+}
+
 test_greater_than_is_undefined_for_non_decimals if {
 	not decimal.greater_than("2", 1)
 	not decimal.greater_than(2, "1")
 	not decimal.greater_than("02", "1")
+	not decimal.greater_than(concat("", ["0", uint256_max, uint256_max]), "1")
 }
 
 # sum_of

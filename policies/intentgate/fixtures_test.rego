@@ -119,3 +119,16 @@ with_template_intent(patch) := object.union(allowed_input, {"template": {"intent
 
 # The codes of the reasons a deny set holds.
 codes(reasons) := {reason.code | some reason in reasons}
+
+# The template intent with multicall(bytes[]) also listed for the vote target, so a
+# multicall container addressed to it is allowed explicitly.
+vote_multicall_listed := array.concat(
+	[object.union(template_intent.calls[0], {"functions": array.concat(
+		template_intent.calls[0].functions,
+		[{"signature": "multicall(bytes[])", "selector": "0xac9650d8"}],
+	)})],
+	array.slice(template_intent.calls, 1, count(template_intent.calls)),
+)
+
+# The input with these calls, and multicall listed for the vote target.
+with_multicall_calls(calls) := object.union(with_calls(calls), {"template": {"intent": {"calls": vote_multicall_listed}}})

@@ -97,7 +97,7 @@ test_denied_target_is_denied_even_when_it_is_a_container if {
 	intentgate.deny == {
 		{"code": "ADDRESS_DENIED", "message": concat("", ["call 0 to ", vote, ": the target is on the deny-list"])},
 		{"code": "ADDRESS_DENIED", "message": concat("", ["call 0.0 to ", vote, ": the target is on the deny-list"])},
-	} with input as with_calls(calls) with data.intentgate.config.denylist.addresses as [vote]
+	} with input as with_multicall_calls(calls) with data.intentgate.config.denylist.addresses as [vote]
 }
 
 test_denied_address_in_decoded_args_is_denied if {
