@@ -216,6 +216,7 @@ describe('normalizeForwardRequest', () => {
       forwarder,
       domain,
       maxFeePerGas: parseGwei('3'),
+      relayGasLimit: 180_000n,
     })
     expect(intent).toEqual({
       kind: 'meta-tx',
@@ -233,7 +234,8 @@ describe('normalizeForwardRequest', () => {
           dataLength: 36,
         },
       ],
-      gas: { limit: '120000', maxFeePerGas: '3000000000', maxCostWei: '360000000000000' },
+      // The relay transaction's gas, not request.gas: the gateway pays for all of it.
+      gas: { limit: '180000', maxFeePerGas: '3000000000', maxCostWei: '540000000000000' },
       validUntil: 1900000000,
       nonce: '4',
       requestDigest: digestAsTheForwarderComputesIt(4n, 31337),
@@ -254,6 +256,7 @@ describe('normalizeForwardRequest', () => {
       forwarder,
       domain,
       maxFeePerGas: 1n,
+      relayGasLimit: 1n,
     })
     expect(intent.calls.map(({ path, role, to, decoded }) => ({ path, role, to, decoded }))).toEqual([
       { path: '0', role: 'container', to: token, decoded: undefined },
@@ -279,6 +282,7 @@ describe('normalizeForwardRequest', () => {
         forwarder: verifyingContract,
         domain,
         maxFeePerGas: 1n,
+        relayGasLimit: 1n,
       }).requestDigest
     const base = digest(0n, 31337, forwarder)
     expect(base).toBe(digestAsTheForwarderComputesIt(0n, 31337))

@@ -119,6 +119,12 @@ export type NormalizeForwardRequestParameters = {
   domain: { name: string; version: string }
   /** The most the relayer will pay per unit of gas; the request itself carries no fee. */
   maxFeePerGas: bigint
+  /**
+   * Gas of the whole relay transaction (intrinsic and calldata cost, the forwarder's own work, and
+   * request.gas passed on under the 63/64 rule): what the gateway pays for, so what the template's
+   * gas caps are checked against. See src/relay/forwarderGas.ts.
+   */
+  relayGasLimit: bigint
 }
 
 /**
@@ -129,7 +135,7 @@ export type NormalizeForwardRequestParameters = {
  * be decoded safely becomes an opaque call.
  */
 export function normalizeForwardRequest(parameters: NormalizeForwardRequestParameters): Intent {
-  const { request, nonce, chainId, forwarder, domain, maxFeePerGas } = parameters
+  const { request, nonce, chainId, forwarder, domain, maxFeePerGas, relayGasLimit } = parameters
   const typedData = forwardRequestTypedData({
     request,
     nonce,
@@ -145,9 +151,9 @@ export function normalizeForwardRequest(parameters: NormalizeForwardRequestParam
     sender: request.from,
     calls,
     gas: {
-      limit: request.gas.toString(),
+      limit: relayGasLimit.toString(),
       maxFeePerGas: maxFeePerGas.toString(),
-      maxCostWei: (request.gas * maxFeePerGas).toString(),
+      maxCostWei: (relayGasLimit * maxFeePerGas).toString(),
     },
     validUntil: request.deadline,
     nonce: nonce.toString(),

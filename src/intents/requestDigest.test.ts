@@ -49,6 +49,7 @@ describe('forward request digest', () => {
             forwarder,
             domain: { name, version: '1' },
             maxFeePerGas: 1n,
+            relayGasLimit: 1n,
           })
           expect(intent.requestDigest).toBe(expected)
           const typedData = forwardRequestTypedData({

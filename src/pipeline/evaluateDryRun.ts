@@ -1,16 +1,13 @@
 import { recoverTypedDataAddress } from 'viem'
 import { servedChainOrThrow } from '../chain/servedChain.js'
 import { IntentGateError } from '../errors/index.js'
-import {
-  type ForwardRequestBody,
-  forwardRequestTypedData,
-  normalizeForwardRequest,
-} from '../intents/forwardRequest.js'
+import type { ForwardRequestBody } from '../intents/forwardRequest.js'
 import type { Intent } from '../intents/intent.js'
 import { buildPolicyInput } from '../policy/buildPolicyInput.js'
 import type { Decision } from '../policy/decision.js'
 import type { InstanceStore } from '../templates/instances.js'
 import type { TemplateRegistry } from '../templates/registry.js'
+import { normalizeMetaTransaction } from './normalizeMetaTransaction.js'
 import type { PipelineDeps } from './pipelineDeps.js'
 
 export type DryRunDeps = Pick<PipelineDeps, 'chains' | 'policies' | 'now'> & {
@@ -53,24 +50,13 @@ export async function evaluateDryRun(deps: DryRunDeps, request: DryRunRequest): 
   if ('metaTransaction' in request) {
     const body = request.metaTransaction
     const chain = servedChainOrThrow(deps.chains, body.chainId)
-    const [nonce, domain, maxFeePerGas] = await Promise.all([
-      chain.forwarderNonce(body.from),
-      chain.forwarderDomain(),
-      chain.feeCap(),
-    ])
-    const forwarder = chain.addresses.forwarder
-    const common = { request: body, nonce, chainId: chain.chainId, forwarder }
-    intent = normalizeForwardRequest({ ...common, domain, maxFeePerGas })
-    const typedData = forwardRequestTypedData({
-      ...common,
-      domainName: domain.name,
-      domainVersion: domain.version,
-    })
+    const normalized = await normalizeMetaTransaction(chain, body)
+    intent = normalized.intent
+    const { typedData, nonce } = normalized
     const signer = await recoverTypedDataAddress({ ...typedData, signature: body.signature }).catch(
       () => undefined,
     )
-    const { chainId: _chainId, ...forwardRequest } = body
-    const simulation = await chain.simulateForwardRequest(forwardRequest)
+    const simulation = await chain.simulateForwardRequest(normalized.request)
     checks = {
       signature:
         signer?.toLowerCase() === body.from.toLowerCase()

@@ -3,15 +3,12 @@ import type { AppSession } from '../auth/authorizeApp.js'
 import type { CapabilityClaims } from '../auth/capabilityToken.js'
 import { type ServedChain, servedChainOrThrow } from '../chain/servedChain.js'
 import type { Reason } from '../errors/index.js'
-import {
-  type ForwardRequestBody,
-  forwardRequestTypedData,
-  normalizeForwardRequest,
-} from '../intents/forwardRequest.js'
+import type { ForwardRequestBody } from '../intents/forwardRequest.js'
 import { buildPolicyInput } from '../policy/buildPolicyInput.js'
 import type { Decision } from '../policy/decision.js'
 import { authorizeSubject } from './authorizeSubject.js'
 import { accept, refuse } from './concludeDecision.js'
+import { normalizeMetaTransaction } from './normalizeMetaTransaction.js'
 import type { DecisionContext, PipelineDeps } from './pipelineDeps.js'
 import { answerAgain, waitForRecordedAnswer } from './replayAnswer.js'
 
@@ -33,7 +30,7 @@ export async function submitMetaTransaction(
   const seen = await deps.requests.findBySignature(signatureHash)
   if (seen) return answerAgain(deps, seen, claims.sub)
 
-  const prepared = await normalize(deps, chain, body)
+  const prepared = { ...(await normalizeMetaTransaction(chain, body)), now: deps.now() }
   if (await deps.requests.get(prepared.intent.requestDigest)) {
     return answerAgain(deps, prepared.intent.requestDigest, claims.sub)
   }
@@ -110,33 +107,6 @@ export async function submitMetaTransaction(
     )
   }
   return commit(deps, context, { claims, decision, policy, chain, nonce: prepared.nonce, signatureHash })
-}
-
-async function normalize(deps: PipelineDeps, chain: ServedChain, body: ForwardRequestBody) {
-  const [nonce, domain, maxFeePerGas] = await Promise.all([
-    chain.forwarderNonce(body.from),
-    chain.forwarderDomain(),
-    chain.feeCap(),
-  ])
-  const forwarder = chain.addresses.forwarder
-  const typedData = forwardRequestTypedData({
-    request: body,
-    nonce,
-    chainId: chain.chainId,
-    forwarder,
-    domainName: domain.name,
-    domainVersion: domain.version,
-  })
-  const intent = normalizeForwardRequest({
-    request: body,
-    nonce,
-    chainId: chain.chainId,
-    forwarder,
-    domain,
-    maxFeePerGas,
-  })
-  const { chainId: _chainId, ...request } = body
-  return { intent, typedData, nonce, request, now: deps.now() }
 }
 
 /** Re-checks revocation, claims the sender nonce, reserves every limit, then attests the approval. */

@@ -88,4 +88,16 @@ describe('adversarial submissions', () => {
     expect(response.body.error?.code).toBe('SIMULATION_REVERTED')
     expect(statementOf(attestationOf(response).envelope).predicate.decision.allow).toBe(false)
   })
+
+  test('calldata padding counts toward the gas caps: the whole relay transaction is what the gateway pays for', async () => {
+    const padded = `${vote(1n)}${'ab'.repeat(28_000)}` as Hex
+    const response = await submit(await sign({ data: padded, gas: 60_000n }))
+    expect(response.status).toBe(403)
+    const codes = response.body.error?.reasons?.map((reason) => reason.code)
+    expect(codes).toContain('GAS_LIMIT_OVER_CAP')
+    const { predicate } = statementOf(attestationOf(response).envelope) as unknown as {
+      predicate: { intent: { gas: { limit: string } } }
+    }
+    expect(BigInt(predicate.intent.gas.limit)).toBeGreaterThan(500_000n)
+  })
 })
