@@ -26,6 +26,10 @@
  *   {p}req:{requestDigest}        STRING  JSON RequestRecord: status, decision, attestation, the answer given
  *   {p}sig:{keccak(signature)}    STRING  request digest that carried this signature (replay detection)
  *   {p}nonce:{chain}:{verifier}:{sender}:{nonce}  STRING  request digest holding this sender nonce
+ * Relayer nonces (owned by src/relay/nonceManager.ts; {address} lower-case)
+ *   {p}relay:nonce:{chainId}:{address}:next    STRING  next nonce to hand out; absent until the first reconcile
+ *   {p}relay:nonce:{chainId}:{address}:ledger  ZSET    nonce -> txId | gap:{n} (burned or lost) | fill:{n} (filler in flight)
+ *   {p}relay:nonce:{chainId}:{address}:mined   STRING  one past the highest confirmed nonce; a floor for reconcile
  * Admin audit trail
  *   {p}admin:actions              STREAM  one entry per admin action: actor, role, action, target, detail
  *

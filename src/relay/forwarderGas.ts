@@ -1,0 +1,80 @@
+import { type Address, encodeFunctionData, type Hex, hexToBytes } from 'viem'
+import { intentForwarderAbi } from '../chain/artifacts/IntentForwarder.js'
+
+/**
+ * The gas limit of the outer transaction that calls `ERC2771Forwarder.execute(request)`.
+ *
+ * OpenZeppelin 5's forwarder makes the inner call with `call(request.gas, …)` and then, in
+ * `_checkForwardedGas`, executes `invalid()` (the whole transaction fails, all gas spent) when
+ * `gasleft() < request.gas / 63` after the call. That check exists so a relayer cannot starve the
+ * inner call: by EIP-150 a CALL passes at most 63/64 of the gas available, so with too little gas the
+ * inner call runs out while the forwarder would otherwise mark the nonce used. To pass honestly, the
+ * gas available at the CALL, X, must satisfy `X - floor(X / 64) >= request.gas`, that is
+ * `X >= ceil(request.gas * 64 / 63)`, which also leaves `gasleft() >= request.gas / 63` afterwards
+ * even when the inner call spends all of request.gas.
+ *
+ *   limit = max(
+ *     21,000 + calldataGas(execute calldata)        intrinsic cost (EIP-2028: 4 per zero byte, 16 per other)
+ *       + PRE_CALL_GAS + DATA_WORD_GAS * words(data) decode, EIP-712 hash, ecrecover, isTrustedForwarder
+ *                                                   staticcall, nonce SLOAD/SSTORE (cold, zero to non-zero)
+ *       + VALUE_TRANSFER_GAS when value > 0         CALL with value (EIP-2929 schedule)
+ *       + ceil(request.gas * 64 / 63)               the 63/64 rule, so the inner call gets all of request.gas
+ *       + POST_CALL_GAS,                            the check, the ExecutedForwardRequest event, return
+ *     21,000 + 10 * calldataTokens                  EIP-7623 calldata floor (Prague)
+ *   )
+ *
+ * The constants carry margin over what the fixture's forwarder (solc 0.8.28, 200 runs) spends; the
+ * integration test runs the computed limit on Anvil and checks it passes while less does not.
+ */
+export type ForwardRequestData = {
+  from: Address
+  to: Address
+  value: bigint
+  gas: bigint
+  deadline: number
+  data: Hex
+  signature: Hex
+}
+
+/** Work before the inner CALL: ABI decoding, EIP-712 hashing, ecrecover, target check, nonce update. */
+export const PRE_CALL_GAS = 50_000n
+/** Per 32-byte word of request.data: hashing it, copying it into memory twice and memory growth. */
+export const DATA_WORD_GAS = 60n
+/** A CALL that sends value: 9,000 for the transfer, less the 2,300 stipend the callee receives, rounded up. */
+export const VALUE_TRANSFER_GAS = 9_000n
+/** Work after the inner CALL: the 63/64 check, the event, returning. */
+export const POST_CALL_GAS = 10_000n
+
+const TRANSACTION_BASE_GAS = 21_000n
+
+/** Calldata of `execute(request)` as the relayer sends it. */
+export function encodeForwarderExecute(request: ForwardRequestData): Hex {
+  return encodeFunctionData({ abi: intentForwarderAbi, functionName: 'execute', args: [request] })
+}
+
+/** Gas available at the CALL that passes `request.gas` in full (EIP-150's 63/64 rule): ceil(gas * 64 / 63). */
+export function gasToForward(requestGas: bigint): bigint {
+  if (requestGas < 0n) throw new RangeError('request.gas must not be negative')
+  return (requestGas * 64n + 62n) / 63n
+}
+
+/** Gas limit for relaying `request` through `ERC2771Forwarder.execute`; see the formula above. */
+export function forwarderExecuteGasLimit(request: ForwardRequestData): bigint {
+  const calldata = hexToBytes(encodeForwarderExecute(request))
+  let zeroBytes = 0n
+  for (const byte of calldata) if (byte === 0) zeroBytes++
+  const otherBytes = BigInt(calldata.length) - zeroBytes
+  const dataWords = BigInt(Math.ceil((hexToBytes(request.data).length + 20) / 32))
+
+  const standard =
+    TRANSACTION_BASE_GAS +
+    zeroBytes * 4n +
+    otherBytes * 16n +
+    PRE_CALL_GAS +
+    DATA_WORD_GAS * dataWords +
+    (request.value > 0n ? VALUE_TRANSFER_GAS : 0n) +
+    gasToForward(request.gas) +
+    POST_CALL_GAS
+  const floor = TRANSACTION_BASE_GAS + 10n * (zeroBytes + otherBytes * 4n)
+  return standard > floor ? standard : floor
+}
