@@ -10,21 +10,11 @@ import {
   parseEther,
 } from 'viem'
 import { classifyError, IntentGateError } from '../errors/index.js'
+import type { ForwardRequestData } from '../intents/forwardRequest.js'
 import type { ChainAddresses } from './addresses.js'
 import { communityPollAbi } from './artifacts/CommunityPoll.js'
 import { demoTokenAbi } from './artifacts/DemoToken.js'
 import { intentForwarderAbi } from './artifacts/IntentForwarder.js'
-
-/** The ERC2771Forwarder's request, as its `execute` takes it. */
-export type ForwardRequestData = {
-  from: Address
-  to: Address
-  value: bigint
-  gas: bigint
-  deadline: number
-  data: Hex
-  signature: Hex
-}
 
 export type SimulationResult = { ok: true } | { ok: false; reason: string }
 

@@ -55,6 +55,9 @@ export type ForwardRequestFields = Pick<
   'from' | 'to' | 'value' | 'gas' | 'deadline' | 'data'
 >
 
+/** The ERC2771Forwarder's `ForwardRequestData`, as its `execute` takes it: the signed fields and the signature. */
+export type ForwardRequestData = ForwardRequestFields & Pick<ForwardRequestBody, 'signature'>
+
 /** The EIP-712 type of OpenZeppelin 5's ERC2771Forwarder, field for field in its typehash order. */
 export const forwardRequestTypes = {
   ForwardRequest: [

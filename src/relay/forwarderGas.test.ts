@@ -1,12 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import {
-  type ForwardRequestData,
-  forwarderExecuteGasLimit,
-  gasToForward,
-  POST_CALL_GAS,
-  VALUE_TRANSFER_GAS,
-} from './forwarderGas.js'
+import type { ForwardRequestData } from '../intents/forwardRequest.js'
+import { forwarderExecuteGasLimit, gasToForward, POST_CALL_GAS, VALUE_TRANSFER_GAS } from './forwarderGas.js'
 
 const request: ForwardRequestData = {
   from: '0x1111111111111111111111111111111111111111',

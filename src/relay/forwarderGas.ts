@@ -1,5 +1,6 @@
-import { type Address, encodeFunctionData, type Hex, hexToBytes } from 'viem'
+import { encodeFunctionData, type Hex, hexToBytes } from 'viem'
 import { intentForwarderAbi } from '../chain/artifacts/IntentForwarder.js'
+import type { ForwardRequestData } from '../intents/forwardRequest.js'
 
 /**
  * The gas limit of the outer transaction that calls `ERC2771Forwarder.execute(request)`.
@@ -26,15 +27,6 @@ import { intentForwarderAbi } from '../chain/artifacts/IntentForwarder.js'
  * The constants carry margin over what the fixture's forwarder (solc 0.8.28, 200 runs) spends; the
  * integration test runs the computed limit on Anvil and checks it passes while less does not.
  */
-export type ForwardRequestData = {
-  from: Address
-  to: Address
-  value: bigint
-  gas: bigint
-  deadline: number
-  data: Hex
-  signature: Hex
-}
 
 /** Work before the inner CALL: ABI decoding, EIP-712 hashing, ecrecover, target check, nonce update. */
 export const PRE_CALL_GAS = 50_000n

@@ -13,11 +13,8 @@ import { type ChainAddresses, loadChainAddresses } from '../../../src/chain/addr
 import { communityPollAbi } from '../../../src/chain/artifacts/CommunityPoll.js'
 import { intentForwarderAbi } from '../../../src/chain/artifacts/IntentForwarder.js'
 import { type AnvilInstance, startAnvil } from '../../../src/devtools/anvil.js'
-import {
-  encodeForwarderExecute,
-  type ForwardRequestData,
-  forwarderExecuteGasLimit,
-} from '../../../src/relay/forwarderGas.js'
+import type { ForwardRequestData } from '../../../src/intents/forwardRequest.js'
+import { encodeForwarderExecute, forwarderExecuteGasLimit } from '../../../src/relay/forwarderGas.js'
 import type { Signer } from '../../../src/relay/signer.js'
 import { fixtureAddressesPath, fixtureStatePath } from '../../support/paths.js'
 import { relayerSigner } from './relayerSigner.js'

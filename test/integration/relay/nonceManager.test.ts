@@ -85,9 +85,9 @@ describe('burned nonces', () => {
     await manager.reconcile(await chainNonces(signer.address))
     const [a, b, c] = [await manager.allocate('a'), await manager.allocate('b'), await manager.allocate('c')]
     expect(await manager.burn('b')).toBe(b)
-    await sendAt(signer, a)
+    // a must be mined before `latest` is read; c then waits in the node's queue behind the hole at b.
+    await client.waitForTransactionReceipt({ hash: await sendAt(signer, a) })
     await sendAt(signer, c)
-    // c waits in the node's queue behind the hole at b.
     expect(await chainNonces(signer.address)).toStrictEqual({ pending: b, latest: b })
     expect(await manager.gaps()).toStrictEqual([b])
 
