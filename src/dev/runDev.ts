@@ -1,11 +1,16 @@
 import { existsSync } from 'node:fs'
-import { Redis } from 'ioredis'
 import { generateAdminKey } from '../auth/adminKeys.js'
 import { loadConfig } from '../config/loadConfig.js'
 import { exportSigningKey, formatPublicKey, generateSigningKey } from '../crypto/ed25519.js'
 import { type AnvilInstance, startAnvil } from '../devtools/anvil.js'
 import type { ManagedProcess } from '../devtools/childProcess.js'
-import { findRedisServer, type RedisServerInstance, startRedisServer } from '../devtools/redisServer.js'
+import {
+  findRedisServer,
+  isPortFree,
+  type RedisServerInstance,
+  redisAnswers,
+  startRedisServer,
+} from '../devtools/redisServer.js'
 import { type RunningGateway, startGateway } from '../main.js'
 import { type DemoSeed, seedDemo } from './seedDemo.js'
 
@@ -39,13 +44,13 @@ export async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
     anvil = await startAnvil({
       stateFile: fixtureState,
       chainId: fixtureChainId,
-      port: await preferredPort(8545),
+      port: (await isPortFree(8545)) ? 8545 : 0,
     })
     children.push(anvil.process)
 
     let redisUrl = env.REDIS_URL
     if (redisUrl) {
-      if (!(await redisAnswers(redisUrl)))
+      if (!(await redisAnswers(redisUrl, 1_500)))
         fail(`REDIS_URL=${redisUrl} does not answer PING; start Redis or unset REDIS_URL`)
     } else {
       if (!findRedisServer())
@@ -86,36 +91,8 @@ export async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
   }
 }
 
-class DevSetupError extends Error {}
-
 function fail(message: string): never {
-  throw new DevSetupError(message)
-}
-
-async function preferredPort(port: number): Promise<number> {
-  const { createServer } = await import('node:net')
-  return new Promise((resolve) => {
-    const probe = createServer()
-    probe.once('error', () => resolve(0))
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(port)))
-  })
-}
-
-async function redisAnswers(url: string): Promise<boolean> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 1_500,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  })
-  try {
-    await redis.connect()
-    return (await redis.ping()) === 'PONG'
-  } catch {
-    return false
-  } finally {
-    redis.disconnect()
-  }
+  throw new Error(message)
 }
 
 function printBanner(

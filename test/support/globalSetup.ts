@@ -4,6 +4,7 @@ import { Redis } from 'ioredis'
 import type {} from 'vitest'
 import type { TestProject } from 'vitest/node'
 import { startAnvil } from '../../src/devtools/anvil.js'
+import { redisAnswers } from '../../src/devtools/redisServer.js'
 import { fixtureStatePath } from './paths.js'
 
 declare module 'vitest' {
@@ -41,22 +42,10 @@ export default async function setup(project: TestProject) {
 }
 
 async function assertRedisReachable(url: string): Promise<void> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 2_000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  })
-  try {
-    await redis.connect()
-    await redis.ping()
-  } catch {
-    throw new Error(
-      `Redis is not reachable at ${url}: start it with \`redis-server --daemonize yes --save "" --appendonly no\` or set REDIS_URL`,
-    )
-  } finally {
-    redis.disconnect()
-  }
+  if (await redisAnswers(url, 2_000)) return
+  throw new Error(
+    `Redis is not reachable at ${url}: start it with \`redis-server --daemonize yes --save "" --appendonly no\` or set REDIS_URL`,
+  )
 }
 
 async function deleteKeysWithPrefix(url: string, prefix: string): Promise<void> {
