@@ -44,20 +44,7 @@ export async function submitMetaTransaction(
   const checked = await authorizeSubject(deps, claims, chain.chainId)
   const context: DecisionContext = { subject: checked.subject, intent: prepared.intent, now: prepared.now }
   const trusted = signatureVerified && checked.ok
-  const refuseWith = (
-    code: Parameters<typeof refuse>[2]['code'],
-    shortMessage: string,
-    reasons: Reason[],
-    details?: string,
-  ) =>
-    refuse(deps, context, {
-      code,
-      shortMessage,
-      reasons,
-      remember: trusted,
-      ...(trusted ? { signatureHash } : {}),
-      ...(details ? { details } : {}),
-    })
+  const refuseWith = refuser(deps, context, trusted ? signatureHash : undefined)
 
   if (!checked.ok) {
     const { error } = checked
@@ -93,18 +80,12 @@ export async function submitMetaTransaction(
   const policy = deps.policies.current()
   const decision = policy.policy.evaluate(policyInputFor(checked.session, context))
   if (!decision.allow) {
-    return refuse(
+    return refuser(
       deps,
       context,
-      {
-        code: 'POLICY_DENIED',
-        shortMessage: 'Denied by policy',
-        reasons: decision.reasons,
-        remember: true,
-        signatureHash,
-      },
+      signatureHash,
       policy,
-    )
+    )('POLICY_DENIED', 'Denied by policy', decision.reasons)
   }
   return commit(deps, context, { claims, decision, policy, chain, nonce: prepared.nonce, signatureHash })
 }
@@ -124,18 +105,7 @@ async function commit(
 ): Promise<MetaTransactionAnswer> {
   const { intent, now } = context
   const { claims, decision, policy, chain, nonce, signatureHash } = approved
-  const refuseWith = (
-    code: Parameters<typeof refuse>[2]['code'],
-    shortMessage: string,
-    reasons: Reason[],
-    details?: string,
-  ) =>
-    refuse(
-      deps,
-      context,
-      { code, shortMessage, reasons, remember: true, signatureHash, ...(details ? { details } : {}) },
-      policy,
-    )
+  const refuseWith = refuser(deps, context, signatureHash, policy)
 
   // A revocation or kill switch that landed while this request was being decided still stops it.
   const recheck = await authorizeSubject(deps, claims, chain.chainId)
@@ -188,6 +158,38 @@ async function commit(
     ])
     throw error
   }
+}
+
+/**
+ * Refusals for one request. A refusal is remembered under the request digest (same answer next
+ * time, signature indexed for replays) exactly when `verifiedSignatureHash` is given: only a
+ * request whose signature verified for an authorized instance may pin an answer on its digest.
+ */
+function refuser(
+  deps: PipelineDeps,
+  context: DecisionContext,
+  verifiedSignatureHash: Hex | undefined,
+  policy?: ReturnType<PipelineDeps['policies']['current']>,
+) {
+  return (
+    code: Parameters<typeof refuse>[2]['code'],
+    shortMessage: string,
+    reasons: Reason[],
+    details?: string,
+  ) =>
+    refuse(
+      deps,
+      context,
+      {
+        code,
+        shortMessage,
+        reasons,
+        remember: verifiedSignatureHash !== undefined,
+        ...(verifiedSignatureHash ? { signatureHash: verifiedSignatureHash } : {}),
+        ...(details ? { details } : {}),
+      },
+      policy,
+    )
 }
 
 function reasonsOf(error: { code: string; shortMessage: string; reasons: Reason[] }): Reason[] {
