@@ -19,7 +19,18 @@ import { loadBuiltinPolicy } from './policy/loadBuiltinPolicy.js'
 import { createPolicyStore } from './policy/policyStore.js'
 import { createRedisClient } from './redis/createRedisClient.js'
 import { createRedisKeys } from './redis/keys.js'
+import { createRelayerPool, type RelayerPool } from './relay/relayerPool.js'
+import { createRelayMetrics } from './relay/relayMetrics.js'
+import { createRelayQueues } from './relay/relayQueue.js'
+import { createRelayWorker, type RelayWorker } from './relay/relayWorker.js'
+import { createLocalKeySigner } from './relay/signer.js'
 import { buildGatewayServices } from './services.js'
+
+/**
+ * What a process does: `api` answers HTTP and enqueues approved requests; `worker` relays queued
+ * requests and follows them to the end (its HTTP server has only health and metrics); `all` both.
+ */
+export type GatewayRole = 'api' | 'worker' | 'all'
 
 export type RunningGateway = {
   /** Base URL the HTTP server listens on. */
@@ -27,7 +38,12 @@ export type RunningGateway = {
   logger: Logger
   /** The domain services behind the routes, for in-process callers such as dev seeding and tests. */
   services: GatewayServices
-  /** Closes the HTTP server (waiting for in-flight requests), then the log, then Redis. Safe to call twice. */
+  /** The relay worker, in the worker and all roles. */
+  relay: RelayWorker | undefined
+  /**
+   * Closes the HTTP server (waiting for in-flight requests), then the relay workers, the queues,
+   * the log, and Redis, in that order. Safe to call twice.
+   */
   stop(): Promise<void>
 }
 
@@ -38,11 +54,14 @@ export type RunningGateway = {
  */
 export async function startGateway(
   config: Config,
-  options: { logger?: Logger } = {},
+  options: { logger?: Logger; role?: GatewayRole } = {},
 ): Promise<RunningGateway> {
+  const role = options.role ?? 'all'
   const { tokenKey, attestationKey, logKey } = requiredKeys(config)
   const logger = options.logger ?? createLogger({ level: config.logging.level })
-  const metrics = createMetrics(new Registry())
+  const registry = new Registry()
+  const metrics = createMetrics(registry)
+  const relayMetrics = createRelayMetrics(registry)
   const redis = createRedisClient({ url: config.redis.url.reveal(), logger })
   const subscriber = createRedisClient({
     url: config.redis.url.reveal(),
@@ -72,20 +91,62 @@ export async function startGateway(
   const served = new Map<number, ServedChain>(
     clients
       .filter((chain) => chain.chainId === addresses.chainId)
-      .map((chain) => [chain.chainId, createServedChain({ ...chain, addresses })]),
+      .map((chain) => [
+        chain.chainId,
+        createServedChain({ ...chain, addresses, feeHeadroom: config.relay.feeHeadroom }),
+      ]),
+  )
+  const keys = createRedisKeys(config.redis.keyPrefix)
+  const queues = createRelayQueues({ connection: redis, prefix: keys.prefix, chainIds: [...served.keys()] })
+  const pools = new Map<number, RelayerPool>(
+    [...served.keys()].map((chainId) => [
+      chainId,
+      createRelayerPool({
+        redis,
+        prefix: keys.prefix,
+        chainId,
+        signers: config.relay.keys
+          .filter((key) => key.chainId === chainId)
+          .map((key) => createLocalKeySigner(key.privateKey)),
+      }),
+    ]),
   )
   const services = buildGatewayServices(config, {
     redis,
     subscriber,
-    keys: createRedisKeys(config.redis.keyPrefix),
+    keys,
     logger,
     tokenKey,
     log,
     attestor,
     policies,
     chains: served,
+    relay: queues,
   })
   await services.killSwitch.start()
+  const relay =
+    role === 'api'
+      ? undefined
+      : createRelayWorker({
+          redisUrl: config.redis.url.reveal(),
+          redis,
+          prefix: keys.prefix,
+          chains: [...served.values()].flatMap((chain) => {
+            const pool = pools.get(chain.chainId)
+            return pool && pool.keys.length > 0
+              ? [{ chainId: chain.chainId, client: chain.client, pool }]
+              : []
+          }),
+          queues,
+          attestor,
+          requests: services.requests,
+          limits: services.limits,
+          killSwitch: services.killSwitch,
+          settings: config.relay,
+          logger: logger.child({ role: 'worker' }),
+          metrics: relayMetrics,
+        })
+  await relay?.start()
 
   const readiness = createReadinessProbe({
     redis,
@@ -93,6 +154,7 @@ export async function startGateway(
     timeoutMs: config.dependencyTimeoutMs,
     addresses: { source: config.chainAddressesFile, chainId: addresses.chainId },
     describe: () => describeState(services, log),
+    relayers: () => describeRelayers(pools, served, config.relay.minBalanceWei),
   })
   const app = createApp({
     logger,
@@ -100,16 +162,20 @@ export async function startGateway(
     readiness,
     bodyLimitBytes: config.http.bodyLimitBytes,
     bodyLimitsByPath: { [policyBundlePath]: config.policy.bundleMaxBytes },
-    mountRoutes: (app) => mountGatewayRoutes(app, services),
+    mountRoutes: (app) => {
+      if (role !== 'worker') mountGatewayRoutes(app, services)
+    },
   })
   const { server, url } = await listen(app.fetch, config.http)
-  logger.info({ url, policy: policies.current().revision, log: log.origin }, 'gateway listening')
+  logger.info({ url, role, policy: policies.current().revision, log: log.origin }, 'gateway listening')
 
   let stopping: Promise<void> | undefined
   const stop = () => {
     stopping ??= (async () => {
       logger.info('shutting down')
       await closeServer(server, config.shutdownTimeoutMs)
+      await relay?.stop()
+      await queues.close()
       await services.killSwitch.stop()
       await log.close()
       await Promise.all([redis, subscriber].map((client) => client.quit().catch(() => client.disconnect())))
@@ -117,7 +183,44 @@ export async function startGateway(
     })()
     return stopping
   }
-  return { url, logger, services, stop }
+  return { url, logger, services, relay, stop }
+}
+
+/**
+ * Every relayer key's balance, read at probe time. A key below the minimum is a warning (the
+ * gateway still relays through the others); a chain whose every key is drained cannot relay.
+ */
+async function describeRelayers(
+  pools: ReadonlyMap<number, RelayerPool>,
+  chains: ReadonlyMap<number, ServedChain>,
+  minBalanceWei: bigint,
+): Promise<NonNullable<ReadinessReport['relayers']>> {
+  const reports = await Promise.all(
+    [...pools.values()].map(async (pool) => {
+      const chain = chains.get(pool.chainId)
+      const drained = await pool.drained()
+      const keys = await Promise.all(
+        pool.keys.map(async ({ signer }) => {
+          const balance = await chain?.client.getBalance({ address: signer.address })
+          const address = signer.address
+          return {
+            address,
+            balanceWei: balance?.toString() ?? 'unknown',
+            low: balance === undefined || balance < minBalanceWei,
+            ...(drained[address.toLowerCase()] ? { drained: true } : {}),
+          }
+        }),
+      )
+      return { chainId: pool.chainId, keys }
+    }),
+  )
+  const warnings = reports.flatMap((report) => [
+    ...(report.keys.length === 0 ? [`chain ${report.chainId}: no relayer keys (RELAYER_KEYS)`] : []),
+    ...report.keys
+      .filter((key) => key.low)
+      .map((key) => `chain ${report.chainId}: relayer ${key.address} is below RELAY_MIN_BALANCE_WEI`),
+  ])
+  return { chains: reports, warnings }
 }
 
 /** Reads the public keys trusted for policy bundles; a missing file stops boot with its path named. */

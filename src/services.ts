@@ -14,6 +14,7 @@ import { createLimitStore } from './limits/reserveLimits.js'
 import type { Logger } from './observability/logger.js'
 import type { PolicyStore } from './policy/policyStore.js'
 import type { RedisKeys } from './redis/keys.js'
+import type { RelayQueues } from './relay/relayQueue.js'
 import { createRequestStore } from './requests/requestStore.js'
 import { createInstanceStore } from './templates/instances.js'
 import { createTemplateRegistry } from './templates/registry.js'
@@ -29,6 +30,7 @@ export type ServiceAdapters = {
   attestor: Attestor
   policies: PolicyStore
   chains: ReadonlyMap<number, ServedChain>
+  relay: Pick<RelayQueues, 'hold' | 'enqueue'>
 }
 
 /**
@@ -36,7 +38,7 @@ export type ServiceAdapters = {
  * only what it uses; nothing here touches the network until a request arrives.
  */
 export function buildGatewayServices(config: Config, adapters: ServiceAdapters): GatewayServices {
-  const { redis, subscriber, keys, logger, tokenKey, log, attestor, policies, chains } = adapters
+  const { redis, subscriber, keys, logger, tokenKey, log, attestor, policies, chains, relay } = adapters
   const registry = createTemplateRegistry({
     redis,
     keys,
@@ -100,7 +102,8 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
     requests,
     log,
     policies,
-    pipeline: { chains, authorizer, registry, policies, limits, attestor, requests, now, logger },
+    limits,
+    pipeline: { chains, authorizer, registry, policies, limits, attestor, requests, relay, now, logger },
     dryRun: { chains, policies, now, instances, registry },
   }
 }

@@ -28,7 +28,11 @@ export type ServedChain = {
   forwarderNonce(from: Address): Promise<bigint>
   /** eth_call of `execute` as a relayer would send it; a revert says why, decoded where it can be. */
   simulateForwardRequest(request: ForwardRequestData): Promise<SimulationResult>
-  /** The fee cap a relay would pay now (maxFeePerGas), cached briefly so requests do not each ask the node. */
+  /**
+   * The fee cap of a request admitted now (maxFeePerGas): the base fee times the headroom, plus
+   * the tip. It leaves the relay room for replacements of at least 12.5% before the cap forces a
+   * cancel. Cached briefly so requests do not each ask the node.
+   */
   feeCap(): Promise<bigint>
 }
 
@@ -43,8 +47,10 @@ export function createServedChain(parameters: {
   chainId: number
   client: PublicClient
   addresses: ChainAddresses
+  /** Multiple of the base fee a request's relay may pay at most (RELAY_FEE_HEADROOM). */
+  feeHeadroom?: number
 }): ServedChain {
-  const { chainId, client, addresses } = parameters
+  const { chainId, client, addresses, feeHeadroom = 4 } = parameters
   let domain: Promise<{ name: string; version: string }> | undefined
   let fee: { value: bigint; at: number } | undefined
 
@@ -98,9 +104,13 @@ export function createServedChain(parameters: {
 
     async feeCap() {
       if (fee && Date.now() - fee.at < feeCacheMs) return fee.value
-      const { maxFeePerGas } = await client.estimateFeesPerGas()
-      fee = { value: maxFeePerGas, at: Date.now() }
-      return maxFeePerGas
+      const [block, tip] = await Promise.all([
+        client.getBlock({ blockTag: 'latest' }),
+        client.estimateMaxPriorityFeePerGas(),
+      ])
+      const value = (block.baseFeePerGas ?? 0n) * BigInt(feeHeadroom) + tip
+      fee = { value, at: Date.now() }
+      return value
     },
   }
 }

@@ -10,7 +10,8 @@ import { runTemplate } from './template.js'
 const usage = `intentgate <command>
 
 Commands:
-  serve        run the gateway with configuration from the environment (see README)
+  serve        run the gateway with configuration from the environment (see README);
+               --role api|worker|all (default all) splits HTTP from relaying
   dev          run Anvil from the fixture, Redis and the gateway for local development
   keys         generate Ed25519 keys (authorities, tokens) and admin API keys
   template     sign, verify and publish template manifests
@@ -22,9 +23,10 @@ Commands:
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   switch (command) {
-    case 'serve':
-      parseArgs({ args: rest, options: {}, strict: true })
-      return runServe(process.env)
+    case 'serve': {
+      const { values } = parseArgs({ args: rest, options: { role: { type: 'string' } }, strict: true })
+      return runServe(process.env, values.role)
+    }
     case 'keys':
       return runKeys(rest, processIo)
     case 'template':

@@ -1,13 +1,19 @@
 import { loadConfig } from '../config/loadConfig.js'
-import { startGateway } from '../main.js'
+import { type GatewayRole, startGateway } from '../main.js'
+import { CliError } from './cliIo.js'
+
+const roles: readonly GatewayRole[] = ['api', 'worker', 'all']
 
 /**
  * `intentgate serve`: parse the environment, start the gateway, and stop gracefully on SIGTERM or
  * SIGINT. Resolves once the gateway is listening; the process then lives until a signal arrives.
  */
-export async function runServe(env: NodeJS.ProcessEnv): Promise<number> {
+export async function runServe(env: NodeJS.ProcessEnv, role = 'all'): Promise<number> {
+  if (!roles.includes(role as GatewayRole)) {
+    throw new CliError(`--role must be one of ${roles.join(', ')}, got "${role}"`)
+  }
   const config = loadConfig(env)
-  const gateway = await startGateway(config)
+  const gateway = await startGateway(config, { role: role as GatewayRole })
   const onSignal = (signal: NodeJS.Signals) => {
     gateway.logger.info({ signal }, 'signal received')
     gateway.stop().then(

@@ -55,6 +55,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       bundleMaxBytes: settings.POLICY_BUNDLE_MAX_BYTES,
     },
     requestRetentionSeconds: settings.REQUEST_RETENTION_SECONDS,
+    relay: {
+      keys: settings.RELAYER_KEYS,
+      concurrency: settings.RELAY_CONCURRENCY,
+      confirmations: settings.RELAY_CONFIRMATIONS,
+      replaceAfterMs: settings.RELAY_REPLACE_AFTER_MS,
+      maxReplacements: settings.RELAY_MAX_REPLACEMENTS,
+      pollIntervalMs: settings.RELAY_POLL_INTERVAL_MS,
+      feeHeadroom: settings.RELAY_FEE_HEADROOM,
+      minBalanceWei: settings.RELAY_MIN_BALANCE_WEI,
+      jobLockMs: settings.RELAY_JOB_LOCK_MS,
+    },
     dependencyTimeoutMs: settings.DEPENDENCY_TIMEOUT_MS,
     shutdownTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
   }

@@ -1,3 +1,4 @@
+import type { Hex } from 'viem'
 import { z } from 'zod'
 import { type AdminKeyEntry, parseAdminKeysConfig } from '../auth/adminKeys.js'
 import { type PublicKeyInfo, parsePublicKey, parseSigningKey, type SigningKey } from '../crypto/ed25519.js'
@@ -35,6 +36,37 @@ const chainRpcUrls = z
       chains.push({ chainId, rpcUrl: new Secret(url) })
     }
     return chains
+  })
+
+/**
+ * `RELAYER_KEYS` is a comma-separated list of `chainId=0xprivatekey`. A chain may appear several
+ * times: its keys form that chain's pool. Keys are secrets and never printed.
+ */
+const relayerKeys = z
+  .string()
+  .trim()
+  .transform((raw, context) => {
+    const keys: { chainId: number; privateKey: Secret<Hex> }[] = []
+    for (const [index, entry] of raw.split(',').entries()) {
+      if (!entry.trim()) continue
+      const match = /^\s*(\d+)\s*=\s*(0x[0-9a-fA-F]{64})\s*$/.exec(entry)
+      const chainId = Number(match?.[1])
+      if (!match?.[2] || !Number.isSafeInteger(chainId) || chainId <= 0) {
+        // The entry is never echoed: it may be a key with a typo.
+        context.addIssue({
+          code: 'custom',
+          message: `entry ${index + 1}: expected chainId=0x and 64 hex digits`,
+        })
+        return z.NEVER
+      }
+      const privateKey = match[2].toLowerCase() as Hex
+      if (keys.some((key) => key.privateKey.reveal() === privateKey)) {
+        context.addIssue({ code: 'custom', message: `entry ${index + 1}: the same key is listed twice` })
+        return z.NEVER
+      }
+      keys.push({ chainId, privateKey: new Secret(privateKey) })
+    }
+    return keys
   })
 
 /** A comma-separated list of Ed25519 public keys (`ed25519:<base64>`), possibly empty. */
@@ -218,6 +250,52 @@ export const settingsSchema = z.object({
     .describe(
       'Oldest cached kill switch state a request may trust; bounds propagation even if a pub/sub notice is lost.',
     ),
+  RELAYER_KEYS: relayerKeys
+    .default([])
+    .describe(
+      'Relayer keys that pay for meta-transactions, as comma-separated chainId=0xprivatekey; several per chain form a pool. Secrets.',
+    ),
+  RELAY_CONCURRENCY: positiveInt.max(256).default(16).describe('Relay jobs one worker process runs at once.'),
+  RELAY_CONFIRMATIONS: positiveInt
+    .max(256)
+    .default(1)
+    .describe('Blocks a relayed transaction must be under (its own included) before it counts as final.'),
+  RELAY_REPLACE_AFTER_MS: positiveInt
+    .default(30_000)
+    .describe('How long a broadcast transaction may stay unmined before it is replaced with higher fees.'),
+  RELAY_MAX_REPLACEMENTS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(20)
+    .default(5)
+    .describe(
+      'Fee bumps (at least 12.5% each) before a stuck transaction is cancelled with a 0-value self-transfer.',
+    ),
+  RELAY_POLL_INTERVAL_MS: positiveInt
+    .min(50)
+    .default(1_000)
+    .describe('How often the receipt monitor reads new blocks and acts on due transactions.'),
+  RELAY_FEE_HEADROOM: positiveInt
+    .max(100)
+    .default(4)
+    .describe(
+      "Admission fee cap as a multiple of the base fee (plus the tip): the room a request's relay has for replacements.",
+    ),
+  RELAY_MIN_BALANCE_WEI: z
+    .string()
+    .regex(/^(0|[1-9]\d{0,77})$/, 'expected a decimal amount of wei')
+    .default('10000000000000000')
+    .transform((raw) => BigInt(raw))
+    .describe(
+      'A relayer key below this balance makes /readyz warn; an empty key leaves the pool until refunded.',
+    ),
+  RELAY_JOB_LOCK_MS: positiveInt
+    .min(1_000)
+    .default(30_000)
+    .describe(
+      "How long a relay job is locked to its worker; a crashed worker's jobs are taken over after it.",
+    ),
   SHUTDOWN_TIMEOUT_MS: positiveInt
     .default(10_000)
     .describe('How long SIGTERM waits for in-flight requests before closing connections.'),
@@ -253,6 +331,17 @@ export type Config = {
     bundleMaxBytes: number
   }
   requestRetentionSeconds: number
+  relay: {
+    keys: Settings['RELAYER_KEYS']
+    concurrency: number
+    confirmations: number
+    replaceAfterMs: number
+    maxReplacements: number
+    pollIntervalMs: number
+    feeHeadroom: number
+    minBalanceWei: bigint
+    jobLockMs: number
+  }
   dependencyTimeoutMs: number
   shutdownTimeoutMs: number
 }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import { generateAdminKey } from '../auth/adminKeys.js'
+import { anvilDevAccounts } from '../chain/anvilAccounts.js'
 import { loadConfig } from '../config/loadConfig.js'
 import { exportSigningKey, formatPublicKey, generateSigningKey } from '../crypto/ed25519.js'
 import { type AnvilInstance, startAnvil } from '../devtools/anvil.js'
@@ -78,6 +79,8 @@ export async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
       DATA_DIR: env.DATA_DIR ?? `.data/dev-${new Date().toISOString().replace(/[:.]/g, '-')}`,
       ADMIN_KEYS: `dev-operator:operator:${operator.hash},dev-auditor:auditor:${auditor.hash}`,
       LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+      // Anvil's public dev accounts 2 and 3 relay in dev (0 deploys, 1 signs for the paymaster).
+      RELAYER_KEYS: env.RELAYER_KEYS ?? devRelayerKeys(fixtureChainId),
     })
     gateway = await startGateway(config)
     const seed = await seedDemo(gateway, { authority, addressesFile: config.chainAddressesFile })
@@ -89,6 +92,12 @@ export async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
     console.error(`intentgate dev: ${(error as Error).message}`)
     await shutdown(1)
   }
+}
+
+function devRelayerKeys(chainId: number): string {
+  return [anvilDevAccounts[2], anvilDevAccounts[3]]
+    .map((account) => `${chainId}=${account.privateKey}`)
+    .join(',')
 }
 
 function fail(message: string): never {

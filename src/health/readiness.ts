@@ -19,6 +19,14 @@ export type ReadinessReport = {
   policy?: { revision: string; digest: string }
   /** This process's transparency log. */
   log?: { origin: string; size: number }
+  /** Relayer keys and their balances; `warnings` name keys below the minimum balance. */
+  relayers?: {
+    chains: {
+      chainId: number
+      keys: { address: string; balanceWei: string; low: boolean; drained?: boolean }[]
+    }[]
+    warnings: string[]
+  }
 }
 
 export type ReadinessProbe = () => Promise<ReadinessReport>
@@ -35,6 +43,8 @@ export type CreateReadinessProbeParameters = {
   addresses?: ReadinessReport['addresses']
   /** State to report beside the checks, read at probe time. */
   describe?: () => Pick<ReadinessReport, 'policy' | 'log'>
+  /** Relayer balances, read at probe time; a failure to read them is reported, never thrown. */
+  relayers?: () => Promise<NonNullable<ReadinessReport['relayers']>>
 }
 
 /**
@@ -42,8 +52,14 @@ export type CreateReadinessProbeParameters = {
  * reports another chain id than configured is not ready: serving it would sign for the wrong chain.
  */
 export function createReadinessProbe(parameters: CreateReadinessProbeParameters): ReadinessProbe {
-  const { redis, chains, timeoutMs, addresses, describe } = parameters
+  const { redis, chains, timeoutMs, addresses, describe, relayers } = parameters
   return async function probeReadiness() {
+    const relayerReport = relayers
+      ? await relayers().catch((error: unknown) => ({
+          chains: [],
+          warnings: [`relayer balances unavailable: ${safeMessage(error)}`],
+        }))
+      : undefined
     const checks = await Promise.all([
       timed('redis', timeoutMs, async () => {
         await redis.ping()
@@ -66,6 +82,7 @@ export function createReadinessProbe(parameters: CreateReadinessProbeParameters)
       checks,
       ...(addresses ? { addresses } : {}),
       ...describe?.(),
+      ...(relayerReport ? { relayers: relayerReport } : {}),
     }
   }
 }

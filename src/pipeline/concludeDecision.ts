@@ -1,9 +1,11 @@
 import { type ErrorCode, IntentGateError, type Reason } from '../errors/index.js'
 import type { LimitToReserve, Reservation } from '../limits/reserveLimits.js'
+import type { RelayJob } from '../relay/relayJob.js'
 import type { AttestationRef, RequestRecord, StoredAnswer } from '../requests/requestStore.js'
 import type { DecisionContext, PipelineDeps } from './pipelineDeps.js'
 
-type ConcludeDeps = Pick<PipelineDeps, 'attestor' | 'requests' | 'policies'>
+type ConcludeDeps = Pick<PipelineDeps, 'attestor' | 'requests' | 'policies'> &
+  Partial<Pick<PipelineDeps, 'relay' | 'logger'>>
 
 /**
  * Ends a request with a refusal: the denial is attested and logged (durably) first, then, if
@@ -47,23 +49,49 @@ export async function refuse(
   throw refusalError(answer, attestation)
 }
 
-/** Ends a request with an approval: attested and logged before the 202 is built and recorded. */
+/**
+ * Ends a request with an approval: attested and logged before the 202 is built and recorded. A
+ * request to relay is held in its chain's inbox, recorded with its job, and enqueued, in that
+ * order, so the job exists before the 202 goes out; should the enqueue itself fail after the
+ * record was written, the worker's inbox sweep enqueues it from the record.
+ */
 export async function accept(
   deps: ConcludeDeps,
   context: DecisionContext,
-  approval: { reservation: Reservation; limits: readonly LimitToReserve[]; signatureHash?: string },
+  approval: {
+    reservation: Reservation
+    limits: readonly LimitToReserve[]
+    signatureHash?: string
+    relayJob?: RelayJob
+  },
   policy = deps.policies.current(),
 ): Promise<Extract<StoredAnswer, { kind: 'accepted' }>> {
+  const { relayJob } = approval
+  const relay = relayJob ? deps.relay : undefined
+  if (relayJob && !relay) throw new Error('an approved meta-transaction needs the relay queue')
   const attestation = await attest(deps, context, { allow: true, reasons: [] }, approval.limits, policy)
   const answer = {
     kind: 'accepted' as const,
     status: 202 as const,
     body: { id: context.intent.requestDigest, status: 'queued', attestation },
   }
+  if (relay && relayJob) await relay.hold(relayJob)
   await deps.requests.record(
-    { ...recordBase(context, { allow: true, reasons: [] }, attestation, answer), status: 'queued' },
+    {
+      ...recordBase(context, { allow: true, reasons: [] }, attestation, answer),
+      status: 'queued',
+      ...(relayJob ? { relayJob } : {}),
+    },
     approval.signatureHash ? { signatureHash: approval.signatureHash } : {},
   )
+  if (relay && relayJob) {
+    await relay.enqueue(relayJob).catch((error: unknown) => {
+      deps.logger?.warn(
+        { id: relayJob.requestDigest, err: (error as Error).message },
+        'enqueue failed after the request was recorded; the inbox sweep will enqueue it',
+      )
+    })
+  }
   return answer
 }
 

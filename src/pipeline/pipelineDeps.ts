@@ -5,6 +5,7 @@ import type { Intent } from '../intents/intent.js'
 import type { LimitStore } from '../limits/reserveLimits.js'
 import type { Logger } from '../observability/logger.js'
 import type { PolicyStore } from '../policy/policyStore.js'
+import type { RelayQueues } from '../relay/relayQueue.js'
 import type { RequestStore } from '../requests/requestStore.js'
 import type { TemplateRegistry } from '../templates/registry.js'
 
@@ -18,6 +19,8 @@ export type PipelineDeps = {
   limits: LimitStore
   attestor: Attestor
   requests: RequestStore
+  /** Where approved meta-transactions go to be relayed. */
+  relay: Pick<RelayQueues, 'hold' | 'enqueue'>
   /** Unix seconds; injected so tests and replays can fix time. */
   now: () => number
   logger: Logger

@@ -3,9 +3,10 @@ import type { AppSession } from '../auth/authorizeApp.js'
 import type { CapabilityClaims } from '../auth/capabilityToken.js'
 import { type ServedChain, servedChainOrThrow } from '../chain/servedChain.js'
 import type { Reason } from '../errors/index.js'
-import type { ForwardRequestBody } from '../intents/forwardRequest.js'
+import type { ForwardRequestBody, ForwardRequestData } from '../intents/forwardRequest.js'
 import { buildPolicyInput } from '../policy/buildPolicyInput.js'
 import type { Decision } from '../policy/decision.js'
+import { buildRelayJob } from '../relay/relayJob.js'
 import { authorizeSubject } from './authorizeSubject.js'
 import { accept, refuse } from './concludeDecision.js'
 import { normalizeMetaTransaction } from './normalizeMetaTransaction.js'
@@ -87,7 +88,15 @@ export async function submitMetaTransaction(
       policy,
     )('POLICY_DENIED', 'Denied by policy', decision.reasons)
   }
-  return commit(deps, context, { claims, decision, policy, chain, nonce: prepared.nonce, signatureHash })
+  return commit(deps, context, {
+    claims,
+    decision,
+    policy,
+    chain,
+    nonce: prepared.nonce,
+    signatureHash,
+    request: prepared.request,
+  })
 }
 
 /** Re-checks revocation, claims the sender nonce, reserves every limit, then attests the approval. */
@@ -101,10 +110,11 @@ async function commit(
     chain: ServedChain
     nonce: bigint
     signatureHash: Hex
+    request: ForwardRequestData
   },
 ): Promise<MetaTransactionAnswer> {
   const { intent, now } = context
-  const { claims, decision, policy, chain, nonce, signatureHash } = approved
+  const { claims, decision, policy, chain, nonce, signatureHash, request } = approved
   const refuseWith = refuser(deps, context, signatureHash, policy)
 
   // A revocation or kill switch that landed while this request was being decided still stops it.
@@ -146,7 +156,20 @@ async function commit(
     const answer = await accept(
       deps,
       context,
-      { reservation: reserved.reservation, limits, signatureHash },
+      {
+        reservation: reserved.reservation,
+        limits,
+        signatureHash,
+        relayJob: buildRelayJob({
+          requestDigest: intent.requestDigest,
+          chainId: chain.chainId,
+          forwarder: chain.addresses.forwarder,
+          request,
+          capPerGas: intent.gas.maxFeePerGas,
+          limits,
+          acceptedAt: now,
+        }),
+      },
       policy,
     )
     return { status: answer.status, body: answer.body }

@@ -39,6 +39,14 @@ export function initialFees(parameters: InitialFeesParameters): InitialFeesRetur
   return { kind: 'send', fees: { maxFeePerGas, maxPriorityFeePerGas }, capped: wanted > capPerGas }
 }
 
+/**
+ * Fees that pay the whole cap, for a transaction whose cap is below the base fee: it waits in the
+ * pool until the base fee falls to it, or the monitor replaces or cancels it.
+ */
+export function feesAtCap(capPerGas: bigint, priorityFeePerGas: bigint): Eip1559Fees {
+  return { maxFeePerGas: capPerGas, maxPriorityFeePerGas: min(priorityFeePerGas, capPerGas) }
+}
+
 export type BumpFeesOptions = {
   /** The template's maxFeePerGas: a replacement of the request's transaction may not exceed it. */
   capPerGas: bigint

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis'
 import type { ErrorCode, Reason } from '../errors/index.js'
 import type { IntentKind } from '../intents/intent.js'
+import type { RelayJob } from '../relay/relayJob.js'
 
 /** A logged attestation as clients see it: its log index and the signed envelope. */
 export type AttestationRef = { logIndex: number; envelope: unknown }
@@ -25,17 +26,38 @@ export type StoredAnswer =
   | { kind: 'accepted'; status: 202; body: Record<string, unknown> }
   | { kind: 'refused'; code: ErrorCode; shortMessage: string; details?: string; reasons: Reason[] }
 
+/** What the relay knows of a request's transaction once it is on chain. */
+export type RelayedOutcome = {
+  txHash: string
+  blockNumber: string
+  gasUsed: string
+  /** gasUsed × effective gas price, decimal wei: what the relayer paid. */
+  actualCostWei: string
+  outcomeAttestation: AttestationRef
+}
+
 /**
- * A request's lifecycle, discriminated on `status`. This stage creates `denied` and `queued`
- * records; the relay moves queued requests on.
+ * A request's lifecycle, discriminated on `status`. The pipeline creates `denied` and `queued`
+ * records; the relay moves queued requests on:
+ *
+ *   queued -> submitted -> confirmed | reverted | cancelled
+ *   queued | submitted -> failed          (it can no longer land: deadline passed, nonce used)
+ *   submitted -> queued                   (its relayer nonce went to another transaction: relay again)
  */
 export type RequestRecord =
   | (RequestCommon & { status: 'denied' })
-  | (RequestCommon & { status: 'queued' })
+  | (RequestCommon & { status: 'queued'; relayJob?: RelayJob })
   | (RequestCommon & { status: 'awaiting_approval' })
-  | (RequestCommon & { status: 'submitted'; txHash: string })
-  | (RequestCommon & { status: 'confirmed' | 'reverted'; txHash: string; outcomeAttestation: AttestationRef })
-  | (RequestCommon & { status: 'failed' | 'cancelled'; outcomeAttestation?: AttestationRef })
+  | (RequestCommon & {
+      status: 'submitted'
+      relayJob?: RelayJob
+      txHash: string
+      relayer: string
+      nonce: number
+    })
+  | (RequestCommon & { status: 'confirmed' | 'reverted' } & RelayedOutcome)
+  | (RequestCommon & { status: 'cancelled' } & RelayedOutcome & { reason: Reason })
+  | (RequestCommon & { status: 'failed'; reason: Reason; outcomeAttestation: AttestationRef })
 
 export type RequestStatus = RequestRecord['status']
 
@@ -53,6 +75,15 @@ export type RequestStore = {
   claimNonce(nonceKey: string, id: string, ttlSeconds: number): Promise<string | undefined>
   /** Gives a nonce claim back, only if `id` still holds it. */
   releaseNonce(nonceKey: string, id: string): Promise<void>
+  /**
+   * Moves a request on: `change` sees the current record and returns the next one, or undefined
+   * to leave it. Compare-and-set, so two workers can never both move the same request; returns
+   * the record written, or undefined when there was none or `change` left it.
+   */
+  update(
+    id: string,
+    change: (record: RequestRecord) => RequestRecord | undefined,
+  ): Promise<RequestRecord | undefined>
 }
 
 // Records are written once; later status changes go through the relay's own transitions.
@@ -69,6 +100,12 @@ local holder = redis.call('GET', KEYS[1])
 if holder then return holder end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return false
+`
+// Compare-and-set of the whole record: the write happens only if nobody changed it since it was read.
+const swapScript = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+return 1
 `
 const releaseScript = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
@@ -109,6 +146,17 @@ export function createRequestStore(parameters: {
     },
     async releaseNonce(nonceKey, id) {
       await redis.eval(releaseScript, 1, keys.nonce(nonceKey), id)
+    },
+    async update(id, change) {
+      for (let attempt = 0; attempt < 16; attempt++) {
+        const raw = await redis.get(keys.request(id))
+        if (!raw) return undefined
+        const next = change(JSON.parse(raw) as RequestRecord)
+        if (!next) return undefined
+        const written = JSON.stringify(next)
+        if ((await redis.eval(swapScript, 1, keys.request(id), raw, written)) === 1) return next
+      }
+      throw new Error(`request ${id} kept changing under 16 updates in a row`)
     },
   }
 }

@@ -4,6 +4,7 @@ import type { TransparencyLog } from '../../attest/transparencyLog.js'
 import type { AdminKeyVerifier } from '../../auth/adminKeys.js'
 import type { AppAuthorizer } from '../../auth/authorizeApp.js'
 import type { KillSwitch } from '../../killSwitch/killSwitch.js'
+import type { LimitStore } from '../../limits/reserveLimits.js'
 import type { DryRunDeps } from '../../pipeline/evaluateDryRun.js'
 import type { PipelineDeps } from '../../pipeline/pipelineDeps.js'
 import type { PolicyStore } from '../../policy/policyStore.js'
@@ -33,6 +34,7 @@ export type GatewayServices = {
   killSwitch: KillSwitch
   authorizer: AppAuthorizer
   requests: RequestStore
+  limits: LimitStore
   log: TransparencyLog
   policies: PolicyStore
   pipeline: PipelineDeps

@@ -25,7 +25,9 @@ export function requestsRoute(deps: { authorizer: AppAuthorizer; requests: Reque
       if (!record || record.instanceId !== c.var.session.instance.id) {
         throw new IntentGateError('REQUEST_NOT_FOUND', 'No such request', { details: id })
       }
+      // The stored answer and the relay job are the gateway's own bookkeeping.
       const { answer: _answer, ...visible } = record
+      if ('relayJob' in visible) delete visible.relayJob
       return c.json(visible)
     },
   )

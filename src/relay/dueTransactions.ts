@@ -1,0 +1,216 @@
+import type { Hex, TransactionReceipt } from 'viem'
+import type { Logger } from '../observability/logger.js'
+import type { RequestStore } from '../requests/requestStore.js'
+import {
+  lastFees,
+  type RelayNode,
+  readFeeEstimate,
+  saveAndBroadcast,
+  signAttempt,
+  transactionAt,
+} from './broadcast.js'
+import { bumpFees, type Eip1559Fees, initialFees } from './feeStrategy.js'
+import { buildGapFillTransaction } from './gapFill.js'
+import { gapFillTxId } from './nonceManager.js'
+import type { RelayerKey, RelayerPool } from './relayerPool.js'
+import type { RelayJob } from './relayJob.js'
+import type { RelayTransactionRecord, RelayTransactionStore } from './relayTransactionStore.js'
+
+export type DueDeps = {
+  chainId: number
+  node: RelayNode
+  pool: RelayerPool
+  transactions: RelayTransactionStore
+  requests: RequestStore
+  /** Puts a request's job on the queue again, when its relayer nonce went to another transaction. */
+  enqueue(job: RelayJob): Promise<void>
+  replaceAfterMs: number
+  maxReplacements: number
+  now: () => number
+  logger: Logger
+}
+
+/** What happened to one due transaction, for the tick's report and the tests. */
+export type DueAction =
+  | 'found-mined'
+  | 'relayed-again'
+  | 'replaced'
+  | 'cancelling'
+  | 'rebroadcast'
+  | 'gap-consumed'
+
+/**
+ * Looks at a broadcast transaction that is not seen mined by its due time. In order: maybe it was
+ * mined after all (any of its attempts); maybe its nonce went to another transaction, so the
+ * request must be relayed again under a new nonce; otherwise it is stuck, and it is replaced with
+ * fees at least 12.5% higher, up to the request's cap and at most `maxReplacements` times, after
+ * which the nonce is cancelled with a 0-value self-transfer so it never blocks the key.
+ */
+export async function handleDueTransaction(
+  deps: DueDeps,
+  record: RelayTransactionRecord,
+  onMined: (record: RelayTransactionRecord, receipt: TransactionReceipt) => Promise<void>,
+): Promise<DueAction> {
+  const receipt = await firstReceipt(
+    deps.node,
+    record.attempts.map((attempt) => attempt.hash),
+  )
+  if (receipt) {
+    await onMined(record, receipt)
+    return 'found-mined'
+  }
+  const latest = await deps.node.getTransactionCount({ address: record.signer, blockTag: 'latest' })
+  const key = deps.pool.byAddress(record.signer)
+  if (latest > record.nonce) return nonceConsumedElsewhere(deps, record, key)
+
+  const previous = lastFees(record)
+  const estimate = await readFeeEstimate(deps.node)
+  const cancelling = record.purpose === 'gap-fill' || record.attempts.at(-1)?.kind === 'cancel'
+  let kind: 'request' | 'cancel' | 'gap-fill' = record.purpose === 'gap-fill' ? 'gap-fill' : 'request'
+  let fees: Eip1559Fees
+  if (cancelling) {
+    // The relayer's own transactions (fillers, cancels) are not capped: the nonce must clear.
+    const bumped = bumpFees(previous, { capPerGas: unbounded, estimate })
+    fees = bumped.kind === 'replace' ? bumped.fees : bumped.cancelFees
+    kind = record.purpose === 'gap-fill' ? 'gap-fill' : 'cancel'
+  } else {
+    // Out of replacements: a cap of zero makes bumpFees answer with the cancel at the minimum bump.
+    const cap = record.replacements >= deps.maxReplacements ? 0n : BigInt(record.capPerGas)
+    const bumped = bumpFees(previous, { capPerGas: cap, estimate })
+    if (bumped.kind === 'replace') fees = bumped.fees
+    else {
+      fees = bumped.cancelFees
+      kind = 'cancel'
+    }
+  }
+  if (!key)
+    throw new Error(`relayer ${record.signer} of ${record.txId} is not configured on chain ${deps.chainId}`)
+  const transaction =
+    kind === 'request'
+      ? transactionAt(record, fees)
+      : buildGapFillTransaction({
+          chainId: record.chainId,
+          address: record.signer,
+          nonce: record.nonce,
+          fees,
+        })
+  const attempt = await signAttempt(key, transaction, kind, deps.now())
+  const { result } = await saveAndBroadcast(
+    deps,
+    { ...record, replacements: record.replacements + 1 },
+    attempt,
+    deps.now() + deps.replaceAfterMs,
+  )
+  if (result.kind === 'no-funds') await deps.pool.markDrained(record.signer, result.error.detail)
+  if (result.kind !== 'sent') {
+    deps.logger.warn({ txId: record.txId, nonce: record.nonce, result: result.kind }, 'replacement not taken')
+  }
+  if (kind === 'cancel' && !cancelling) {
+    deps.logger.warn(
+      { txId: record.txId, nonce: record.nonce },
+      'no replacement fits the fee cap: cancelling',
+    )
+    return 'cancelling'
+  }
+  return cancelling ? 'rebroadcast' : 'replaced'
+}
+
+/** Large enough that no real fee reaches it: the cap of the relayer's own fillers and cancels. */
+const unbounded = 2n ** 128n
+
+/**
+ * The key's nonce is used on chain, and by none of this transaction's attempts. A gap filler has
+ * done its job either way. A request's transaction never landed: it is relayed again from its job,
+ * under a fresh nonce (the forwarder nonce still guards against it executing twice).
+ */
+async function nonceConsumedElsewhere(
+  deps: DueDeps,
+  record: RelayTransactionRecord,
+  key: RelayerKey | undefined,
+): Promise<DueAction> {
+  if (record.purpose === 'gap-fill') {
+    await key?.nonces.confirm(gapFillTxId(record.nonce))
+    await deps.transactions.remove(record)
+    return 'gap-consumed'
+  }
+  let job: RelayJob | undefined
+  const moved = await deps.requests.update(record.txId, (existing) => {
+    if (existing.status !== 'submitted' || !existing.relayJob) return undefined
+    job = existing.relayJob
+    const { txHash: _hash, relayer: _relayer, nonce: _nonce, ...rest } = existing
+    return { ...rest, status: 'queued' }
+  })
+  await deps.transactions.remove(record)
+  if (moved && job) {
+    deps.logger.warn(
+      { txId: record.txId, nonce: record.nonce },
+      'relayer nonce used elsewhere: relaying again',
+    )
+    await deps.enqueue(job)
+  }
+  return 'relayed-again'
+}
+
+/**
+ * Sends a 0-value self-transfer into every burned or lost nonce of every key, so no later
+ * transaction of the key waits behind a hole. Each gap is claimed first, so two processes never
+ * fill the same one.
+ */
+export async function fillGaps(deps: DueDeps, limitPerKey = 16): Promise<number> {
+  let sent = 0
+  for (const key of deps.pool.keys) {
+    const gaps = (await key.nonces.gaps()).slice(0, limitPerKey)
+    if (gaps.length === 0) continue
+    const estimate = await readFeeEstimate(deps.node)
+    const planned = initialFees({ ...estimate, capPerGas: unbounded })
+    if (planned.kind !== 'send') continue
+    for (const nonce of gaps) {
+      if (!(await key.nonces.claimGap(nonce))) continue
+      const record: RelayTransactionRecord = {
+        txId: `gapfill:${key.signer.address.toLowerCase()}:${nonce}`,
+        purpose: 'gap-fill',
+        chainId: deps.chainId,
+        signer: key.signer.address,
+        nonce,
+        call: { to: key.signer.address, data: '0x', value: '0', gas: '21000' },
+        capPerGas: unbounded.toString(),
+        attempts: [],
+        replacements: 0,
+      }
+      try {
+        const transaction = buildGapFillTransaction({
+          chainId: deps.chainId,
+          address: key.signer.address,
+          nonce,
+          fees: planned.fees,
+        })
+        const attempt = await signAttempt(key, transaction, 'gap-fill', deps.now())
+        await saveAndBroadcast(deps, record, attempt, deps.now() + deps.replaceAfterMs)
+        sent++
+      } catch (error) {
+        await key.nonces.releaseGap(nonce)
+        throw error
+      }
+    }
+  }
+  return sent
+}
+
+/** The receipt of whichever attempt was mined, if any; a node that does not know a hash answers null. */
+export async function firstReceipt(
+  node: RelayNode,
+  hashes: readonly Hex[],
+): Promise<TransactionReceipt | undefined> {
+  const receipts = await Promise.all(hashes.map((hash) => receiptOrNull(node, hash)))
+  return receipts.find((receipt): receipt is TransactionReceipt => receipt !== null)
+}
+
+/** viem throws TransactionReceiptNotFoundError for an unknown hash; that is an answer, not a failure. */
+export async function receiptOrNull(node: RelayNode, hash: Hex): Promise<TransactionReceipt | null> {
+  try {
+    return await node.getTransactionReceipt({ hash })
+  } catch (error) {
+    if (error instanceof Error && error.name === 'TransactionReceiptNotFoundError') return null
+    throw error
+  }
+}

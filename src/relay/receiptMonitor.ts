@@ -1,0 +1,193 @@
+import type { Redis } from 'ioredis'
+import type { Hex, TransactionReceipt } from 'viem'
+import {
+  type DueAction,
+  type DueDeps,
+  fillGaps,
+  handleDueTransaction,
+  receiptOrNull,
+} from './dueTransactions.js'
+import { gapFillTxId } from './nonceManager.js'
+import type { RelayMetrics } from './relayMetrics.js'
+import type { RelayTransactionRecord } from './relayTransactionStore.js'
+import { type SettleDeps, settleRelayedRequest } from './settleRequest.js'
+
+export type ReceiptMonitorDeps = DueDeps &
+  SettleDeps & {
+    redis: Redis
+    prefix: string
+    /** Blocks a transaction's block must have on top of it, itself included, before it is final. */
+    confirmations: number
+    /** Relayer balance below which /readyz warns; a drained key returns to the pool above it. */
+    minBalanceWei: bigint
+    metrics?: RelayMetrics
+  }
+
+/** What one tick did, for logs and tests. */
+export type TickReport = {
+  head: number
+  scanned: number
+  included: number
+  settled: number
+  orphaned: number
+  due: Partial<Record<DueAction, number>>
+  gapsFilled: number
+}
+
+export type ReceiptMonitor = {
+  /** One pass: read new blocks, settle deep transactions, act on due ones, fill gaps. */
+  tick(): Promise<TickReport>
+  /** Reads every key's balance: the metric, and a drained key's return to the pool. */
+  checkBalances(): Promise<{ address: string; balanceWei: bigint }[]>
+}
+
+/** Most blocks one tick reads, so a monitor that was down catches up without one huge pass. */
+const maxBlocksPerTick = 64
+/** Most transactions one tick settles or looks at when due; the rest wait for the next tick. */
+const batchSize = 200
+
+/**
+ * Follows every broadcast of one chain with work bounded by blocks, not by pending transactions:
+ * each new block is read once and its transaction hashes are matched against the relay's hash
+ * index in one Redis call, so 1,000 pending transactions cost what 1 does. Only transactions that
+ * were mined (to settle them at depth) or are overdue (to replace them) are looked at one by one,
+ * in bounded batches.
+ *
+ * Reorgs: a transaction is final only when its receipt, read again at depth, is still in the block
+ * it was first seen in. One that is gone is due again at once and goes out with higher fees, so it
+ * lands under a new hash; one seen in another block waits for depth there.
+ *
+ * Only one process runs the monitor of a chain at a time (see {@link runExclusive}).
+ */
+export function createReceiptMonitor(deps: ReceiptMonitorDeps): ReceiptMonitor {
+  const cursorKey = `${deps.prefix}relay:scanned:${deps.chainId}`
+
+  const settle = async (record: RelayTransactionRecord, receipt: TransactionReceipt) => {
+    if (record.purpose === 'gap-fill') {
+      await deps.pool.byAddress(record.signer)?.nonces.confirm(gapFillTxId(record.nonce))
+    } else {
+      const request = await deps.requests.get(record.txId)
+      const job = request && 'relayJob' in request ? request.relayJob : undefined
+      const written = await settleRelayedRequest(deps, { record, receipt, job })
+      if (written) deps.metrics?.relayOutcomes.inc({ chain: String(deps.chainId), status: written.status })
+      await deps.pool.byAddress(record.signer)?.nonces.confirm(record.txId)
+    }
+    await deps.transactions.remove(record)
+  }
+
+  const markMined = async (record: RelayTransactionRecord, receipt: TransactionReceipt) => {
+    await deps.transactions.markIncluded(record, {
+      hash: receipt.transactionHash,
+      blockNumber: Number(receipt.blockNumber),
+      blockHash: receipt.blockHash,
+    })
+  }
+
+  async function scanBlocks(head: number): Promise<{ scanned: number; included: number }> {
+    const stored = await deps.redis.get(cursorKey)
+    let cursor = stored === null ? Math.max(0, head - maxBlocksPerTick) : Number(stored)
+    // The chain went back (a reorg to a shorter chain, an Anvil revert): read the new blocks again.
+    if (cursor > head) cursor = Math.max(0, head - deps.confirmations)
+    const last = Math.min(head, cursor + maxBlocksPerTick)
+    let included = 0
+    for (let number = cursor + 1; number <= last; number++) {
+      const block = await deps.node.getBlock({ blockNumber: BigInt(number) })
+      const hashes = block.transactions as readonly Hex[]
+      const matched = await deps.transactions.matchHashes(deps.chainId, hashes)
+      for (const [index, txId] of matched.entries()) {
+        const hash = hashes[index]
+        if (!txId || !hash) continue
+        const record = await deps.transactions.get(txId)
+        const receipt = record ? await receiptOrNull(deps.node, hash) : null
+        if (!record || !receipt) continue
+        await markMined(record, receipt)
+        included++
+      }
+    }
+    await deps.redis.set(cursorKey, String(last))
+    return { scanned: last - cursor, included }
+  }
+
+  async function settleDeep(head: number): Promise<{ settled: number; orphaned: number }> {
+    let settled = 0
+    let orphaned = 0
+    const deepest = head - deps.confirmations + 1
+    for (const txId of await deps.transactions.includedUpTo(deps.chainId, deepest, batchSize)) {
+      const record = await deps.transactions.get(txId)
+      if (!record?.included) continue
+      const receipt = await receiptOrNull(deps.node, record.included.hash)
+      if (!receipt) {
+        // Its block is no longer on the chain: the transaction goes out again.
+        await deps.transactions.markOrphaned(record, deps.now())
+        deps.logger.warn({ txId, hash: record.included.hash }, 'relayed transaction orphaned by a reorg')
+        orphaned++
+      } else if (receipt.blockHash !== record.included.blockHash) {
+        await markMined(record, receipt)
+      } else {
+        await settle(record, receipt)
+        settled++
+      }
+    }
+    return { settled, orphaned }
+  }
+
+  return {
+    async tick() {
+      const head = Number(await deps.node.getBlockNumber())
+      const { scanned, included } = await scanBlocks(head)
+      const { settled, orphaned } = await settleDeep(head)
+      const due: TickReport['due'] = {}
+      for (const txId of await deps.transactions.due(deps.chainId, deps.now(), batchSize)) {
+        const record = await deps.transactions.get(txId)
+        if (!record) continue
+        const action = await handleDueTransaction(deps, record, markMined)
+        due[action] = (due[action] ?? 0) + 1
+      }
+      const gapsFilled = await fillGaps(deps)
+      deps.metrics?.inFlight.set(
+        { chain: String(deps.chainId) },
+        await deps.transactions.inFlight(deps.chainId),
+      )
+      return { head, scanned, included, settled, orphaned, due, gapsFilled }
+    },
+
+    async checkBalances() {
+      return Promise.all(
+        deps.pool.keys.map(async ({ signer }) => {
+          const balanceWei = await deps.node.getBalance({ address: signer.address })
+          deps.metrics?.relayerBalance.set(
+            { chain: String(deps.chainId), address: signer.address.toLowerCase() },
+            Number(balanceWei),
+          )
+          if (balanceWei >= deps.minBalanceWei && (await deps.pool.restore(signer.address))) {
+            deps.logger.info({ address: signer.address }, 'relayer key funded again: back in the pool')
+          }
+          return { address: signer.address, balanceWei }
+        }),
+      )
+    },
+  }
+}
+
+/**
+ * Runs `work` only while this process holds the chain's monitor lease in Redis, so two workers
+ * never replace or settle the same transaction at once. The lease outlives a crashed holder by
+ * at most `leaseMs`, after which another process takes over.
+ */
+export async function runExclusive<T>(
+  redis: Redis,
+  parameters: { key: string; owner: string; leaseMs: number },
+  work: () => Promise<T>,
+): Promise<T | undefined> {
+  const { key, owner, leaseMs } = parameters
+  const held = (await redis.eval(leaseScript, 1, key, owner, leaseMs)) === 1
+  return held ? work() : undefined
+}
+
+// Takes the lease when free, extends it when already ours.
+const leaseScript = `
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`

@@ -1,0 +1,107 @@
+import { Queue } from 'bullmq'
+import type { Redis } from 'ioredis'
+import type { RequestStore } from '../requests/requestStore.js'
+import type { RelayJob } from './relayJob.js'
+
+/**
+ * One BullMQ queue per chain, named `relay-{chainId}` under the prefix `{p}bull`. The job id is
+ * the request digest, so a request is queued at most once however often it is admitted.
+ *
+ * Admission writes the request to the chain's inbox ({p}relay:inbox:{chainId}, ZSET id -> ms)
+ * before its record and its job. A process that dies between recording a request and enqueueing
+ * it leaves the id in the inbox, and the worker's sweep enqueues it from the record: an approved
+ * request is never stranded.
+ */
+export type RelayQueues = {
+  /** Notes an approved request in its chain's inbox; call before recording it. */
+  hold(job: RelayJob): Promise<void>
+  /** Adds the job (once: the digest is its id); call after recording the request. */
+  enqueue(job: RelayJob): Promise<void>
+  /**
+   * Re-enqueues requests held in the inbox for longer than `olderThanMs` that are still queued
+   * and have no job, and drops ids that moved on. Returns how many it enqueued.
+   */
+  sweepInbox(chainId: number, requests: Pick<RequestStore, 'get'>, olderThanMs: number): Promise<number>
+  /** Jobs waiting or running, per chain. */
+  depth(chainId: number): Promise<number>
+  close(): Promise<void>
+}
+
+export const relayQueueName = (chainId: number) => `relay-${chainId}`
+
+/** Options every relay job gets: retried with the worker's capped backoff, forgotten once done. */
+export const relayJobOptions = {
+  attempts: 100_000,
+  backoff: { type: 'relay' },
+  removeOnComplete: true,
+  removeOnFail: { age: 7 * 24 * 3600 },
+} as const
+
+export function createRelayQueues(parameters: {
+  /** A connection for queue commands; BullMQ duplicates it where it needs a blocking one. */
+  connection: Redis
+  prefix: string
+  chainIds: readonly number[]
+  now?: () => number
+}): RelayQueues {
+  const { connection, prefix, chainIds } = parameters
+  const now = parameters.now ?? Date.now
+  const queues = new Map(
+    chainIds.map((chainId) => [
+      chainId,
+      new Queue(relayQueueName(chainId), { connection, prefix: `${prefix}bull` }),
+    ]),
+  )
+  const queueOf = (chainId: number) => {
+    const queue = queues.get(chainId)
+    if (!queue) throw new RangeError(`no relay queue for chain ${chainId}`)
+    return queue
+  }
+  const inboxKey = (chainId: number) => `${prefix}relay:inbox:${chainId}`
+  const enqueue = async (job: RelayJob) => {
+    await queueOf(job.chainId).add('relay', job, { ...relayJobOptions, jobId: job.requestDigest })
+  }
+  return {
+    async hold(job) {
+      await connection.zadd(inboxKey(job.chainId), 'NX', now(), job.requestDigest)
+    },
+    enqueue,
+    async sweepInbox(chainId, requests, olderThanMs) {
+      const queue = queueOf(chainId)
+      const ids = await connection.zrangebyscore(
+        inboxKey(chainId),
+        '-inf',
+        now() - olderThanMs,
+        'LIMIT',
+        0,
+        200,
+      )
+      let enqueued = 0
+      for (const id of ids) {
+        const record = await requests.get(id)
+        if (record?.status !== 'queued' || !record.relayJob) {
+          await connection.zrem(inboxKey(chainId), id)
+          continue
+        }
+        const state = await queue.getJobState(id)
+        if (state === 'unknown') {
+          await enqueue(record.relayJob)
+          enqueued++
+        } else if (state === 'failed') {
+          await (await queue.getJob(id))?.retry()
+          enqueued++
+        }
+        // Looked at now: it goes to the back of the sweep.
+        await connection.zadd(inboxKey(chainId), 'XX', now(), id)
+      }
+      return enqueued
+    },
+    async depth(chainId) {
+      const counts = await queueOf(chainId).getJobCounts('waiting', 'active', 'delayed', 'prioritized')
+      return Object.values(counts).reduce((sum, count) => sum + count, 0)
+    },
+    async close() {
+      await Promise.all([...queues.values()].map((queue) => queue.close()))
+    },
+  }
+}

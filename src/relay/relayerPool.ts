@@ -1,0 +1,74 @@
+import type { Redis } from 'ioredis'
+import type { Address } from 'viem'
+import { createNonceManager, type NonceManager } from './nonceManager.js'
+import type { Signer } from './signer.js'
+
+/** One relayer key of a chain: what signs, and the ledger of its nonces. */
+export type RelayerKey = { signer: Signer; nonces: NonceManager }
+
+/**
+ * The relayer keys of one chain. Jobs are spread over the keys round robin, through a counter in
+ * Redis so every worker process spreads the same way; a key that ran out of funds is taken out of
+ * the pool (for every process) until the balance check sees it funded again, instead of failing
+ * job after job.
+ *
+ * Keys (see src/redis/keys.ts): {p}relay:rr:{chainId} STRING round-robin counter;
+ * {p}relay:drained:{chainId} HASH address -> why it left the pool.
+ */
+export type RelayerPool = {
+  readonly chainId: number
+  readonly keys: readonly RelayerKey[]
+  /** The next usable key, or undefined when every key is drained. */
+  pick(): Promise<RelayerKey | undefined>
+  byAddress(address: string): RelayerKey | undefined
+  markDrained(address: Address, why: string): Promise<void>
+  restore(address: Address): Promise<boolean>
+  /** Lower-case addresses out of the pool, with why. */
+  drained(): Promise<Record<string, string>>
+}
+
+export function createRelayerPool(parameters: {
+  redis: Redis
+  prefix: string
+  chainId: number
+  signers: readonly Signer[]
+  maxDrift?: number
+}): RelayerPool {
+  const { redis, prefix, chainId, signers } = parameters
+  const keys: RelayerKey[] = signers.map((signer) => ({
+    signer,
+    nonces: createNonceManager({
+      redis,
+      prefix,
+      chainId,
+      address: signer.address,
+      ...(parameters.maxDrift === undefined ? {} : { maxDrift: parameters.maxDrift }),
+    }),
+  }))
+  const counterKey = `${prefix}relay:rr:${chainId}`
+  const drainedKey = `${prefix}relay:drained:${chainId}`
+  const byAddress = (address: string) =>
+    keys.find((key) => key.signer.address.toLowerCase() === address.toLowerCase())
+  return {
+    chainId,
+    keys,
+    byAddress,
+    async pick() {
+      if (keys.length === 0) return undefined
+      const [turn, drained] = await Promise.all([redis.incr(counterKey), redis.hkeys(drainedKey)])
+      const out = new Set(drained)
+      for (let offset = 0; offset < keys.length; offset++) {
+        const key = keys[(turn + offset) % keys.length]
+        if (key && !out.has(key.signer.address.toLowerCase())) return key
+      }
+      return undefined
+    },
+    async markDrained(address, why) {
+      await redis.hset(drainedKey, address.toLowerCase(), why)
+    },
+    async restore(address) {
+      return (await redis.hdel(drainedKey, address.toLowerCase())) === 1
+    },
+    drained: () => redis.hgetall(drainedKey),
+  }
+}

@@ -1,0 +1,199 @@
+import type { KillSwitch } from '../killSwitch/killSwitch.js'
+import type { Logger } from '../observability/logger.js'
+import type { RequestStore } from '../requests/requestStore.js'
+import {
+  broadcastRaw,
+  type RelayNode,
+  readFeeEstimate,
+  reconcileKey,
+  saveAndBroadcast,
+  signAttempt,
+  transactionAt,
+} from './broadcast.js'
+import { feesAtCap, initialFees } from './feeStrategy.js'
+import { encodeForwarderExecute, forwarderExecuteGasLimit } from './forwarderGas.js'
+import type { RelayerPool } from './relayerPool.js'
+import { forwardRequestOf, type RelayJob } from './relayJob.js'
+import type { RelayTransactionRecord, RelayTransactionStore } from './relayTransactionStore.js'
+import { failRelayedRequest, isOpen, type SettleDeps } from './settleRequest.js'
+
+export type SubmitRelayJobDeps = SettleDeps & {
+  node: RelayNode
+  pool: RelayerPool
+  transactions: RelayTransactionStore
+  requests: RequestStore
+  killSwitch: Pick<KillSwitch, 'check'>
+  /** Milliseconds since the epoch. */
+  now: () => number
+  replaceAfterMs: number
+  logger: Logger
+}
+
+/** The job should run again later (with backoff): nothing about it is lost, and running it again is safe. */
+export class RelayRetryError extends Error {
+  override name = 'RelayRetryError'
+}
+
+export type SubmitRelayJobResult =
+  | { kind: 'submitted'; txHash: string; relayer: string; nonce: number }
+  /** The request was already submitted or final: a retried or duplicate job does nothing twice. */
+  | { kind: 'already-done'; status: string }
+  | { kind: 'failed'; code: string }
+
+/**
+ * Puts one approved meta-transaction on chain: picks a relayer key, allocates its nonce, signs
+ * `ERC2771Forwarder.execute` with EIP-1559 fees under the admission cap, saves the attempt, and
+ * broadcasts it. It does not wait for a receipt (the receipt monitor follows every broadcast), so
+ * a worker slot is held for one broadcast, not for a block time.
+ *
+ * Safe to run any number of times for one request: a request that is no longer queued is left
+ * alone, a saved attempt is broadcast again rather than signed anew, and the nonce allocation is
+ * keyed by the request digest.
+ */
+export async function submitRelayJob(deps: SubmitRelayJobDeps, job: RelayJob): Promise<SubmitRelayJobResult> {
+  const id = job.requestDigest
+  const request = await deps.requests.get(id)
+  if (!request) throw new RelayRetryError(`request ${id} is not recorded yet`)
+  if (!isOpen(request)) return { kind: 'already-done', status: request.status }
+
+  const saved = await deps.transactions.get(id)
+  if (saved) return rebroadcast(deps, saved)
+
+  const nowSeconds = Math.floor(deps.now() / 1000)
+  if (job.request.deadline < nowSeconds) {
+    await failRelayedRequest(deps, {
+      id,
+      chainId: job.chainId,
+      reason: { code: 'REQUEST_EXPIRED', message: `deadline ${job.request.deadline} passed before relay` },
+    })
+    return { kind: 'failed', code: 'REQUEST_EXPIRED' }
+  }
+  // An engaged switch holds the broadcast, it does not fail it: released in time, the request still lands.
+  const killed = await deps.killSwitch.check({
+    instanceId: request.instanceId,
+    templateId: request.templateId,
+    chainId: job.chainId,
+  })
+  if (killed) throw new RelayRetryError(`kill switch (${killed.scope}) holds the relay`)
+
+  const key = await deps.pool.pick()
+  if (!key) throw new RelayRetryError(`no relayer key of chain ${job.chainId} has funds`)
+  const nonce = await allocateNonce(deps, key, id)
+  const forward = forwardRequestOf(job)
+  const estimate = await readFeeEstimate(deps.node)
+  const planned = initialFees({ ...estimate, capPerGas: BigInt(job.capPerGas) })
+  // Below the base fee the transaction waits in the pool; the monitor replaces it or cancels it.
+  const fees =
+    planned.kind === 'send' ? planned.fees : feesAtCap(planned.capPerGas, estimate.priorityFeePerGas)
+  const record: RelayTransactionRecord = {
+    txId: id,
+    purpose: 'request',
+    chainId: job.chainId,
+    signer: key.signer.address,
+    nonce,
+    call: {
+      to: job.forwarder,
+      data: encodeForwarderExecute(forward),
+      value: forward.value.toString(),
+      gas: forwarderExecuteGasLimit(forward).toString(),
+    },
+    capPerGas: job.capPerGas,
+    attempts: [],
+    replacements: 0,
+  }
+  let attempt: Awaited<ReturnType<typeof signAttempt>>
+  try {
+    attempt = await signAttempt(key, transactionAt(record, fees), 'request', deps.now())
+  } catch (error) {
+    // Never broadcast, so the nonce would be a hole: it becomes a gap the monitor fills.
+    await key.nonces.burn(id)
+    throw error
+  }
+  const sent = await saveAndBroadcast(deps, record, attempt, deps.now() + deps.replaceAfterMs)
+  return afterBroadcast(deps, sent.record, sent.result)
+}
+
+async function allocateNonce(
+  deps: SubmitRelayJobDeps,
+  key: Awaited<ReturnType<RelayerPool['pick']>> & object,
+  id: string,
+) {
+  try {
+    return await key.nonces.allocate(id)
+  } catch (error) {
+    if (!(error instanceof Error) || !/never reconciled/.test(error.message)) throw error
+    await reconcileKey(deps.node, key)
+    return key.nonces.allocate(id)
+  }
+}
+
+/** A saved attempt is broadcast again as it is: after a crash, the node may or may not have it. */
+async function rebroadcast(
+  deps: SubmitRelayJobDeps,
+  record: RelayTransactionRecord,
+): Promise<SubmitRelayJobResult> {
+  const attempt = record.attempts.at(-1)
+  if (!attempt || record.included) return markSubmitted(deps, record)
+  return afterBroadcast(deps, record, await broadcastRaw(deps.node, attempt.raw))
+}
+
+async function afterBroadcast(
+  deps: SubmitRelayJobDeps,
+  record: RelayTransactionRecord,
+  result: Awaited<ReturnType<typeof broadcastRaw>>,
+): Promise<SubmitRelayJobResult> {
+  const key = deps.pool.byAddress(record.signer)
+  switch (result.kind) {
+    case 'sent':
+      return markSubmitted(deps, record)
+    case 'retry':
+      // The node was not reached or did not answer: the saved attempt goes out again on the next try.
+      throw new RelayRetryError(`broadcast not confirmed by the node: ${result.error.detail}`)
+    case 'no-funds':
+      // The key leaves the pool; this request is relayed by another key.
+      if (key) {
+        await deps.pool.markDrained(record.signer, result.error.detail)
+        await key.nonces.burn(record.txId)
+      }
+      await deps.transactions.remove(record)
+      throw new RelayRetryError(`relayer ${record.signer} has no funds`)
+    case 'nonce-taken':
+      // Something else used the nonce (the key is shared, or Redis lost data): realign and relay again.
+      if (key) await reconcileKey(deps.node, key)
+      await deps.transactions.remove(record)
+      throw new RelayRetryError(`nonce ${record.nonce} of ${record.signer} is used on chain`)
+    case 'nonce-ahead':
+    case 'underpriced':
+      // A gap below, or another transaction at the nonce in the pool: realign (gaps get filled) and
+      // let the monitor try the saved attempt again when it is due.
+      if (key) await reconcileKey(deps.node, key)
+      deps.logger.warn(
+        { txId: record.txId, nonce: record.nonce, error: result.error.kind },
+        'broadcast deferred',
+      )
+      return markSubmitted(deps, record)
+    case 'rejected':
+      deps.logger.warn(
+        { txId: record.txId, error: result.error.kind, detail: result.error.detail },
+        'broadcast rejected',
+      )
+      return markSubmitted(deps, record)
+  }
+}
+
+async function markSubmitted(
+  deps: SubmitRelayJobDeps,
+  record: RelayTransactionRecord,
+): Promise<SubmitRelayJobResult> {
+  const attempt = record.attempts.at(-1)
+  const txHash = attempt?.hash ?? '0x'
+  const written = await deps.requests.update(record.txId, (existing) => {
+    if (existing.status !== 'queued' && existing.status !== 'submitted') return undefined
+    return { ...existing, status: 'submitted', txHash, relayer: record.signer, nonce: record.nonce }
+  })
+  if (!written) {
+    const current = await deps.requests.get(record.txId)
+    return { kind: 'already-done', status: current?.status ?? 'unknown' }
+  }
+  return { kind: 'submitted', txHash, relayer: record.signer, nonce: record.nonce }
+}
