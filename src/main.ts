@@ -154,7 +154,7 @@ export async function startGateway(
     timeoutMs: config.dependencyTimeoutMs,
     addresses: { source: config.chainAddressesFile, chainId: addresses.chainId },
     describe: () => describeState(services, log),
-    relayers: () => describeRelayers(pools, served, config.relay.minBalanceWei),
+    relayers: () => describeRelayers(pools, served, BigInt(config.relay.minBalanceWei)),
   })
   const app = createApp({
     logger,

@@ -52,11 +52,26 @@ describe('loadConfig', () => {
     const config = loadConfig({
       REDIS_URL: 'redis://:hunter2@10.0.0.1:6379',
       CHAIN_RPC_URLS: '1=https://rpc/key-abc',
+      RELAYER_KEYS: `1=0x${'ab'.repeat(32)}`,
     })
     const printed = `${JSON.stringify(config)} ${inspect(config, { depth: 5 })} ${String(config.redis.url)}`
     expect(printed).not.toContain('hunter2')
     expect(printed).not.toContain('key-abc')
+    expect(printed).not.toContain('abababab')
     expect(printed).toContain('[redacted]')
+  })
+})
+
+describe('RELAYER_KEYS', () => {
+  test('several keys per chain form a pool; a malformed entry is named without echoing it', () => {
+    const key = (byte: string) => `0x${byte.repeat(32)}`
+    const config = loadConfig({ RELAYER_KEYS: `31337=${key('01')}, 31337=${key('02')},1=${key('03')}` })
+    expect(config.relay.keys.map((entry) => entry.chainId)).toStrictEqual([31337, 31337, 1])
+    expect(config.relay.keys[1]?.privateKey.reveal()).toBe(key('02'))
+    expect(() => loadConfig({ RELAYER_KEYS: `31337=${key('01')},31337=0xdeadbeef` })).toThrow(
+      /RELAYER_KEYS: entry 2: expected chainId=0x and 64 hex digits/,
+    )
+    expect(() => loadConfig({ RELAYER_KEYS: `31337=${key('01')},1=${key('01')}` })).toThrow(/listed twice/)
   })
 })
 

@@ -286,7 +286,6 @@ export const settingsSchema = z.object({
     .string()
     .regex(/^(0|[1-9]\d{0,77})$/, 'expected a decimal amount of wei')
     .default('10000000000000000')
-    .transform((raw) => BigInt(raw))
     .describe(
       'A relayer key below this balance makes /readyz warn; an empty key leaves the pool until refunded.',
     ),
@@ -339,7 +338,8 @@ export type Config = {
     maxReplacements: number
     pollIntervalMs: number
     feeHeadroom: number
-    minBalanceWei: bigint
+    /** Decimal wei; kept as text so the config stays plain JSON. */
+    minBalanceWei: string
     jobLockMs: number
   }
   dependencyTimeoutMs: number

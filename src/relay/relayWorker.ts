@@ -77,7 +77,7 @@ export function createRelayWorker(deps: RelayWorkerDeps): RelayWorker {
         replaceAfterMs: settings.replaceAfterMs,
         maxReplacements: settings.maxReplacements,
         confirmations: settings.confirmations,
-        minBalanceWei: settings.minBalanceWei,
+        minBalanceWei: BigInt(settings.minBalanceWei),
         redis: deps.redis,
         prefix: deps.prefix,
         now,

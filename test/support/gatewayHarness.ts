@@ -11,7 +11,7 @@ import {
   generateSigningKey,
   type SigningKey,
 } from '../../src/crypto/ed25519.js'
-import { type RunningGateway, startGateway } from '../../src/main.js'
+import { type GatewayRole, type RunningGateway, startGateway } from '../../src/main.js'
 
 /** Keys a test gateway trusts and uses, generated per harness: nothing here is a real secret. */
 export type HarnessKeys = {
@@ -27,7 +27,7 @@ export type GatewayHarness = {
   /** A Redis key prefix private to this harness, inside the run's prefix. */
   keyPrefix: string
   env: Record<string, string>
-  start(overrides?: Record<string, string>): Promise<RunningGateway>
+  start(overrides?: Record<string, string>, options?: { role?: GatewayRole }): Promise<RunningGateway>
   stopAll(): Promise<void>
 }
 
@@ -69,13 +69,13 @@ export function createGatewayHarness(): GatewayHarness {
     },
     keyPrefix,
     env,
-    async start(overrides = {}) {
+    async start(overrides = {}, options = {}) {
       // Each gateway process keeps its own log, as in production.
       const perProcess = {
         GATEWAY_ID: `gw-${running.length + 1}`,
         DATA_DIR: mkdtempSync(join(tmpdir(), 'intentgate-log-')),
       }
-      const gateway = await startGateway(loadConfig({ ...env, ...perProcess, ...overrides }))
+      const gateway = await startGateway(loadConfig({ ...env, ...perProcess, ...overrides }), options)
       running.push(gateway)
       return gateway
     },

@@ -26,7 +26,13 @@ let templateVersion = 0
 export async function demoInstance(
   harness: GatewayHarness,
   gateway: RunningGateway,
-  options: { overrides?: Record<string, unknown>; params?: Record<string, string>; chains?: number[] } = {},
+  options: {
+    overrides?: Record<string, unknown>
+    /** Fields of the template's intent to replace, such as its limits. */
+    intent?: Record<string, unknown>
+    params?: Record<string, string>
+    chains?: number[]
+  } = {},
 ) {
   const addresses = await fixtureAddresses()
   templateVersion++
@@ -38,7 +44,7 @@ export async function demoInstance(
   })
   const document = {
     ...base,
-    intent: { ...base.intent, chains: options.chains ?? base.intent.chains },
+    intent: { ...base.intent, chains: options.chains ?? base.intent.chains, ...options.intent },
     version: `9.${templateVersion}.0`,
     verificationLevel: 2,
     ...options.overrides,
