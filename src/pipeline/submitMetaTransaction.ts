@@ -1,7 +1,8 @@
-import { type Hex, keccak256, recoverTypedDataAddress } from 'viem'
+import { type Hex, keccak256 } from 'viem'
 import type { AppSession } from '../auth/authorizeApp.js'
 import type { CapabilityClaims } from '../auth/capabilityToken.js'
 import { type ServedChain, servedChainOrThrow } from '../chain/servedChain.js'
+import { recoverTypedDataSigner } from '../crypto/recoverAddress.js'
 import type { Reason } from '../errors/index.js'
 import type { ForwardRequestBody } from '../intents/forwardRequest.js'
 import { buildPolicyInput } from '../policy/buildPolicyInput.js'
@@ -34,9 +35,7 @@ export async function submitMetaTransaction(
   if (await deps.requests.get(prepared.intent.requestDigest)) {
     return answerAgain(deps, prepared.intent.requestDigest, claims.sub)
   }
-  const signer = await recoverTypedDataAddress({ ...prepared.typedData, signature: body.signature }).catch(
-    () => undefined,
-  )
+  const signer = recoverTypedDataSigner(prepared.typedData, body.signature)
   // Only a signature that verified is indexed for replays: indexing a forged one would let whoever
   // saw a user's signature first pin a refusal on the user's real request.
   const signatureVerified = signer?.toLowerCase() === body.from.toLowerCase()
