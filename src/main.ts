@@ -83,6 +83,7 @@ export async function startGateway(
     tokenKey,
     log,
     attestor,
+    attestationKey,
     policies,
     chains: served,
   })

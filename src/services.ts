@@ -2,12 +2,13 @@ import type { Redis } from 'ioredis'
 import { createAdminActionRecorder } from './admin/adminActions.js'
 import type { Attestor } from './attest/attestationLog.js'
 import type { TransparencyLog } from './attest/transparencyLog.js'
+import { createAuditReader } from './audit/auditReader.js'
 import { createAdminKeyVerifier } from './auth/adminKeys.js'
 import { createAppAuthorizer } from './auth/authorizeApp.js'
 import { issueCapabilityToken, verifyCapabilityToken } from './auth/capabilityToken.js'
 import type { ServedChain } from './chain/servedChain.js'
 import type { Config } from './config/schema.js'
-import type { SigningKey } from './crypto/ed25519.js'
+import type { PublicKeyInfo, SigningKey } from './crypto/ed25519.js'
 import type { GatewayServices } from './http/routes/gatewayRoutes.js'
 import { createKillSwitch } from './killSwitch/killSwitch.js'
 import { createLimitStore } from './limits/reserveLimits.js'
@@ -27,6 +28,8 @@ export type ServiceAdapters = {
   tokenKey: SigningKey
   log: TransparencyLog
   attestor: Attestor
+  /** The public half of the attestation key, which auditors verify entries with. */
+  attestationKey: PublicKeyInfo
   policies: PolicyStore
   chains: ReadonlyMap<number, ServedChain>
 }
@@ -102,5 +105,6 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
     policies,
     pipeline: { chains, authorizer, registry, policies, limits, attestor, requests, now, logger },
     dryRun: { chains, policies, now, instances, registry },
+    audit: createAuditReader({ log, attestationKeys: [adapters.attestationKey] }),
   }
 }

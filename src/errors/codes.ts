@@ -73,6 +73,10 @@ export const errorCatalogue = {
     description: 'This exact signed request was already decided; it is not run twice.',
   },
   REQUEST_NOT_FOUND: { status: 404, description: 'No request with this id.' },
+  LOG_ENTRY_NOT_FOUND: {
+    status: 404,
+    description: 'No log entry at this index, or none for this request digest, tx hash or userOpHash.',
+  },
   POLICY_BUNDLE_INVALID: {
     status: 422,
     description:

@@ -3,6 +3,7 @@ import type { RecordAdminAction } from '../../admin/adminActions.js'
 import type { TransparencyLog } from '../../attest/transparencyLog.js'
 import type { AdminKeyVerifier } from '../../auth/adminKeys.js'
 import type { AppAuthorizer } from '../../auth/authorizeApp.js'
+import type { AuditReader } from '../../audit/auditReader.js'
 import type { KillSwitch } from '../../killSwitch/killSwitch.js'
 import type { DryRunDeps } from '../../pipeline/evaluateDryRun.js'
 import type { PipelineDeps } from '../../pipeline/pipelineDeps.js'
@@ -24,6 +25,12 @@ import { revokeInstanceRoute } from './admin/revokeInstance.js'
 import { metaTransactionsRoute } from './app/metaTransactions.js'
 import { requestsRoute } from './app/requests.js'
 import { sessionRoute } from './app/session.js'
+import { getCheckpointRoute } from './audit/getCheckpoint.js'
+import { getConsistencyRoute } from './audit/getConsistency.js'
+import { getEntryRoute } from './audit/getEntry.js'
+import { getKeysRoute } from './audit/getKeys.js'
+import { listEntriesRoute } from './audit/listEntries.js'
+import { lookupRequestRoute } from './audit/lookupRequest.js'
 
 export type GatewayServices = {
   verifyAdminKey: AdminKeyVerifier
@@ -37,6 +44,7 @@ export type GatewayServices = {
   policies: PolicyStore
   pipeline: PipelineDeps
   dryRun: DryRunDeps
+  audit: AuditReader
 }
 
 /** Mounts every API route beyond health and metrics, each built with only the services it needs. */
@@ -55,6 +63,13 @@ export function mountGatewayRoutes<Env extends object>(app: Hono<Env>, services:
   app.route('/', killSwitchRoute({ verifyAdminKey, killSwitch, recordAdminAction }))
   app.route('/', evaluatePolicyRoute({ verifyAdminKey, dryRun: services.dryRun }))
   app.route('/', policyRoute({ verifyAdminKey, policies: services.policies, recordAdminAction }))
+  const auditDeps = { verifyAdminKey, audit: services.audit }
+  app.route('/', getCheckpointRoute(auditDeps))
+  app.route('/', listEntriesRoute(auditDeps))
+  app.route('/', getEntryRoute(auditDeps))
+  app.route('/', getConsistencyRoute(auditDeps))
+  app.route('/', getKeysRoute(auditDeps))
+  app.route('/', lookupRequestRoute(auditDeps))
   app.route('/', sessionRoute({ authorizer }))
   app.route('/', metaTransactionsRoute({ authorizer, pipeline: services.pipeline }))
   app.route('/', requestsRoute({ authorizer, requests }))
