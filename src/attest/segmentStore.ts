@@ -165,7 +165,13 @@ export class SegmentStore {
    * frame as `read` does: for scanning the log in bulk, as the audit index does.
    */
   async readRange(start: number, end: number): Promise<Uint8Array[]> {
-    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || start > end || end > this.size)
+    if (
+      !Number.isSafeInteger(start) ||
+      !Number.isSafeInteger(end) ||
+      start < 0 ||
+      start > end ||
+      end > this.size
+    )
       throw new RangeError(`entries ${start} to ${end} are outside the log of ${this.size} entries`)
     const entries: Uint8Array[] = []
     while (start + entries.length < end) {

@@ -5,7 +5,11 @@ import { decisionVerdicts, entryKinds } from './entrySummary.js'
 export const hash32Schema = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'expected 0x and 64 hex digits')
 
 /** A log index or tree size given as text, as in a query string or a CLI flag. */
-export const treeIndexSchema = z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
+export const treeIndexSchema = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,15})$/, 'expected a decimal index with no sign, exponent or leading zero')
+  .transform(Number)
+  .pipe(z.number().max(Number.MAX_SAFE_INTEGER))
 
 const textFilter = z.string().min(1).max(200).optional()
 const timeFilter = z.iso
