@@ -88,6 +88,7 @@ export async function startGateway(
     chains: served,
   })
   await services.killSwitch.start()
+  services.settler?.start()
 
   const readiness = createReadinessProbe({
     redis,
@@ -112,6 +113,7 @@ export async function startGateway(
     stopping ??= (async () => {
       logger.info('shutting down')
       await closeServer(server, config.shutdownTimeoutMs)
+      await services.settler?.stop()
       await services.killSwitch.stop()
       await log.close()
       await Promise.all([redis, subscriber].map((client) => client.quit().catch(() => client.disconnect())))

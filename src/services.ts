@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
+import { privateKeyToAccount } from 'viem/accounts'
 import { createAdminActionRecorder } from './admin/adminActions.js'
 import type { Attestor } from './attest/attestationLog.js'
 import type { TransparencyLog } from './attest/transparencyLog.js'
@@ -10,12 +12,17 @@ import type { ServedChain } from './chain/servedChain.js'
 import type { Config } from './config/schema.js'
 import type { PublicKeyInfo, SigningKey } from './crypto/ed25519.js'
 import type { GatewayServices } from './http/routes/gatewayRoutes.js'
+import { buildRpcMethods } from './http/rpc/rpcMethods.js'
 import { createKillSwitch } from './killSwitch/killSwitch.js'
 import { createLimitStore } from './limits/reserveLimits.js'
 import type { Logger } from './observability/logger.js'
 import type { PolicyStore } from './policy/policyStore.js'
 import type { RedisKeys } from './redis/keys.js'
 import { createRequestStore } from './requests/requestStore.js'
+import { createBundlerClient } from './sponsor/bundlerClient.js'
+import { createSponsorshipSettler } from './sponsor/settleSponsorships.js'
+import type { SponsorDeps } from './sponsor/sponsorDeps.js'
+import { createSponsorshipStore } from './sponsor/sponsorshipStore.js'
 import { createInstanceStore } from './templates/instances.js'
 import { createTemplateRegistry } from './templates/registry.js'
 import { verifyTemplateEnvelope } from './templates/verifyTemplate.js'
@@ -93,6 +100,30 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
   const requests = createRequestStore({ redis, keys, retentionSeconds: config.requestRetentionSeconds })
   const limits = createLimitStore({ redis, prefix: keys.prefix })
   const now = () => Math.floor(Date.now() / 1000)
+  const pipeline = { chains, authorizer, registry, policies, limits, attestor, requests, now, logger }
+  const sponsorships = createSponsorshipStore({
+    redis,
+    keys,
+    retentionSeconds: config.requestRetentionSeconds,
+  })
+  // main.ts serves only the chain of CHAIN_ADDRESSES_FILE, whose paymaster this gateway signs for.
+  const [sponsorChain] = chains.values()
+  const signerKey = config.sponsorship.signerKey?.reveal()
+  const sponsor: SponsorDeps | undefined =
+    sponsorChain && signerKey
+      ? {
+          ...pipeline,
+          chain: sponsorChain,
+          signer: privateKeyToAccount(signerKey),
+          windowSeconds: config.sponsorship.windowSeconds,
+          sponsorships,
+        }
+      : undefined
+  const bundlerUrl = config.sponsorship.bundlerUrl?.reveal()
+  // A bundler simulates an op before it answers eth_sendUserOperation: give it longer than a probe.
+  const bundler = bundlerUrl
+    ? createBundlerClient({ url: bundlerUrl, timeoutMs: Math.max(config.dependencyTimeoutMs, 15_000) })
+    : undefined
   return {
     verifyAdminKey: createAdminKeyVerifier(config.adminKeys),
     recordAdminAction: createAdminActionRecorder({ redis, keys, logger, attestor }),
@@ -103,8 +134,17 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
     requests,
     log,
     policies,
-    pipeline: { chains, authorizer, registry, policies, limits, attestor, requests, now, logger },
+    pipeline,
     dryRun: { chains, policies, now, instances, registry },
     audit: createAuditReader({ log, attestationKeys: [adapters.attestationKey] }),
+    rpcMethods: sponsorChain ? buildRpcMethods({ chain: sponsorChain, sponsor, bundler }) : [],
+    findRequestByUserOpHash: (userOpHash) => sponsorships.requestOf(userOpHash),
+    // Each process settles under its own name, so a crashed one's claims simply time out.
+    settler: sponsor
+      ? createSponsorshipSettler(sponsor, {
+          owner: `${config.gatewayId}:${randomBytes(4).toString('hex')}`,
+          intervalMs: config.sponsorship.sweepIntervalMs,
+        })
+      : undefined,
   }
 }

@@ -55,6 +55,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       bundleMaxBytes: settings.POLICY_BUNDLE_MAX_BYTES,
     },
     requestRetentionSeconds: settings.REQUEST_RETENTION_SECONDS,
+    sponsorship: {
+      signerKey: settings.PAYMASTER_SIGNER_KEY,
+      windowSeconds: settings.SPONSORSHIP_WINDOW_SECONDS,
+      bundlerUrl: settings.BUNDLER_URL,
+      sweepIntervalMs: settings.USER_OP_SWEEP_INTERVAL_MS,
+    },
     dependencyTimeoutMs: settings.DEPENDENCY_TIMEOUT_MS,
     shutdownTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
   }

@@ -191,11 +191,13 @@ function refuser(
     )
 }
 
-function reasonsOf(error: { code: string; shortMessage: string; reasons: Reason[] }): Reason[] {
+/** The reasons of a refusal raised as an error: its own, or one made of its code and message. */
+export function reasonsOf(error: { code: string; shortMessage: string; reasons: Reason[] }): Reason[] {
   return error.reasons.length > 0 ? error.reasons : [{ code: error.code, message: error.shortMessage }]
 }
 
-function policyInputFor(session: AppSession, context: DecisionContext) {
+/** The policy input of a request decided on behalf of an authorized session. */
+export function policyInputFor(session: AppSession, context: DecisionContext) {
   return buildPolicyInput({
     intent: context.intent,
     template: {

@@ -9,8 +9,11 @@ import type { DryRunDeps } from '../../pipeline/evaluateDryRun.js'
 import type { PipelineDeps } from '../../pipeline/pipelineDeps.js'
 import type { PolicyStore } from '../../policy/policyStore.js'
 import type { RequestStore } from '../../requests/requestStore.js'
+import type { createSponsorshipSettler } from '../../sponsor/settleSponsorships.js'
 import type { InstanceStore } from '../../templates/instances.js'
 import type { TemplateRegistry } from '../../templates/registry.js'
+import type { RpcMethod } from '../rpc/rpcMethod.js'
+import { rpcRoute } from '../rpc/rpcRoute.js'
 import { changeTemplateStatusRoute } from './admin/changeTemplateStatus.js'
 import { createInstanceRoute } from './admin/createInstance.js'
 import { evaluatePolicyRoute } from './admin/evaluatePolicy.js'
@@ -45,6 +48,11 @@ export type GatewayServices = {
   pipeline: PipelineDeps
   dryRun: DryRunDeps
   audit: AuditReader
+  /** The JSON-RPC methods of POST /rpc (see src/http/rpc/rpcMethods.ts). */
+  rpcMethods: RpcMethod[]
+  findRequestByUserOpHash: (userOpHash: string) => Promise<string | undefined>
+  /** Settles sponsored user operations in the background; absent when sponsorship is off. */
+  settler: ReturnType<typeof createSponsorshipSettler> | undefined
 }
 
 /** Mounts every API route beyond health and metrics, each built with only the services it needs. */
@@ -72,5 +80,6 @@ export function mountGatewayRoutes<Env extends object>(app: Hono<Env>, services:
   app.route('/', lookupRequestRoute(auditDeps))
   app.route('/', sessionRoute({ authorizer }))
   app.route('/', metaTransactionsRoute({ authorizer, pipeline: services.pipeline }))
-  app.route('/', requestsRoute({ authorizer, requests }))
+  app.route('/', requestsRoute({ authorizer, requests, findByUserOpHash: services.findRequestByUserOpHash }))
+  app.route('/', rpcRoute({ methods: services.rpcMethods }))
 }
