@@ -10,6 +10,7 @@ import { createServedChain, type ServedChain } from './chain/servedChain.js'
 import { ConfigError } from './config/loadConfig.js'
 import type { Config } from './config/schema.js'
 import { createReadinessProbe, type ReadinessReport } from './health/readiness.js'
+import { answerClientError } from './http/answerClientError.js'
 import { createApp } from './http/createApp.js'
 import { policyBundlePath } from './http/routes/admin/policy.js'
 import { type GatewayServices, mountGatewayRoutes } from './http/routes/gatewayRoutes.js'
@@ -119,6 +120,7 @@ export async function startGateway(
     tokenKey,
     log,
     attestor,
+    attestationKey,
     policies,
     chains: served,
     relay: queues,
@@ -147,6 +149,7 @@ export async function startGateway(
           metrics: relayMetrics,
         })
   await relay?.start()
+  services.settler?.start()
 
   const readiness = createReadinessProbe({
     redis,
@@ -175,6 +178,7 @@ export async function startGateway(
       logger.info('shutting down')
       await closeServer(server, config.shutdownTimeoutMs)
       await relay?.stop()
+      await services.settler?.stop()
       await queues.close()
       await services.killSwitch.stop()
       await log.close()
@@ -267,6 +271,7 @@ async function listen(
     const listening = serve({ fetch, port: http.port, hostname: http.host }, () => resolve(listening))
     listening.once('error', reject)
   })
+  server.on('clientError', answerClientError)
   const address = server.address() as AddressInfo
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   return { server, url: `http://${host}:${address.port}` }

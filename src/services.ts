@@ -1,14 +1,18 @@
+import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
+import { privateKeyToAccount } from 'viem/accounts'
 import { createAdminActionRecorder } from './admin/adminActions.js'
 import type { Attestor } from './attest/attestationLog.js'
 import type { TransparencyLog } from './attest/transparencyLog.js'
+import { createAuditReader } from './audit/auditReader.js'
 import { createAdminKeyVerifier } from './auth/adminKeys.js'
 import { createAppAuthorizer } from './auth/authorizeApp.js'
 import { issueCapabilityToken, verifyCapabilityToken } from './auth/capabilityToken.js'
 import type { ServedChain } from './chain/servedChain.js'
 import type { Config } from './config/schema.js'
-import type { SigningKey } from './crypto/ed25519.js'
+import type { PublicKeyInfo, SigningKey } from './crypto/ed25519.js'
 import type { GatewayServices } from './http/routes/gatewayRoutes.js'
+import { buildRpcMethods } from './http/rpc/rpcMethods.js'
 import { createKillSwitch } from './killSwitch/killSwitch.js'
 import { createLimitStore } from './limits/reserveLimits.js'
 import type { Logger } from './observability/logger.js'
@@ -16,6 +20,10 @@ import type { PolicyStore } from './policy/policyStore.js'
 import type { RedisKeys } from './redis/keys.js'
 import type { RelayQueues } from './relay/relayQueue.js'
 import { createRequestStore } from './requests/requestStore.js'
+import { createBundlerClient } from './sponsor/bundlerClient.js'
+import { createSponsorshipSettler } from './sponsor/settleSponsorships.js'
+import type { SponsorDeps } from './sponsor/sponsorDeps.js'
+import { createSponsorshipStore } from './sponsor/sponsorshipStore.js'
 import { createInstanceStore } from './templates/instances.js'
 import { createTemplateRegistry } from './templates/registry.js'
 import { verifyTemplateEnvelope } from './templates/verifyTemplate.js'
@@ -28,6 +36,8 @@ export type ServiceAdapters = {
   tokenKey: SigningKey
   log: TransparencyLog
   attestor: Attestor
+  /** The public half of the attestation key, which auditors verify entries with. */
+  attestationKey: PublicKeyInfo
   policies: PolicyStore
   chains: ReadonlyMap<number, ServedChain>
   relay: Pick<RelayQueues, 'hold' | 'enqueue'>
@@ -92,6 +102,30 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
   const requests = createRequestStore({ redis, keys, retentionSeconds: config.requestRetentionSeconds })
   const limits = createLimitStore({ redis, prefix: keys.prefix })
   const now = () => Math.floor(Date.now() / 1000)
+  const pipeline = { chains, authorizer, registry, policies, limits, attestor, requests, relay, now, logger }
+  const sponsorships = createSponsorshipStore({
+    redis,
+    keys,
+    retentionSeconds: config.requestRetentionSeconds,
+  })
+  // main.ts serves only the chain of CHAIN_ADDRESSES_FILE, whose paymaster this gateway signs for.
+  const [sponsorChain] = chains.values()
+  const signerKey = config.sponsorship.signerKey?.reveal()
+  const sponsor: SponsorDeps | undefined =
+    sponsorChain && signerKey
+      ? {
+          ...pipeline,
+          chain: sponsorChain,
+          signer: privateKeyToAccount(signerKey),
+          windowSeconds: config.sponsorship.windowSeconds,
+          sponsorships,
+        }
+      : undefined
+  const bundlerUrl = config.sponsorship.bundlerUrl?.reveal()
+  // A bundler simulates an op before it answers eth_sendUserOperation: give it longer than a probe.
+  const bundler = bundlerUrl
+    ? createBundlerClient({ url: bundlerUrl, timeoutMs: Math.max(config.dependencyTimeoutMs, 15_000) })
+    : undefined
   return {
     verifyAdminKey: createAdminKeyVerifier(config.adminKeys),
     recordAdminAction: createAdminActionRecorder({ redis, keys, logger, attestor }),
@@ -103,7 +137,17 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
     log,
     policies,
     limits,
-    pipeline: { chains, authorizer, registry, policies, limits, attestor, requests, relay, now, logger },
+    pipeline,
     dryRun: { chains, policies, now, instances, registry },
+    audit: createAuditReader({ log, attestationKeys: [adapters.attestationKey] }),
+    rpcMethods: sponsorChain ? buildRpcMethods({ chain: sponsorChain, sponsor, bundler }) : [],
+    findRequestByUserOpHash: (userOpHash) => sponsorships.requestOf(userOpHash),
+    // Each process settles under its own name, so a crashed one's claims simply time out.
+    settler: sponsor
+      ? createSponsorshipSettler(sponsor, {
+          owner: `${config.gatewayId}:${randomBytes(4).toString('hex')}`,
+          intervalMs: config.sponsorship.sweepIntervalMs,
+        })
+      : undefined,
   }
 }

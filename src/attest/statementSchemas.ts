@@ -64,6 +64,8 @@ export const decisionPredicateSchema = z.strictObject({
   intent: intentSchema,
   /** The limits reserved for this decision, as the limits module describes them; empty for a denial. */
   limits: z.array(z.looseObject({})),
+  /** JSON the app passed through to be attested with its request (a user operation's `webhookData`). */
+  appData: z.json().optional(),
 })
 
 /** Terminal states of a decided request: the outcome statement is written once, at the end. */

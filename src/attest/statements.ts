@@ -41,6 +41,8 @@ export type DecisionStatementParameters = {
   limits: readonly object[]
   /** When the decision was made, ISO 8601 in UTC: the time the policy was given. */
   decidedAt: string
+  /** JSON the app asked to have attested with its request (a user operation's `webhookData`). */
+  appData?: unknown
   gateway: { id: string }
 }
 
@@ -65,6 +67,7 @@ export function buildDecisionStatement(parameters: DecisionStatementParameters):
         policy: parameters.policy,
         intent: { ...parameters.intent, requestDigest },
         limits: parameters.limits,
+        appData: parameters.appData,
       },
     }),
   )

@@ -138,6 +138,13 @@ describe('openTransparencyLog', () => {
     const reopened = await open({ segmentBytes: 100 })
     expect(reopened.size()).toBe(9)
     for (let i = 0; i < 9; i++) expect(await reopened.entry(i)).toStrictEqual(entryBytes(i))
+    // Bulk reads cross segment boundaries and return exactly the entries asked for.
+    const expected = (start: number, end: number) =>
+      Array.from({ length: end - start }, (_, i) => entryBytes(start + i))
+    expect(await reopened.entries(0, 9)).toStrictEqual(expected(0, 9))
+    expect(await reopened.entries(2, 7)).toStrictEqual(expected(2, 7))
+    expect(await reopened.entries(4, 4)).toStrictEqual([])
+    await expect(reopened.entries(5, 10)).rejects.toThrow(RangeError)
     await reopened.append(entryBytes(9))
     expect(await readdir(join(dir, 'segments'))).toContain('0000000000000009.seg')
     await reopened.close()

@@ -35,6 +35,8 @@ export type TransparencyLog = {
   leafHash(index: number): Hash
   /** The bytes of entry `index`, read back from disk and re-checked. */
   entry(index: number): Promise<Uint8Array>
+  /** The bytes of entries `start` to `end` (exclusive), read back in bulk and re-checked. */
+  entries(start: number, end: number): Promise<Uint8Array[]>
   /** Inclusion proof of entry `index` in the tree of `size` entries (the current size by default). */
   inclusionProof(index: number, size?: number): Hash[]
   /** Consistency proof from the tree of `first` entries to that of `second` (the current size by default). */
@@ -265,6 +267,10 @@ class FileTransparencyLog implements TransparencyLog {
 
   entry(index: number): Promise<Uint8Array> {
     return this.#parts.segments.read(index)
+  }
+
+  entries(start: number, end: number): Promise<Uint8Array[]> {
+    return this.#parts.segments.readRange(start, end)
   }
 
   inclusionProof(index: number, size?: number): Hash[] {

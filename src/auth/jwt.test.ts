@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
+import { malleateEd25519 } from '../../test/support/forgeries.js'
 import { generateSigningKey, type SigningKey, signEd25519 } from '../crypto/ed25519.js'
 import { maxJwtLength, signJwt, verifyJwt } from './jwt.js'
 
@@ -139,6 +140,44 @@ describe('verifyJwt refuses forgeries', () => {
         reason: body === '' ? 'MALFORMED' : 'BAD_PAYLOAD',
       })
     }
+  })
+
+  test('a genuinely signed header or payload nested past the JSON depth cap', () => {
+    const deep = `${'['.repeat(2_000)}${']'.repeat(2_000)}`
+    expect(
+      verifyJwt(forge(aliceHeader({ x: 'DEEP' }).replace('"DEEP"', deep), payload, alice), [alice]),
+    ).toStrictEqual({
+      ok: false,
+      reason: 'BAD_HEADER',
+    })
+    expect(verifyJwt(forge(aliceHeader(), `{"sub":${deep}}`, alice), [alice])).toStrictEqual({
+      ok: false,
+      reason: 'BAD_PAYLOAD',
+    })
+  })
+
+  test('a malleated signature (S + L) of a genuine token', () => {
+    const [header, body, signature = ''] = signJwt({}, claims, alice).split('.')
+    const malleated = Buffer.from(malleateEd25519(Buffer.from(signature, 'base64url'))).toString('base64url')
+    expect(verifyJwt(`${header}.${body}.${malleated}`, [alice])).toStrictEqual({
+      ok: false,
+      reason: 'BAD_SIGNATURE',
+    })
+  })
+
+  test('a signature lifted from another genuine token, or a header swapped for another key', () => {
+    const [header, body] = signJwt({}, claims, alice).split('.')
+    const [, , otherSignature] = signJwt({}, { ...claims, n: 2 }, alice).split('.')
+    expect(verifyJwt(`${header}.${body}.${otherSignature}`, [alice])).toStrictEqual({
+      ok: false,
+      reason: 'BAD_SIGNATURE',
+    })
+    const [bobHeader] = signJwt({}, claims, bob).split('.')
+    const [, , aliceSignature] = signJwt({}, claims, alice).split('.')
+    expect(verifyJwt(`${bobHeader}.${body}.${aliceSignature}`, [alice, bob])).toStrictEqual({
+      ok: false,
+      reason: 'BAD_SIGNATURE',
+    })
   })
 
   test('padding, foreign characters, or a non-canonical encoding of the same bytes', () => {

@@ -1,4 +1,5 @@
 import { type PublicKeyInfo, type SigningKey, signEd25519, verifyEd25519 } from '../crypto/ed25519.js'
+import { jsonNestsDeeperThan, maxJsonNesting } from '../crypto/jsonNesting.js'
 
 /**
  * Compact JWS (RFC 7515) with EdDSA over Ed25519 (RFC 8037), and nothing else. A general JOSE
@@ -129,7 +130,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
   let value: unknown
   try {
-    value = JSON.parse(utf8.decode(bytes))
+    const text = utf8.decode(bytes)
+    if (jsonNestsDeeperThan(text, maxJsonNesting)) return undefined
+    value = JSON.parse(text)
   } catch {
     return undefined
   }

@@ -137,7 +137,7 @@ async function innerRevertReason(
 }
 
 /** The node's own words, without URLs (an RPC URL may carry a key). */
-function nodeMessage(error: unknown): string {
+export function nodeMessage(error: unknown): string {
   const message = error instanceof BaseError ? error.shortMessage : String(error)
   return message.replace(/https?:\/\/\S+/g, '<url>').slice(0, 200)
 }

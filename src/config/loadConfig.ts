@@ -66,6 +66,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       minBalanceWei: settings.RELAY_MIN_BALANCE_WEI,
       jobLockMs: settings.RELAY_JOB_LOCK_MS,
     },
+    sponsorship: {
+      signerKey: settings.PAYMASTER_SIGNER_KEY,
+      windowSeconds: settings.SPONSORSHIP_WINDOW_SECONDS,
+      bundlerUrl: settings.BUNDLER_URL,
+      sweepIntervalMs: settings.USER_OP_SWEEP_INTERVAL_MS,
+    },
     dependencyTimeoutMs: settings.DEPENDENCY_TIMEOUT_MS,
     shutdownTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
   }

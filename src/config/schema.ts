@@ -295,6 +295,32 @@ export const settingsSchema = z.object({
     .describe(
       "How long a relay job is locked to its worker; a crashed worker's jobs are taken over after it.",
     ),
+  PAYMASTER_SIGNER_KEY: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{64}$/, 'expected a secp256k1 private key: 0x and 64 hex digits')
+    .transform((key) => new Secret(key as `0x${string}`))
+    .optional()
+    .describe(
+      "secp256k1 key the IntentPaymaster trusts as its signer; without it the pm_ methods of /rpc are off. dev uses the fixture's.",
+    ),
+  SPONSORSHIP_WINDOW_SECONDS: positiveInt
+    .max(3_600)
+    .default(120)
+    .describe('How long a paymaster signature stays valid: validUntil is now plus this.'),
+  BUNDLER_URL: z
+    .string()
+    .url()
+    .transform((url) => new Secret(url))
+    .optional()
+    .describe(
+      'Upstream ERC-4337 bundler (such as Alto) for the chain of CHAIN_ADDRESSES_FILE; without it the bundler methods of /rpc are off. A secret.',
+    ),
+  USER_OP_SWEEP_INTERVAL_MS: positiveInt
+    .min(50)
+    .default(2_000)
+    .describe(
+      'How often sponsored user operations are checked for their UserOperationEvent, and expired ones released.',
+    ),
   SHUTDOWN_TIMEOUT_MS: positiveInt
     .default(10_000)
     .describe('How long SIGTERM waits for in-flight requests before closing connections.'),
@@ -341,6 +367,12 @@ export type Config = {
     /** Decimal wei; kept as text so the config stays plain JSON. */
     minBalanceWei: string
     jobLockMs: number
+  }
+  sponsorship: {
+    signerKey: Secret<`0x${string}`> | undefined
+    windowSeconds: number
+    bundlerUrl: Secret | undefined
+    sweepIntervalMs: number
   }
   dependencyTimeoutMs: number
   shutdownTimeoutMs: number

@@ -59,6 +59,14 @@ describe('canonicalJson', () => {
     )
   })
 
+  test('refuses a value nested 10,000 deep with a CanonicalJsonError, not a stack overflow', () => {
+    const deep: unknown = JSON.parse(`${'['.repeat(10_000)}${']'.repeat(10_000)}`)
+    expect(() => canonicalJson(deep)).toThrow(CanonicalJsonError)
+    expect(() => canonicalJson({ a: deep })).toThrow(/nested deeper than 512 levels/)
+    const justInside: unknown = JSON.parse(`${'['.repeat(512)}${']'.repeat(512)}`)
+    expect(canonicalJson(justInside)).toBe(`${'['.repeat(512)}${']'.repeat(512)}`)
+  })
+
   test('round-trips: parsing the canonical form gives the same value, and canonicalizing again is a no-op', () => {
     fc.assert(
       fc.property(jsonValue, (value) => {

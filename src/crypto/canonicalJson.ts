@@ -8,8 +8,15 @@
  * form that loses information would let two different documents share a digest.
  */
 export function canonicalJson(value: unknown): string {
-  return serialize(value, '$')
+  return serialize(value, '$', 0)
 }
+
+/**
+ * Deeper values are refused with a CanonicalJsonError instead of being walked: the walk recurses,
+ * and a RangeError from a blown stack would surface as an internal error rather than as the
+ * input's fault. Client JSON is capped well below this at the door (see jsonNesting.ts).
+ */
+export const maxCanonicalDepth = 512
 
 /** Thrown for a value that has no canonical JSON form; `path` names where it is. */
 export class CanonicalJsonError extends Error {
@@ -24,7 +31,7 @@ export class CanonicalJsonError extends Error {
 
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
-function serialize(value: unknown, path: string): string {
+function serialize(value: unknown, path: string, depth: number): string {
   if (value === null) return 'null'
   switch (typeof value) {
     case 'boolean':
@@ -36,23 +43,25 @@ function serialize(value: unknown, path: string): string {
       if (loneSurrogate.test(value)) throw new CanonicalJsonError(path, 'string holds a lone surrogate')
       return JSON.stringify(value)
     case 'object':
+      if (depth >= maxCanonicalDepth)
+        throw new CanonicalJsonError(path, `nested deeper than ${maxCanonicalDepth} levels`)
       if (Array.isArray(value))
-        return `[${value.map((item, index) => serialize(item, `${path}[${index}]`)).join(',')}]`
+        return `[${value.map((item, index) => serialize(item, `${path}[${index}]`, depth + 1)).join(',')}]`
       if (!isPlainObject(value)) throw new CanonicalJsonError(path, 'not a plain object')
-      return serializeObject(value, path)
+      return serializeObject(value, path, depth + 1)
     default:
       throw new CanonicalJsonError(path, `${typeof value} has no JSON form`)
   }
 }
 
-function serializeObject(object: Record<string, unknown>, path: string): string {
+function serializeObject(object: Record<string, unknown>, path: string, depth: number): string {
   const members: string[] = []
   for (const key of Object.keys(object).sort()) {
     const member = object[key]
     // JSON.stringify drops undefined members; so do we, so that {a: undefined} and {} agree.
     if (member === undefined) continue
     if (loneSurrogate.test(key)) throw new CanonicalJsonError(path, 'key holds a lone surrogate')
-    members.push(`${JSON.stringify(key)}:${serialize(member, `${path}.${key}`)}`)
+    members.push(`${JSON.stringify(key)}:${serialize(member, `${path}.${key}`, depth)}`)
   }
   return `{${members.join(',')}}`
 }

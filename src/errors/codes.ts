@@ -73,6 +73,33 @@ export const errorCatalogue = {
     description: 'This exact signed request was already decided; it is not run twice.',
   },
   REQUEST_NOT_FOUND: { status: 404, description: 'No request with this id.' },
+  LOG_ENTRY_NOT_FOUND: {
+    status: 404,
+    description: 'No log entry at this index, or none for this request digest, tx hash or userOpHash.',
+  },
+  ENTRY_POINT_NOT_SUPPORTED: {
+    status: 400,
+    description: 'The user operation names an EntryPoint this gateway does not serve (it serves v0.7).',
+  },
+  PAYMASTER_MISMATCH: {
+    status: 422,
+    description: "The user operation names another paymaster than this gateway's IntentPaymaster.",
+  },
+  SPONSORSHIP_INVALID: {
+    status: 422,
+    description:
+      "The user operation's paymasterAndData is not this gateway's signature for exactly this operation, or no sponsorship was decided for it.",
+  },
+  SPONSORSHIP_EXPIRED: {
+    status: 422,
+    description: 'The sponsorship is past its validUntil, or was released; ask pm_getPaymasterData again.',
+  },
+  BUNDLER_REJECTED: {
+    status: 422,
+    description:
+      "The upstream bundler refused the user operation; on /rpc the bundler's ERC-4337 error code and message are passed on.",
+  },
+
   POLICY_BUNDLE_INVALID: {
     status: 422,
     description:

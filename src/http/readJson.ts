@@ -1,10 +1,12 @@
 import type { Context } from 'hono'
 import type { z } from 'zod'
+import { jsonNestsDeeperThan, maxJsonNesting } from '../crypto/jsonNesting.js'
 import { IntentGateError } from '../errors/index.js'
 
 /**
  * Reads the body as JSON and validates it. A wrong content type is 415, unparsable JSON and
- * schema failures are 400 INVALID_REQUEST, with one reason per problem naming its field.
+ * schema failures are 400 INVALID_REQUEST, with one reason per problem naming its field. JSON that
+ * nests deeper than `maxJsonNesting` is 400 too, before it is parsed.
  */
 export async function readJson<Schema extends z.ZodType>(
   c: Context,
@@ -15,6 +17,11 @@ export async function readJson<Schema extends z.ZodType>(
     throw new IntentGateError('UNSUPPORTED_MEDIA_TYPE', 'Body must be application/json')
   }
   const text = await c.req.text()
+  if (jsonNestsDeeperThan(text, maxJsonNesting)) {
+    throw new IntentGateError('INVALID_REQUEST', 'Body is not valid JSON', {
+      details: `nested deeper than ${maxJsonNesting} levels`,
+    })
+  }
   let value: unknown
   try {
     value = JSON.parse(text)

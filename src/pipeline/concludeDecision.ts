@@ -29,7 +29,13 @@ export async function refuse(
   },
   policy = deps.policies.current(),
 ): Promise<never> {
-  const attestation = await attest(deps, context, { allow: false, reasons: refusal.reasons }, [], policy)
+  const { envelopeDigest: _digest, ...attestation } = await attestDecision(
+    deps,
+    context,
+    { allow: false, reasons: refusal.reasons },
+    [],
+    policy,
+  )
   const answer: StoredAnswer = {
     kind: 'refused',
     code: refusal.code,
@@ -69,7 +75,13 @@ export async function accept(
   const { relayJob } = approval
   const relay = relayJob ? deps.relay : undefined
   if (relayJob && !relay) throw new Error('an approved meta-transaction needs the relay queue')
-  const attestation = await attest(deps, context, { allow: true, reasons: [] }, approval.limits, policy)
+  const { envelopeDigest: _digest, ...attestation } = await attestDecision(
+    deps,
+    context,
+    { allow: true, reasons: [] },
+    approval.limits,
+    policy,
+  )
   const answer = {
     kind: 'accepted' as const,
     status: 202 as const,
@@ -107,14 +119,18 @@ export function refusalError(
   })
 }
 
-async function attest(
-  deps: ConcludeDeps,
+/**
+ * Signs and logs a decision; resolves once it is durable. `envelopeDigest` (the SHA-256 of the
+ * log entry) is what outcomes point back with, and what a sponsored user operation carries.
+ */
+export async function attestDecision(
+  deps: Pick<ConcludeDeps, 'attestor'>,
   context: DecisionContext,
   decision: { allow: boolean; reasons: Reason[] },
   limits: readonly LimitToReserve[],
   policy: ReturnType<ConcludeDeps['policies']['current']>,
-): Promise<AttestationRef> {
-  const { subject, intent, now } = context
+): Promise<AttestationRef & { envelopeDigest: string }> {
+  const { subject, intent, now, appData } = context
   const logged = await deps.attestor.attestDecision({
     requestDigest: intent.requestDigest,
     decision,
@@ -125,11 +141,12 @@ async function attest(
     intent,
     limits: [...limits],
     decidedAt: new Date(now * 1000).toISOString(),
+    ...(appData === undefined ? {} : { appData }),
   })
-  return { logIndex: logged.index, envelope: logged.envelope }
+  return { logIndex: logged.index, envelope: logged.envelope, envelopeDigest: logged.envelopeDigest }
 }
 
-function recordBase(
+export function recordBase(
   context: DecisionContext,
   decision: RequestRecord['decision'],
   decisionAttestation: AttestationRef,

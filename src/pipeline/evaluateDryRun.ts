@@ -1,5 +1,5 @@
-import { recoverTypedDataAddress } from 'viem'
 import { servedChainOrThrow } from '../chain/servedChain.js'
+import { recoverTypedDataSigner } from '../crypto/recoverAddress.js'
 import { IntentGateError } from '../errors/index.js'
 import type { ForwardRequestBody } from '../intents/forwardRequest.js'
 import type { Intent } from '../intents/intent.js'
@@ -53,9 +53,7 @@ export async function evaluateDryRun(deps: DryRunDeps, request: DryRunRequest): 
     const normalized = await normalizeMetaTransaction(chain, body)
     intent = normalized.intent
     const { typedData, nonce } = normalized
-    const signer = await recoverTypedDataAddress({ ...typedData, signature: body.signature }).catch(
-      () => undefined,
-    )
+    const signer = recoverTypedDataSigner(typedData, body.signature)
     const simulation = await chain.simulateForwardRequest(normalized.request)
     checks = {
       signature:

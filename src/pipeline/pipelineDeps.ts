@@ -35,4 +35,6 @@ export type DecisionContext = {
   intent: Intent
   /** Unix seconds at which this request is decided. */
   now: number
+  /** Data the app asked to have attested with the decision (a user operation's `webhookData`). */
+  appData?: unknown
 }

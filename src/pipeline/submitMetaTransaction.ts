@@ -1,7 +1,8 @@
-import { type Hex, keccak256, recoverTypedDataAddress } from 'viem'
+import { type Hex, keccak256 } from 'viem'
 import type { AppSession } from '../auth/authorizeApp.js'
 import type { CapabilityClaims } from '../auth/capabilityToken.js'
 import { type ServedChain, servedChainOrThrow } from '../chain/servedChain.js'
+import { recoverTypedDataSigner } from '../crypto/recoverAddress.js'
 import type { Reason } from '../errors/index.js'
 import type { ForwardRequestBody, ForwardRequestData } from '../intents/forwardRequest.js'
 import { buildPolicyInput } from '../policy/buildPolicyInput.js'
@@ -35,9 +36,7 @@ export async function submitMetaTransaction(
   if (await deps.requests.get(prepared.intent.requestDigest)) {
     return answerAgain(deps, prepared.intent.requestDigest, claims.sub)
   }
-  const signer = await recoverTypedDataAddress({ ...prepared.typedData, signature: body.signature }).catch(
-    () => undefined,
-  )
+  const signer = recoverTypedDataSigner(prepared.typedData, body.signature)
   // Only a signature that verified is indexed for replays: indexing a forged one would let whoever
   // saw a user's signature first pin a refusal on the user's real request.
   const signatureVerified = signer?.toLowerCase() === body.from.toLowerCase()
@@ -215,11 +214,13 @@ function refuser(
     )
 }
 
-function reasonsOf(error: { code: string; shortMessage: string; reasons: Reason[] }): Reason[] {
+/** The reasons of a refusal raised as an error: its own, or one made of its code and message. */
+export function reasonsOf(error: { code: string; shortMessage: string; reasons: Reason[] }): Reason[] {
   return error.reasons.length > 0 ? error.reasons : [{ code: error.code, message: error.shortMessage }]
 }
 
-function policyInputFor(session: AppSession, context: DecisionContext) {
+/** The policy input of a request decided on behalf of an authorized session. */
+export function policyInputFor(session: AppSession, context: DecisionContext) {
   return buildPolicyInput({
     intent: context.intent,
     template: {

@@ -26,6 +26,10 @@
  *   {p}req:{requestDigest}        STRING  JSON RequestRecord: status, decision, attestation, the answer given
  *   {p}sig:{keccak(signature)}    STRING  request digest that carried this signature (replay detection)
  *   {p}nonce:{chain}:{verifier}:{sender}:{nonce}  STRING  request digest holding this sender nonce
+ * Sponsored user operations (owned by src/sponsor/sponsorshipStore.ts)
+ *   {p}aa:pending                 ZSET    request digest -> validUntil; sponsored ops not yet settled
+ *   {p}aa:uoh:{userOpHash}        STRING  request digest of the sponsored op with this hash
+ *   {p}aa:settle:{requestDigest}  STRING  who settles the op's outcome (one process, once)
  * Relayer nonces (owned by src/relay/nonceManager.ts; {address} lower-case)
  *   {p}relay:nonce:{chainId}:{address}:next    STRING  next nonce to hand out; absent until the first reconcile
  *   {p}relay:nonce:{chainId}:{address}:ledger  ZSET    nonce -> txId | gap:{n} (burned or lost) | fill:{n} (filler in flight)
@@ -53,5 +57,8 @@ export function createRedisKeys(prefix: string) {
     request: (digest: string) => `${prefix}req:${digest}`,
     signature: (hash: string) => `${prefix}sig:${hash}`,
     nonce: (key: string) => `${prefix}nonce:${key}`,
+    sponsorPending: () => `${prefix}aa:pending`,
+    userOpHash: (hash: string) => `${prefix}aa:uoh:${hash}`,
+    sponsorSettle: (digest: string) => `${prefix}aa:settle:${digest}`,
   }
 }

@@ -19,6 +19,31 @@ type RequestCommon = {
   decisionAttestation: AttestationRef
   /** The answer given, given again for the same digest. */
   answer: StoredAnswer
+  /** For a sponsored user operation: what the paymaster signed, and its on-chain identity. */
+  userOperation?: SponsoredUserOperationRecord
+}
+
+/** What the gateway signed for a user operation, kept to check it at eth_sendUserOperation and track it on chain. */
+export type SponsoredUserOperationRecord = {
+  /** The EntryPoint's hash of the sponsored operation (paymasterAndData included), lowercase. */
+  userOpHash: string
+  entryPoint: string
+  paymaster: string
+  paymasterVerificationGasLimit: string
+  paymasterPostOpGasLimit: string
+  paymasterData: string
+  /** Unix seconds; the paymaster signature's window ends here. */
+  validUntil: number
+  /** SHA-256 of the decision's log entry, 0x-prefixed: what the paymaster emits on chain. */
+  decisionDigest: string
+  /** Block from which the UserOperationEvent is looked for. */
+  fromBlock: string
+  /** The sender nonce claim this op holds (see RequestStore.claimNonce), given back if it expires unused. */
+  nonceKey: string
+  /** Ids of the gasWei limits it reserved, reconciled to the actual gas cost once it settles. */
+  gasWeiLimits: string[]
+  /** When eth_sendUserOperation forwarded it through this gateway, ISO 8601. */
+  submittedAt?: string
 }
 
 /** An answer as it can be given again: an acceptance body, or a refusal with its code and attestation. */
@@ -29,24 +54,29 @@ export type StoredAnswer =
 /** What the relay knows of a request's transaction once it is on chain. */
 export type RelayedOutcome = {
   txHash: string
-  blockNumber: string
-  gasUsed: string
+  blockNumber?: string
+  gasUsed?: string
   /** gasUsed × effective gas price, decimal wei: what the relayer paid. */
-  actualCostWei: string
+  actualCostWei?: string
   outcomeAttestation: AttestationRef
 }
 
 /**
+/**
  * A request's lifecycle, discriminated on `status`. The pipeline creates `denied` and `queued`
- * records; the relay moves queued requests on:
+ * records. The relay moves queued meta-transactions on:
  *
  *   queued -> submitted -> confirmed | reverted | cancelled
  *   queued | submitted -> failed          (it can no longer land: deadline passed, nonce used)
  *   submitted -> queued                   (its relayer nonce went to another transaction: relay again)
+ *
+ * A user operation is `sponsored` once its paymaster data is signed, then `confirmed` or
+ * `reverted` from its UserOperationEvent, or `cancelled` when its sponsorship expired unused.
  */
 export type RequestRecord =
   | (RequestCommon & { status: 'denied' })
   | (RequestCommon & { status: 'queued'; relayJob?: RelayJob })
+  | (RequestCommon & { status: 'sponsored'; userOperation: SponsoredUserOperationRecord })
   | (RequestCommon & { status: 'awaiting_approval' })
   | (RequestCommon & {
       status: 'submitted'
@@ -56,7 +86,7 @@ export type RequestRecord =
       nonce: number
     })
   | (RequestCommon & { status: 'confirmed' | 'reverted' } & RelayedOutcome)
-  | (RequestCommon & { status: 'cancelled' } & RelayedOutcome & { reason: Reason })
+  | (RequestCommon & { status: 'cancelled'; reason?: Reason } & Partial<RelayedOutcome>)
   | (RequestCommon & { status: 'failed'; reason: Reason; outcomeAttestation: AttestationRef })
 
 export type RequestStatus = RequestRecord['status']

@@ -1,6 +1,7 @@
 import type { Hono } from 'hono'
 import type { RecordAdminAction } from '../../admin/adminActions.js'
 import type { TransparencyLog } from '../../attest/transparencyLog.js'
+import type { AuditReader } from '../../audit/auditReader.js'
 import type { AdminKeyVerifier } from '../../auth/adminKeys.js'
 import type { AppAuthorizer } from '../../auth/authorizeApp.js'
 import type { KillSwitch } from '../../killSwitch/killSwitch.js'
@@ -9,8 +10,11 @@ import type { DryRunDeps } from '../../pipeline/evaluateDryRun.js'
 import type { PipelineDeps } from '../../pipeline/pipelineDeps.js'
 import type { PolicyStore } from '../../policy/policyStore.js'
 import type { RequestStore } from '../../requests/requestStore.js'
+import type { createSponsorshipSettler } from '../../sponsor/settleSponsorships.js'
 import type { InstanceStore } from '../../templates/instances.js'
 import type { TemplateRegistry } from '../../templates/registry.js'
+import type { RpcMethod } from '../rpc/rpcMethod.js'
+import { rpcRoute } from '../rpc/rpcRoute.js'
 import { changeTemplateStatusRoute } from './admin/changeTemplateStatus.js'
 import { createInstanceRoute } from './admin/createInstance.js'
 import { evaluatePolicyRoute } from './admin/evaluatePolicy.js'
@@ -25,6 +29,12 @@ import { revokeInstanceRoute } from './admin/revokeInstance.js'
 import { metaTransactionsRoute } from './app/metaTransactions.js'
 import { requestsRoute } from './app/requests.js'
 import { sessionRoute } from './app/session.js'
+import { getCheckpointRoute } from './audit/getCheckpoint.js'
+import { getConsistencyRoute } from './audit/getConsistency.js'
+import { getEntryRoute } from './audit/getEntry.js'
+import { getKeysRoute } from './audit/getKeys.js'
+import { listEntriesRoute } from './audit/listEntries.js'
+import { lookupRequestRoute } from './audit/lookupRequest.js'
 
 export type GatewayServices = {
   verifyAdminKey: AdminKeyVerifier
@@ -39,6 +49,12 @@ export type GatewayServices = {
   policies: PolicyStore
   pipeline: PipelineDeps
   dryRun: DryRunDeps
+  audit: AuditReader
+  /** The JSON-RPC methods of POST /rpc (see src/http/rpc/rpcMethods.ts). */
+  rpcMethods: RpcMethod[]
+  findRequestByUserOpHash: (userOpHash: string) => Promise<string | undefined>
+  /** Settles sponsored user operations in the background; absent when sponsorship is off. */
+  settler: ReturnType<typeof createSponsorshipSettler> | undefined
 }
 
 /** Mounts every API route beyond health and metrics, each built with only the services it needs. */
@@ -57,7 +73,15 @@ export function mountGatewayRoutes<Env extends object>(app: Hono<Env>, services:
   app.route('/', killSwitchRoute({ verifyAdminKey, killSwitch, recordAdminAction }))
   app.route('/', evaluatePolicyRoute({ verifyAdminKey, dryRun: services.dryRun }))
   app.route('/', policyRoute({ verifyAdminKey, policies: services.policies, recordAdminAction }))
+  const auditDeps = { verifyAdminKey, audit: services.audit }
+  app.route('/', getCheckpointRoute(auditDeps))
+  app.route('/', listEntriesRoute(auditDeps))
+  app.route('/', getEntryRoute(auditDeps))
+  app.route('/', getConsistencyRoute(auditDeps))
+  app.route('/', getKeysRoute(auditDeps))
+  app.route('/', lookupRequestRoute(auditDeps))
   app.route('/', sessionRoute({ authorizer }))
   app.route('/', metaTransactionsRoute({ authorizer, pipeline: services.pipeline }))
-  app.route('/', requestsRoute({ authorizer, requests }))
+  app.route('/', requestsRoute({ authorizer, requests, findByUserOpHash: services.findRequestByUserOpHash }))
+  app.route('/', rpcRoute({ methods: services.rpcMethods }))
 }

@@ -13,15 +13,21 @@ const idParam = z.object({
 
 /**
  * GET /v1/requests/:id: the status of a request of the calling instance, with its decision and
- * attestations. Requests of other instances are not found, so ids leak nothing across apps.
+ * attestations. The id is the request digest or, for a sponsored user operation, its userOpHash.
+ * Requests of other instances are not found, so ids leak nothing across apps.
  */
-export function requestsRoute(deps: { authorizer: AppAuthorizer; requests: RequestStore }) {
+export function requestsRoute(deps: {
+  authorizer: AppAuthorizer
+  requests: RequestStore
+  findByUserOpHash?: (userOpHash: string) => Promise<string | undefined>
+}) {
   return new Hono<{ Variables: RequestContextVariables & AppVariables }>().get(
     '/v1/requests/:id',
     requireApp(deps.authorizer),
     async (c) => {
       const { id } = parseInput(idParam, c.req.param(), 'path')
-      const record = await deps.requests.get(id)
+      const byHash = await deps.findByUserOpHash?.(id)
+      const record = await deps.requests.get(byHash ?? id)
       if (!record || record.instanceId !== c.var.session.instance.id) {
         throw new IntentGateError('REQUEST_NOT_FOUND', 'No such request', { details: id })
       }

@@ -1,0 +1,89 @@
+import { type Address, recoverAddress } from 'viem'
+import { IntentGateError } from '../errors/index.js'
+import { userOperationDigest } from '../intents/requestDigest.js'
+import type { UserOperationV07 } from '../intents/userOperation.js'
+import type { RequestRecord } from '../requests/requestStore.js'
+import { decodePaymasterData, hashSponsoredUserOperation, type PaymasterData } from './paymasterData.js'
+import { assertEntryPoint, type SponsorDeps } from './sponsorDeps.js'
+
+export type SponsoredRecord = Extract<RequestRecord, { status: 'sponsored' }>
+
+/**
+ * The gate of eth_sendUserOperation: the op must name this gateway's paymaster and carry its
+ * signature over exactly this op (the hash is recomputed from every field), for a sponsorship
+ * that was decided, recorded and is still within its window. Returns the sponsorship's record.
+ */
+export async function checkSponsoredOperation(
+  deps: Pick<SponsorDeps, 'chain' | 'signer' | 'requests' | 'now'>,
+  parameters: { userOp: UserOperationV07; entryPoint: Address },
+): Promise<SponsoredRecord> {
+  const { chain } = deps
+  const { userOp, entryPoint } = parameters
+  assertEntryPoint(chain, entryPoint)
+  const paymaster = chain.addresses.paymaster
+  if (userOp.paymaster?.toLowerCase() !== paymaster.toLowerCase()) {
+    throw new IntentGateError('PAYMASTER_MISMATCH', 'Not sponsored by this gateway', {
+      details: `the operation's paymaster is ${userOp.paymaster ?? 'none'}; this gateway only relays operations paid by ${paymaster}`,
+    })
+  }
+  let signed: PaymasterData
+  try {
+    signed = decodePaymasterData(userOp.paymasterData ?? '0x')
+  } catch (error) {
+    throw invalid(
+      error instanceof IntentGateError && error.details ? error.details : 'malformed paymasterData',
+    )
+  }
+
+  const id = userOperationDigest({ userOp, chainId: chain.chainId, entryPoint: chain.addresses.entryPoint })
+  const record = await deps.requests.get(id)
+  if (!record?.userOperation || !record.decision.allow) {
+    throw invalid(
+      'no sponsorship was decided for this exact operation; was it changed after pm_getPaymasterData?',
+    )
+  }
+  if (record.status === 'cancelled') {
+    throw new IntentGateError('SPONSORSHIP_EXPIRED', 'Sponsorship expired', {
+      details: `valid until ${record.userOperation.validUntil}, and released`,
+    })
+  }
+  if (record.status !== 'sponsored') {
+    throw new IntentGateError('REQUEST_REPLAYED', 'This user operation already settled', {
+      details: `it is ${record.status}`,
+    })
+  }
+  const hash = hashSponsoredUserOperation({
+    chainId: chain.chainId,
+    paymaster,
+    validUntil: signed.validUntil,
+    validAfter: signed.validAfter,
+    decisionDigest: signed.decisionDigest,
+    userOperation: {
+      ...userOp,
+      paymasterVerificationGasLimit: userOp.paymasterVerificationGasLimit ?? 0n,
+      paymasterPostOpGasLimit: userOp.paymasterPostOpGasLimit ?? 0n,
+    },
+  })
+  const recovered = await recoverAddress({ hash, signature: signed.signature }).catch(() => undefined)
+  if (recovered?.toLowerCase() !== deps.signer.address.toLowerCase()) {
+    throw invalid("paymasterData is not this gateway's signature over this operation")
+  }
+  if (
+    signed.decisionDigest.toLowerCase() !== record.userOperation.decisionDigest.toLowerCase() ||
+    signed.validUntil !== record.userOperation.validUntil
+  ) {
+    throw invalid('paymasterData is signed for another decision of this operation')
+  }
+  if (signed.validUntil <= deps.now()) {
+    throw new IntentGateError('SPONSORSHIP_EXPIRED', 'Sponsorship expired', {
+      details: `valid until ${signed.validUntil}; ask pm_getPaymasterData again`,
+    })
+  }
+  return record
+}
+
+function invalid(details: string): IntentGateError {
+  return new IntentGateError('SPONSORSHIP_INVALID', 'Not a sponsorship of this gateway for this operation', {
+    details,
+  })
+}

@@ -1,0 +1,190 @@
+import type { Hex } from 'viem'
+import type { RequestRecord } from '../requests/requestStore.js'
+import type { SponsoredRecord } from './checkSponsoredOperation.js'
+import type { SponsorDeps } from './sponsorDeps.js'
+import { findUserOperationEvents, type UserOperationSettlement } from './userOperationChain.js'
+
+export type SettleDeps = Pick<
+  SponsorDeps,
+  'chain' | 'requests' | 'limits' | 'attestor' | 'sponsorships' | 'now' | 'logger'
+>
+
+export type SettleResult = { confirmed: number; reverted: number; expired: number }
+
+/** How long one process holds the settling of an op before another may retry it. */
+const SETTLE_CLAIM_SECONDS = 60
+/** A tracked digest with no record this long after its window is left over from a failed sponsorship. */
+const ORPHAN_GRACE_SECONDS = 60
+
+/**
+ * One pass over the sponsored ops not yet settled, whichever bundler included them:
+ * - an op whose UserOperationEvent is on chain gets its outcome attested (userOpHash, tx hash,
+ *   success, actualGasCost), its gasWei reservation reconciled down to the actual cost, and its
+ *   record moved to `confirmed` or `reverted`;
+ * - an op with no event once both the clock and the latest block are past its validUntil can
+ *   never be included (the EntryPoint checks the window against the block time), so its
+ *   reservation and nonce claim are given back, `cancelled` is attested, and it is untracked.
+ * Each op is settled by one process at a time, through a claim in Redis.
+ */
+export async function settleSponsorships(
+  deps: SettleDeps,
+  options: { owner: string; batchSize?: number },
+): Promise<SettleResult> {
+  const result: SettleResult = { confirmed: 0, reverted: 0, expired: 0 }
+  const digests = await deps.sponsorships.pending(options.batchSize ?? 100)
+  if (digests.length === 0) return result
+  const now = deps.now()
+  const tracked: SponsoredRecord[] = []
+  for (const digest of digests) {
+    const record = await deps.requests.get(digest)
+    if (record?.status === 'sponsored') tracked.push(record)
+    else if (record || (await isOrphan(deps, digest, now))) await deps.sponsorships.untrack(digest)
+  }
+  if (tracked.length === 0) return result
+
+  const latest = await deps.chain.client.getBlock({ blockTag: 'latest' })
+  const fromBlock = tracked.reduce(
+    (lowest, record) =>
+      BigInt(record.userOperation.fromBlock) < lowest ? BigInt(record.userOperation.fromBlock) : lowest,
+    latest.number,
+  )
+  const events = await findUserOperationEvents(deps.chain.client, {
+    entryPoint: deps.chain.addresses.entryPoint,
+    userOpHashes: tracked.map((record) => record.userOperation.userOpHash as Hex),
+    fromBlock,
+    toBlock: latest.number,
+  })
+  for (const record of tracked) {
+    const settlement = events.get(record.userOperation.userOpHash)
+    const validUntil = record.userOperation.validUntil
+    if (settlement) {
+      if (await settle(deps, record, settlement, options.owner)) {
+        result[settlement.success ? 'confirmed' : 'reverted']++
+      }
+    } else if (validUntil < now && BigInt(validUntil) < latest.timestamp) {
+      if (await expire(deps, record, options.owner)) result.expired++
+    }
+  }
+  return result
+}
+
+async function settle(
+  deps: SettleDeps,
+  record: SponsoredRecord,
+  settlement: UserOperationSettlement,
+  owner: string,
+): Promise<boolean> {
+  if (!(await deps.sponsorships.claimSettlement(record.id, owner, SETTLE_CLAIM_SECONDS))) return false
+  const status = settlement.success ? 'confirmed' : 'reverted'
+  const logged = await deps.attestor.attestOutcome({
+    requestDigest: record.id,
+    decisionEntry: decisionEntryOf(record),
+    outcome: {
+      status,
+      chainId: record.chainId,
+      txHash: settlement.txHash,
+      userOpHash: settlement.userOpHash,
+      blockNumber: settlement.blockNumber,
+      gasUsed: settlement.actualGasUsed,
+      actualCostWei: settlement.actualGasCost,
+    },
+  })
+  await reconcileGas(deps, record, settlement.actualGasCost)
+  const next: RequestRecord = {
+    ...record,
+    status,
+    txHash: settlement.txHash,
+    outcomeAttestation: { logIndex: logged.index, envelope: logged.envelope },
+  }
+  await deps.sponsorships.transition(next, ['sponsored'])
+  await deps.sponsorships.untrack(record.id)
+  deps.logger.info({ requestDigest: record.id, txHash: settlement.txHash, status }, 'user operation settled')
+  return true
+}
+
+async function expire(deps: SettleDeps, record: SponsoredRecord, owner: string): Promise<boolean> {
+  if (!(await deps.sponsorships.claimSettlement(record.id, owner, SETTLE_CLAIM_SECONDS))) return false
+  const { validUntil, nonceKey } = record.userOperation
+  const logged = await deps.attestor.attestOutcome({
+    requestDigest: record.id,
+    decisionEntry: decisionEntryOf(record),
+    outcome: {
+      status: 'cancelled',
+      chainId: record.chainId,
+      userOpHash: record.userOperation.userOpHash,
+      reason: {
+        code: 'SPONSORSHIP_EXPIRED',
+        message: `not included on chain by validUntil ${validUntil}; its reservation was released`,
+      },
+    },
+  })
+  await Promise.all([deps.limits.release(record.id), deps.requests.releaseNonce(nonceKey, record.id)])
+  const next: RequestRecord = {
+    ...record,
+    status: 'cancelled',
+    outcomeAttestation: { logIndex: logged.index, envelope: logged.envelope },
+  }
+  await deps.sponsorships.transition(next, ['sponsored'])
+  await deps.sponsorships.untrack(record.id)
+  deps.logger.info({ requestDigest: record.id, validUntil }, 'unused sponsorship released')
+  return true
+}
+
+/** Gives back the part of each gasWei reservation the op did not cost; counts stay counted. */
+async function reconcileGas(deps: SettleDeps, record: SponsoredRecord, actualGasCost: bigint): Promise<void> {
+  const reservation = await deps.limits.reservation(record.id)
+  if (!reservation) return
+  const refunds = reservation.limits
+    .filter((entry) => record.userOperation.gasWeiLimits.includes(entry.id))
+    .map((entry) => {
+      const unused = BigInt(entry.amount) - actualGasCost
+      return { id: entry.id, amount: (unused > 0n ? unused : 0n).toString() }
+    })
+  if (refunds.length > 0) await deps.limits.release(record.id, refunds)
+}
+
+function decisionEntryOf(record: SponsoredRecord) {
+  return {
+    logIndex: record.decisionAttestation.logIndex,
+    envelopeDigest: record.userOperation.decisionDigest.slice(2).toLowerCase(),
+  }
+}
+
+async function isOrphan(deps: SettleDeps, digest: string, now: number): Promise<boolean> {
+  const validUntil = await deps.sponsorships.validUntilOf(digest)
+  return validUntil === undefined || validUntil + ORPHAN_GRACE_SECONDS < now
+}
+
+/** Runs {@link settleSponsorships} every `intervalMs` until stopped; a failed pass is logged and retried. */
+export function createSponsorshipSettler(deps: SettleDeps, options: { owner: string; intervalMs: number }) {
+  let timer: NodeJS.Timeout | undefined
+  let running: Promise<unknown> | undefined
+  let stopped = false
+  const pass = async () => {
+    try {
+      await settleSponsorships(deps, { owner: options.owner })
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'settling sponsored user operations failed; retrying')
+    }
+  }
+  const schedule = () => {
+    if (stopped) return
+    timer = setTimeout(() => {
+      running = pass().finally(schedule)
+    }, options.intervalMs)
+  }
+  return {
+    start() {
+      stopped = false
+      schedule()
+    },
+    /** Stops the loop and waits for a pass under way. */
+    async stop() {
+      stopped = true
+      clearTimeout(timer)
+      await running
+    },
+    /** One pass now, for tests and for shutdown paths that want settled state. */
+    settleNow: () => settleSponsorships(deps, { owner: options.owner }),
+  }
+}

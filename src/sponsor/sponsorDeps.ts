@@ -1,0 +1,40 @@
+import type { Address, Hex, LocalAccount } from 'viem'
+import type { ServedChain } from '../chain/servedChain.js'
+import { IntentGateError } from '../errors/index.js'
+import type { PipelineDeps } from '../pipeline/pipelineDeps.js'
+import type { SponsorshipStore } from './sponsorshipStore.js'
+
+/** What the ERC-7677 methods need: the decision pipeline's parts, the paymaster signer and its chain. */
+export type SponsorDeps = Pick<
+  PipelineDeps,
+  'authorizer' | 'registry' | 'policies' | 'limits' | 'attestor' | 'requests' | 'now' | 'logger'
+> & {
+  /** The chain of the IntentPaymaster this gateway signs for (CHAIN_ADDRESSES_FILE). */
+  chain: ServedChain
+  signer: Pick<LocalAccount, 'address' | 'signTypedData'>
+  /** Seconds a paymaster signature stays valid (SPONSORSHIP_WINDOW_SECONDS). */
+  windowSeconds: number
+  sponsorships: SponsorshipStore
+}
+
+/** Where an ERC-7677 or bundler call says its op goes. */
+export type SponsorTarget = { chainId: number; entryPoint: Address }
+
+/** Refuses a chain or EntryPoint the gateway does not sponsor on, before anything is decided. */
+export function assertSponsorTarget(chain: ServedChain, target: SponsorTarget): void {
+  if (target.chainId !== chain.chainId) {
+    throw new IntentGateError('CHAIN_NOT_SERVED', 'Chain not served', {
+      details: `chain ${target.chainId}; this gateway sponsors on ${chain.chainId}`,
+    })
+  }
+  assertEntryPoint(chain, target.entryPoint)
+}
+
+/** Refuses an EntryPoint other than the served chain's v0.7 one. */
+export function assertEntryPoint(chain: ServedChain, entryPoint: Hex): void {
+  if (entryPoint.toLowerCase() !== chain.addresses.entryPoint.toLowerCase()) {
+    throw new IntentGateError('ENTRY_POINT_NOT_SUPPORTED', 'EntryPoint not supported', {
+      details: `${entryPoint}; this gateway serves ${chain.addresses.entryPoint} (v0.7)`,
+    })
+  }
+}

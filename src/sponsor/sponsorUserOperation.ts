@@ -1,0 +1,268 @@
+import type { Hex } from 'viem'
+import { getUserOperationHash } from 'viem/account-abstraction'
+import type { CapabilityClaims } from '../auth/capabilityToken.js'
+import { IntentGateError, type Reason } from '../errors/index.js'
+import type { UserOperationV07 } from '../intents/userOperation.js'
+import type { Reservation } from '../limits/reserveLimits.js'
+import { authorizeSubject } from '../pipeline/authorizeSubject.js'
+import { attestDecision, recordBase, refuse } from '../pipeline/concludeDecision.js'
+import type { DecisionContext } from '../pipeline/pipelineDeps.js'
+import { policyInputFor, reasonsOf } from '../pipeline/submitMetaTransaction.js'
+import type { Decision } from '../policy/decision.js'
+import type { RequestRecord } from '../requests/requestStore.js'
+import { signPaymasterData } from './paymasterData.js'
+import {
+  type PaymasterFields,
+  paymasterFieldsOf,
+  type SponsorableUserOperation,
+  sponsorshipIntentOf,
+} from './paymasterFields.js'
+import { assertInstanceHint, authorizationOf, type SponsorContext } from './sponsorContext.js'
+import { assertSponsorTarget, type SponsorDeps, type SponsorTarget } from './sponsorDeps.js'
+import { simulateUserOperation } from './userOperationChain.js'
+
+export type SponsorUserOperationParameters = SponsorTarget & {
+  userOp: UserOperationV07
+  context: SponsorContext
+  /** The HTTP Authorization header, if the client could send one. */
+  authorization: string | undefined
+}
+
+/**
+ * pm_getPaymasterData: the whole decision pipeline for a user operation. Normalize (with the
+ * account's inner calls decoded), check the instance and template, simulate, decide, claim the
+ * sender nonce, reserve every limit, attest, and only then sign paymasterData with the
+ * IntentPaymaster key: valid until now plus the window, carrying the decision's log digest.
+ * Every outcome after normalization is attested. The sponsorship is tracked until its
+ * UserOperationEvent or the end of its window, when an unused one gives its reservation back.
+ */
+export async function sponsorUserOperation(
+  deps: SponsorDeps,
+  parameters: SponsorUserOperationParameters,
+): Promise<PaymasterFields> {
+  const { chain } = deps
+  assertSponsorTarget(chain, parameters)
+  const claims = deps.authorizer.authenticate(authorizationOf(parameters.authorization, parameters.context))
+  assertInstanceHint(parameters.context, claims.sub)
+
+  const now = deps.now()
+  const { userOp, intent } = sponsorshipIntentOf(chain, {
+    userOp: parameters.userOp,
+    now,
+    windowSeconds: deps.windowSeconds,
+  })
+  const recorded = await deps.requests.get(intent.requestDigest)
+  if (recorded) return sponsorAgain(recorded, { claims, userOp, now })
+
+  const checked = await authorizeSubject(deps, claims, chain.chainId)
+  const webhookData = parameters.context.webhookData
+  const context: DecisionContext = {
+    subject: checked.subject,
+    intent,
+    now,
+    ...(webhookData === undefined ? {} : { appData: webhookData }),
+  }
+  // No refusal is remembered: nothing in an unsigned op proves who sent it, so remembering one
+  // would let anyone pin a refusal on someone else's operation.
+  const refuseWith = (code: Parameters<typeof refuse>[2]['code'], shortMessage: string, reasons: Reason[]) =>
+    refuse(deps, context, { code, shortMessage, reasons, remember: false })
+
+  if (!checked.ok) return refuseWith(checked.error.code, checked.error.shortMessage, reasonsOf(checked.error))
+  const simulation = await simulateUserOperation(chain.client, {
+    userOp,
+    entryPoint: chain.addresses.entryPoint,
+  })
+  if (!simulation.ok) {
+    return refuseWith('SIMULATION_REVERTED', 'Simulation reverted', [
+      { code: 'SIMULATION_REVERTED', message: simulation.reason },
+    ])
+  }
+  const policy = deps.policies.current()
+  const decision = policy.policy.evaluate(policyInputFor(checked.session, context))
+  if (!decision.allow) {
+    return refuse(
+      deps,
+      context,
+      {
+        code: 'POLICY_DENIED',
+        shortMessage: 'Denied by policy',
+        reasons: decision.reasons,
+        remember: false,
+      },
+      policy,
+    )
+  }
+  return commitSponsorship(deps, context, { claims, userOp, decision, policy })
+}
+
+/** Re-checks the instance, claims the nonce, reserves, attests, signs, records and tracks. */
+async function commitSponsorship(
+  deps: SponsorDeps,
+  context: DecisionContext,
+  approved: {
+    claims: CapabilityClaims
+    userOp: SponsorableUserOperation
+    decision: Decision
+    policy: ReturnType<SponsorDeps['policies']['current']>
+  },
+): Promise<PaymasterFields> {
+  const { chain } = deps
+  const { intent, now } = context
+  const { claims, userOp, decision, policy } = approved
+  const refuseWith = (code: Parameters<typeof refuse>[2]['code'], shortMessage: string, reasons: Reason[]) =>
+    refuse(deps, context, { code, shortMessage, reasons, remember: false }, policy)
+
+  const recheck = await authorizeSubject(deps, claims, chain.chainId)
+  if (!recheck.ok) return refuseWith(recheck.error.code, recheck.error.shortMessage, reasonsOf(recheck.error))
+
+  // Only one op per sender nonce can ever execute, so only one is sponsored (and counted).
+  const nonceKey = `${chain.chainId}:${chain.addresses.entryPoint}:${intent.sender}:${intent.nonce}`
+  const holder = await deps.requests.claimNonce(nonceKey, intent.requestDigest, deps.windowSeconds + 3_600)
+  if (holder === intent.requestDigest)
+    return waitForSponsorship(deps, intent.requestDigest, { claims, userOp, now })
+  if (holder) {
+    return refuseWith('NONCE_CONFLICT', 'Nonce already taken', [
+      {
+        code: 'NONCE_CONFLICT',
+        message: `nonce ${intent.nonce} of ${intent.sender} is held by another sponsored operation`,
+      },
+    ])
+  }
+  const giveBack = () =>
+    Promise.allSettled([
+      deps.limits.release(intent.requestDigest),
+      deps.requests.releaseNonce(nonceKey, intent.requestDigest),
+      deps.sponsorships.untrack(intent.requestDigest),
+    ])
+
+  let reservation: Reservation
+  try {
+    const reserved = await deps.limits.reserve(intent.requestDigest, decision.limits, now)
+    if (!reserved.ok && reserved.reason === 'duplicate') {
+      return waitForSponsorship(deps, intent.requestDigest, { claims, userOp, now })
+    }
+    if (!reserved.ok) {
+      await deps.requests.releaseNonce(nonceKey, intent.requestDigest)
+      const { limit, used } = reserved
+      const message = `${limit.id}: ${used} used + ${limit.amount} would pass ${limit.max} (${limit.scope} ${limit.metric})`
+      return refuseWith('LIMIT_EXCEEDED', 'Limit reached', [{ code: 'LIMIT_EXCEEDED', message }])
+    }
+    reservation = reserved.reservation
+  } catch (error) {
+    await giveBack()
+    throw error
+  }
+
+  try {
+    const fromBlock = await chain.client.getBlockNumber()
+    const { envelopeDigest, ...attestation } = await attestDecision(
+      deps,
+      context,
+      { allow: true, reasons: [] },
+      decision.limits,
+      policy,
+    )
+    const decisionDigest: Hex = `0x${envelopeDigest}`
+    const paymaster = chain.addresses.paymaster
+    const paymasterData = await signPaymasterData({
+      chainId: chain.chainId,
+      paymaster,
+      userOperation: userOp,
+      validUntil: intent.validUntil,
+      validAfter: 0,
+      decisionDigest,
+      signer: deps.signer,
+    })
+    const userOpHash = getUserOperationHash({
+      chainId: chain.chainId,
+      entryPointAddress: chain.addresses.entryPoint,
+      entryPointVersion: '0.7',
+      userOperation: { ...userOp, paymasterData, signature: '0x' },
+    }).toLowerCase()
+    const fields = paymasterFieldsOf(userOp, paymasterData)
+    const answer = {
+      kind: 'accepted' as const,
+      status: 202 as const,
+      body: { id: intent.requestDigest, status: 'sponsored', attestation, paymaster: fields },
+    }
+    const record: RequestRecord = {
+      ...recordBase(context, { allow: true, reasons: [] }, attestation, answer),
+      status: 'sponsored',
+      userOperation: {
+        userOpHash,
+        entryPoint: chain.addresses.entryPoint,
+        paymaster,
+        paymasterVerificationGasLimit: String(userOp.paymasterVerificationGasLimit),
+        paymasterPostOpGasLimit: String(userOp.paymasterPostOpGasLimit),
+        paymasterData,
+        validUntil: intent.validUntil,
+        decisionDigest,
+        fromBlock: fromBlock.toString(),
+        nonceKey,
+        gasWeiLimits: decision.limits.filter((limit) => limit.metric === 'gasWei').map((limit) => limit.id),
+      },
+    }
+    // Tracked before it is recorded: a record nobody tracks would hold its reservation forever.
+    await deps.sponsorships.track({
+      requestDigest: intent.requestDigest,
+      userOpHash,
+      validUntil: intent.validUntil,
+    })
+    await deps.requests.record(record, {})
+    deps.logger.debug(
+      { requestDigest: intent.requestDigest, userOpHash, reservation },
+      'user operation sponsored',
+    )
+    return fields
+  } catch (error) {
+    // Nothing is sponsored unless its approval is attested and recorded: give everything back.
+    await giveBack()
+    throw error
+  }
+}
+
+/**
+ * The same op asked for again: the signed answer already given, while its window lasts. Only the
+ * instance that was sponsored gets it, and only for the same paymaster gas limits, which the
+ * request digest does not cover but the signature does.
+ */
+function sponsorAgain(
+  record: RequestRecord,
+  asked: { claims: CapabilityClaims; userOp: SponsorableUserOperation; now: number },
+): PaymasterFields {
+  if (record.instanceId !== asked.claims.sub || record.status !== 'sponsored') {
+    throw new IntentGateError('REQUEST_REPLAYED', 'This user operation was already sponsored', {
+      details: 'change the operation (its fees, say) to ask for a new sponsorship',
+    })
+  }
+  const sponsored = record.userOperation
+  const sameLimits =
+    sponsored.paymasterVerificationGasLimit === String(asked.userOp.paymasterVerificationGasLimit) &&
+    sponsored.paymasterPostOpGasLimit === String(asked.userOp.paymasterPostOpGasLimit)
+  if (!sameLimits) {
+    throw new IntentGateError(
+      'REQUEST_REPLAYED',
+      'This user operation was sponsored with other paymaster gas limits',
+    )
+  }
+  if (sponsored.validUntil <= asked.now) {
+    throw new IntentGateError('SPONSORSHIP_EXPIRED', 'The sponsorship of this user operation expired', {
+      details: 'change the operation (its fees, say) to ask for a new sponsorship',
+    })
+  }
+  return paymasterFieldsOf(asked.userOp, sponsored.paymasterData as Hex)
+}
+
+/** Another call is sponsoring this very op: give its answer once it is recorded. */
+async function waitForSponsorship(
+  deps: Pick<SponsorDeps, 'requests'>,
+  id: string,
+  asked: { claims: CapabilityClaims; userOp: SponsorableUserOperation; now: number },
+): Promise<PaymasterFields> {
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const record = await deps.requests.get(id)
+    if (record) return sponsorAgain(record, asked)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new IntentGateError('REQUEST_REPLAYED', 'This user operation is being sponsored by another call')
+}

@@ -1,0 +1,102 @@
+import { type Address, decodeErrorResult, type Hex, type PublicClient } from 'viem'
+import { communityPollAbi } from '../chain/artifacts/CommunityPoll.js'
+import { demoTokenAbi } from '../chain/artifacts/DemoToken.js'
+import { entryPointAbi } from '../chain/artifacts/EntryPoint.js'
+import { simpleAccountAbi } from '../chain/artifacts/SimpleAccount.js'
+import { nodeMessage, type SimulationResult } from '../chain/servedChain.js'
+import { classifyError } from '../errors/index.js'
+import type { UserOperationV07 } from '../intents/userOperation.js'
+
+// Errors of the account and the demo targets, so a revert reads as a name, not hex.
+const knownAbi = [...simpleAccountAbi, ...communityPollAbi, ...demoTokenAbi]
+
+/**
+ * Simulates what a user operation makes its account do, before anything is paid for: the
+ * account's callData called by the EntryPoint, after the factory call when the op deploys the
+ * account, in one simulated block (eth_simulateV1) so the deployment is seen by the call. Account
+ * validation and gas are left to the bundler's own simulation. A node that cannot be reached is
+ * thrown (a 503), never reported as a revert.
+ */
+export async function simulateUserOperation(
+  client: PublicClient,
+  parameters: { userOp: UserOperationV07; entryPoint: Address },
+): Promise<SimulationResult> {
+  const { userOp, entryPoint } = parameters
+  const deploy =
+    userOp.factory && userOp.factoryData
+      ? [{ account: entryPoint, to: userOp.factory, data: userOp.factoryData }]
+      : []
+  try {
+    const [block] = await client.simulateBlocks({
+      blocks: [
+        {
+          calls: [...deploy, { account: entryPoint, to: userOp.sender, data: userOp.callData }],
+        },
+      ],
+    })
+    const failed = block?.calls.find((call) => call.status === 'failure')
+    if (!block || block.calls.length !== deploy.length + 1)
+      return { ok: false, reason: 'no simulation result' }
+    if (!failed) return { ok: true }
+    const isDeploy = failed === block.calls[0] && deploy.length > 0
+    return { ok: false, reason: `${isDeploy ? 'account deployment' : 'call'} reverted: ${reasonOf(failed)}` }
+  } catch (error) {
+    if (classifyError(error).code === 'DEPENDENCY_UNAVAILABLE') throw error
+    return { ok: false, reason: `rejected by the node: ${nodeMessage(error)}` }
+  }
+}
+
+/** A settled user operation, from the EntryPoint's UserOperationEvent. */
+export type UserOperationSettlement = {
+  userOpHash: Hex
+  txHash: Hex
+  blockNumber: bigint
+  success: boolean
+  actualGasCost: bigint
+  actualGasUsed: bigint
+}
+
+/** The UserOperationEvents of the given ops from `fromBlock` to `toBlock`, by userOpHash (lowercase). */
+export async function findUserOperationEvents(
+  client: PublicClient,
+  parameters: { entryPoint: Address; userOpHashes: readonly Hex[]; fromBlock: bigint; toBlock: bigint },
+): Promise<Map<string, UserOperationSettlement>> {
+  const { entryPoint, userOpHashes, fromBlock, toBlock } = parameters
+  const found = new Map<string, UserOperationSettlement>()
+  if (userOpHashes.length === 0 || toBlock < fromBlock) return found
+  const logs = await client.getContractEvents({
+    address: entryPoint,
+    abi: entryPointAbi,
+    eventName: 'UserOperationEvent',
+    args: { userOpHash: [...userOpHashes] },
+    fromBlock,
+    toBlock,
+    strict: true,
+  })
+  for (const log of logs) {
+    const { userOpHash, success, actualGasCost, actualGasUsed } = log.args
+    if (!log.transactionHash || log.blockNumber === null) continue
+    found.set(userOpHash.toLowerCase(), {
+      userOpHash,
+      txHash: log.transactionHash,
+      blockNumber: log.blockNumber,
+      success,
+      actualGasCost,
+      actualGasUsed,
+    })
+  }
+  return found
+}
+
+function reasonOf(call: { data?: Hex }): string {
+  const data = call.data
+  if (!data || data === '0x') return 'reverted without a reason'
+  try {
+    const decoded = decodeErrorResult({ abi: knownAbi, data })
+    return decoded.args?.length
+      ? `${decoded.errorName}(${decoded.args.map(String).join(', ')})`
+      : decoded.errorName
+  } catch {
+    return `reverted with ${data.slice(0, 74)}`
+  }
+}

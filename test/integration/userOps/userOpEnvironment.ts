@@ -1,0 +1,140 @@
+import { createSmartAccountClient } from 'permissionless'
+import { toSimpleSmartAccount } from 'permissionless/accounts'
+import { type Hex, http, parseEventLogs, type TransactionReceipt } from 'viem'
+import { createPaymasterClient } from 'viem/account-abstraction'
+import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from 'viem/accounts'
+import { foundry } from 'viem/chains'
+import { ANVIL_DEV_MNEMONIC, fixtureAccounts } from '../../../src/chain/anvilAccounts.js'
+import { intentPaymasterAbi } from '../../../src/chain/artifacts/IntentPaymaster.js'
+import { type AltoInstance, startAlto } from '../../../src/devtools/alto.js'
+import type { RunningGateway } from '../../../src/main.js'
+import { callJson, createGatewayHarness, type GatewayHarness } from '../../support/gatewayHarness.js'
+import { type FixtureChain, startFixtureChain } from '../contracts/userOperationHarness.js'
+
+/**
+ * Alto's keys: Anvil accounts #7 (utility) and #8 (executor), which no other test uses. They live
+ * on this environment's own Anvil, so even their nonces are private to it.
+ */
+const altoUtility = mnemonicToAccount(ANVIL_DEV_MNEMONIC, { addressIndex: 7 })
+const altoExecutor = mnemonicToAccount(ANVIL_DEV_MNEMONIC, { addressIndex: 8 })
+
+function privateKeyOf(account: ReturnType<typeof mnemonicToAccount>): Hex {
+  const key = account.getHdKey().privateKey
+  if (!key) throw new Error('the dev mnemonic derives private keys')
+  return `0x${Buffer.from(key).toString('hex')}`
+}
+
+export type UserOpEnvironment = {
+  chain: FixtureChain
+  alto: AltoInstance
+  harness: GatewayHarness
+  gateway: RunningGateway
+  stop(): Promise<void>
+}
+
+/**
+ * A private Anvil from the fixture, the real Alto bundler against it, and a gateway that signs
+ * for the fixture's IntentPaymaster and forwards to that Alto.
+ */
+export async function startUserOpEnvironment(env: Record<string, string> = {}): Promise<UserOpEnvironment> {
+  const chain = await startFixtureChain()
+  const alto = await startAlto({
+    rpcUrl: chain.anvil.url,
+    entryPoint: chain.addresses.entryPoint,
+    executorPrivateKeys: [privateKeyOf(altoExecutor)],
+    utilityPrivateKey: privateKeyOf(altoUtility),
+  }).catch(async (error: unknown) => {
+    await chain.anvil.stop()
+    throw error
+  })
+  const harness = createGatewayHarness()
+  const gateway = await harness.start({
+    CHAIN_RPC_URLS: `${chain.addresses.chainId}=${chain.anvil.url}`,
+    PAYMASTER_SIGNER_KEY: fixtureAccounts.paymasterSigner.privateKey,
+    BUNDLER_URL: alto.url,
+    USER_OP_SWEEP_INTERVAL_MS: '200',
+    ...env,
+  })
+  return {
+    chain,
+    alto,
+    harness,
+    gateway,
+    async stop() {
+      await harness.stopAll()
+      await alto.stop()
+      await chain.anvil.stop()
+    },
+  }
+}
+
+/**
+ * A permissionless smart account client for a fresh SimpleAccount (v0.7) whose bundler and
+ * paymaster are both the gateway's /rpc, with the capability token in a header.
+ */
+export async function smartAccountClient(
+  environment: UserOpEnvironment,
+  options: { token: string; paymasterContext?: unknown; owner?: Hex },
+) {
+  const { chain, gateway } = environment
+  // A fresh owner by default: every client gets a new account, so per-sender limits start clean.
+  const owner = privateKeyToAccount(options.owner ?? generatePrivateKey())
+  const account = await toSimpleSmartAccount({
+    client: chain.publicClient,
+    owner,
+    entryPoint: { address: chain.addresses.entryPoint, version: '0.7' },
+  })
+  const transport = http(`${gateway.url}/rpc`, {
+    fetchOptions: { headers: { authorization: `Bearer ${options.token}` } },
+  })
+  return createSmartAccountClient({
+    account,
+    chain: foundry,
+    client: chain.publicClient,
+    bundlerTransport: transport,
+    paymaster: createPaymasterClient({ transport }),
+    ...(options.paymasterContext === undefined ? {} : { paymasterContext: options.paymasterContext }),
+  })
+}
+
+/** The UserOperationSponsored events of a receipt. */
+export function sponsoredEvents(receipt: TransactionReceipt) {
+  return parseEventLogs({ abi: intentPaymasterAbi, logs: receipt.logs, eventName: 'UserOperationSponsored' })
+}
+
+/** Polls GET /v1/requests/:id until the request leaves `sponsored`, and returns it. */
+export async function waitForSettlement(gateway: RunningGateway, token: string, id: string) {
+  for (let attempt = 0; attempt < 150; attempt++) {
+    const response = await callJson(gateway.url, 'GET', `/v1/requests/${id}`, { bearer: token })
+    if (response.status === 200 && response.body.status !== 'sponsored') return response.body
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`request ${id} did not settle`)
+}
+
+/** JSON-RPC call to the gateway's /rpc, returning the raw JSON-RPC answer. */
+export async function rpc(
+  gateway: RunningGateway,
+  method: string,
+  params: unknown[],
+  options: { token?: string } = {},
+): Promise<{ result?: unknown; error?: { code: number; message: string; data?: RpcErrorData } }> {
+  const response = await fetch(`${gateway.url}/rpc`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  })
+  return (await response.json()) as {
+    result?: unknown
+    error?: { code: number; message: string; data?: RpcErrorData }
+  }
+}
+
+export type RpcErrorData = {
+  code: string
+  reasons?: { code: string; message: string }[]
+  attestation?: { logIndex: number; envelope: unknown }
+}
