@@ -23,6 +23,8 @@ export type NonceManager = {
   readonly address: Address
   /** The nonce for `txId`: the same one again when `txId` already holds one (a retried job). */
   allocate(txId: string): Promise<number>
+  /** The nonce `txId` holds on this key, or null: a retried job must stay on the key it started on. */
+  heldBy(txId: string): Promise<number | null>
   /** The job failed before broadcasting: its nonce becomes a gap to fill. Returns it, or null. */
   burn(txId: string): Promise<number | null>
   /** Nonces burned or lost and not yet claimed by a filler, ascending. */
@@ -226,6 +228,10 @@ export function createNonceManager(parameters: CreateNonceManagerParameters): No
       const nonce = Number(await redis.eval(allocateLua, 2, keys.next, keys.ledger, txId))
       if (nonce < 0) throw new Error(`nonce ledger of ${address} on chain ${chainId} was never reconciled`)
       return nonce
+    },
+    async heldBy(txId) {
+      const score = await redis.zscore(keys.ledger, txId)
+      return score === null ? null : Number(score)
     },
     async burn(txId) {
       const nonce = Number(await redis.eval(burnLua, 1, keys.ledger, txId))

@@ -18,8 +18,12 @@ export type RelayerKey = { signer: Signer; nonces: NonceManager }
 export type RelayerPool = {
   readonly chainId: number
   readonly keys: readonly RelayerKey[]
-  /** The next usable key, or undefined when every key is drained. */
-  pick(): Promise<RelayerKey | undefined>
+  /**
+   * The key for `txId`: the one already holding a nonce for it (a job that crashed between
+   * allocating and broadcasting must not leave that nonce behind on another key), else the next
+   * usable key round robin, or undefined when every key is drained.
+   */
+  pick(txId: string): Promise<RelayerKey | undefined>
   byAddress(address: string): RelayerKey | undefined
   markDrained(address: Address, why: string): Promise<void>
   restore(address: Address): Promise<boolean>
@@ -53,8 +57,11 @@ export function createRelayerPool(parameters: {
     chainId,
     keys,
     byAddress,
-    async pick() {
+    async pick(txId) {
       if (keys.length === 0) return undefined
+      const held = await Promise.all(keys.map((key) => key.nonces.heldBy(txId)))
+      const holder = keys[held.findIndex((nonce) => nonce !== null)]
+      if (holder) return holder
       const [turn, drained] = await Promise.all([redis.incr(counterKey), redis.hkeys(drainedKey)])
       const out = new Set(drained)
       for (let offset = 0; offset < keys.length; offset++) {

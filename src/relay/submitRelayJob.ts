@@ -1,3 +1,5 @@
+import type { PublicClient } from 'viem'
+import { intentForwarderAbi } from '../chain/artifacts/IntentForwarder.js'
 import type { KillSwitch } from '../killSwitch/killSwitch.js'
 import type { Logger } from '../observability/logger.js'
 import type { RequestStore } from '../requests/requestStore.js'
@@ -10,6 +12,7 @@ import {
   signAttempt,
   transactionAt,
 } from './broadcast.js'
+import { firstReceipt } from './dueTransactions.js'
 import { feesAtCap, initialFees } from './feeStrategy.js'
 import { encodeForwarderExecute, forwarderExecuteGasLimit } from './forwarderGas.js'
 import type { RelayerPool } from './relayerPool.js'
@@ -18,7 +21,7 @@ import type { RelayTransactionRecord, RelayTransactionStore } from './relayTrans
 import { failRelayedRequest, isOpen, type SettleDeps } from './settleRequest.js'
 
 export type SubmitRelayJobDeps = SettleDeps & {
-  node: RelayNode
+  node: RelayNode & Pick<PublicClient, 'readContract'>
   pool: RelayerPool
   transactions: RelayTransactionStore
   requests: RequestStore
@@ -76,10 +79,30 @@ export async function submitRelayJob(deps: SubmitRelayJobDeps, job: RelayJob): P
   })
   if (killed) throw new RelayRetryError(`kill switch (${killed.scope}) holds the relay`)
 
-  const key = await deps.pool.pick()
+  const forward = forwardRequestOf(job)
+  // The forwarder's own check, just before paying for it: a request already executed (its record
+  // lost, or sent to the forwarder by someone else) or no longer valid is never sent again.
+  const valid = await deps.node.readContract({
+    address: job.forwarder,
+    abi: intentForwarderAbi,
+    functionName: 'verify',
+    args: [forward],
+  })
+  if (!valid) {
+    await failRelayedRequest(deps, {
+      id,
+      chainId: job.chainId,
+      reason: {
+        code: 'FORWARD_REQUEST_INVALID',
+        message: 'the forwarder no longer accepts the request: its nonce is used or its deadline passed',
+      },
+    })
+    return { kind: 'failed', code: 'FORWARD_REQUEST_INVALID' }
+  }
+
+  const key = await deps.pool.pick(id)
   if (!key) throw new RelayRetryError(`no relayer key of chain ${job.chainId} has funds`)
   const nonce = await allocateNonce(deps, key, id)
-  const forward = forwardRequestOf(job)
   const estimate = await readFeeEstimate(deps.node)
   const planned = initialFees({ ...estimate, capPerGas: BigInt(job.capPerGas) })
   // Below the base fee the transaction waits in the pool; the monitor replaces it or cancels it.
@@ -127,14 +150,33 @@ async function allocateNonce(
   }
 }
 
-/** A saved attempt is broadcast again as it is: after a crash, the node may or may not have it. */
+/**
+ * A saved attempt after a crash or a retry: the node may have mined it, hold it, or never have
+ * seen it. A mined one is handed to the monitor; otherwise it is broadcast again as it is.
+ */
 async function rebroadcast(
   deps: SubmitRelayJobDeps,
   record: RelayTransactionRecord,
 ): Promise<SubmitRelayJobResult> {
   const attempt = record.attempts.at(-1)
   if (!attempt || record.included) return markSubmitted(deps, record)
+  if (await handOverIfMined(deps, record)) return markSubmitted(deps, record)
   return afterBroadcast(deps, record, await broadcastRaw(deps.node, attempt.raw))
+}
+
+/** Marks the record included when one of its attempts is mined; true when it was. */
+async function handOverIfMined(deps: SubmitRelayJobDeps, record: RelayTransactionRecord): Promise<boolean> {
+  const receipt = await firstReceipt(
+    deps.node,
+    record.attempts.map((attempt) => attempt.hash),
+  )
+  if (!receipt) return false
+  await deps.transactions.markIncluded(record, {
+    hash: receipt.transactionHash,
+    blockNumber: Number(receipt.blockNumber),
+    blockHash: receipt.blockHash,
+  })
+  return true
 }
 
 async function afterBroadcast(
@@ -158,7 +200,9 @@ async function afterBroadcast(
       await deps.transactions.remove(record)
       throw new RelayRetryError(`relayer ${record.signer} has no funds`)
     case 'nonce-taken':
-      // Something else used the nonce (the key is shared, or Redis lost data): realign and relay again.
+      // The nonce is used: by this very transaction (mined before a crash), or by something else
+      // (the key is shared, or Redis lost data), in which case realign and relay again.
+      if (await handOverIfMined(deps, record)) return markSubmitted(deps, record)
       if (key) await reconcileKey(deps.node, key)
       await deps.transactions.remove(record)
       throw new RelayRetryError(`nonce ${record.nonce} of ${record.signer} is used on chain`)
