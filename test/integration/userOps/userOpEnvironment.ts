@@ -2,29 +2,16 @@ import { createSmartAccountClient } from 'permissionless'
 import { toSimpleSmartAccount } from 'permissionless/accounts'
 import { type Hex, http, parseEventLogs, type TransactionReceipt } from 'viem'
 import { createPaymasterClient } from 'viem/account-abstraction'
-import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from 'viem/accounts'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { foundry } from 'viem/chains'
-import { ANVIL_DEV_MNEMONIC, fixtureAccounts } from '../../../src/chain/anvilAccounts.js'
+import { fixtureAccounts } from '../../../src/chain/anvilAccounts.js'
 import { intentPaymasterAbi } from '../../../src/chain/artifacts/IntentPaymaster.js'
-import { type AltoInstance, startAlto } from '../../../src/devtools/alto.js'
+import { type AltoInstance, altoDevKeys, startAlto } from '../../../src/devtools/alto.js'
 import type { RunningGateway } from '../../../src/main.js'
 import { communityPollManifest } from '../../../src/templates/exampleManifest.js'
 import { callJson, createGatewayHarness, type GatewayHarness } from '../../support/gatewayHarness.js'
 import { type FixtureChain, startFixtureChain } from '../contracts/userOperationHarness.js'
 import { demoInstance } from '../pipeline/metaTxSetup.js'
-
-/**
- * Alto's keys: Anvil accounts #7 (utility) and #8 (executor), which no other test uses. They live
- * on this environment's own Anvil, so even their nonces are private to it.
- */
-const altoUtility = mnemonicToAccount(ANVIL_DEV_MNEMONIC, { addressIndex: 7 })
-const altoExecutor = mnemonicToAccount(ANVIL_DEV_MNEMONIC, { addressIndex: 8 })
-
-function privateKeyOf(account: ReturnType<typeof mnemonicToAccount>): Hex {
-  const key = account.getHdKey().privateKey
-  if (!key) throw new Error('the dev mnemonic derives private keys')
-  return `0x${Buffer.from(key).toString('hex')}`
-}
 
 export type UserOpEnvironment = {
   chain: FixtureChain
@@ -45,8 +32,7 @@ export async function startUserOpEnvironment(env: Record<string, string> = {}): 
   const alto = await startAlto({
     rpcUrl: chain.anvil.url,
     entryPoint: chain.addresses.entryPoint,
-    executorPrivateKeys: [privateKeyOf(altoExecutor)],
-    utilityPrivateKey: privateKeyOf(altoUtility),
+    ...altoDevKeys(),
   }).catch(async (error: unknown) => {
     await chain.anvil.stop()
     throw error
