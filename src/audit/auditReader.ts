@@ -24,7 +24,6 @@ export type AuditKeys = {
  */
 export type AuditReader = {
   size(): number
-  latestCheckpoint(): SignedCheckpoint
   /** A checkpoint that covers every durable entry. */
   coveringCheckpoint(): Promise<SignedCheckpoint>
   entry(index: number): Promise<AuditEntry>
@@ -47,7 +46,6 @@ export type CreateAuditReaderParameters = {
     | 'leafHash'
     | 'inclusionProof'
     | 'consistencyProof'
-    | 'latestCheckpoint'
     | 'checkpoint'
     | 'verifierKey'
   >
@@ -89,7 +87,6 @@ export function createAuditReader(parameters: CreateAuditReaderParameters): Audi
   }))
   return {
     size: () => log.size(),
-    latestCheckpoint: () => log.latestCheckpoint(),
     coveringCheckpoint: () => log.checkpoint(),
     async entry(at) {
       const bytes = await log.entry(at)

@@ -13,6 +13,7 @@ import { classifyError, IntentGateError } from '../errors/index.js'
 import type { ForwardRequestData } from '../intents/forwardRequest.js'
 import type { ChainAddresses } from './addresses.js'
 import { communityPollAbi } from './artifacts/CommunityPoll.js'
+import { demoBadgeAbi } from './artifacts/DemoBadge.js'
 import { demoTokenAbi } from './artifacts/DemoToken.js'
 import { intentForwarderAbi } from './artifacts/IntentForwarder.js'
 
@@ -40,7 +41,7 @@ export type ServedChain = {
 const simulationCaller: Address = '0x00000000000000000000000000000000DeaDBeef'
 const feeCacheMs = 3_000
 // Errors of the demo targets and common libraries, so a revert reason reads as a name, not hex.
-const knownErrorAbis = [...intentForwarderAbi, ...communityPollAbi, ...demoTokenAbi]
+const knownErrorAbis = [...intentForwarderAbi, ...communityPollAbi, ...demoTokenAbi, ...demoBadgeAbi]
 
 /** Builds the chain adapter for one served chain. */
 export function createServedChain(parameters: {
@@ -143,29 +144,40 @@ export function nodeMessage(error: unknown): string {
 }
 
 /** True for an execution revert; false for transport failures, which must not read as a denial. */
-function isRevert(error: unknown): boolean {
+export function isRevert(error: unknown): boolean {
   if (!(error instanceof BaseError)) return false
   return (
     error.walk((cause) => cause instanceof BaseError && /revert/i.test(cause.shortMessage ?? '')) !== null
   )
 }
 
-function revertReason(error: unknown): string {
+/** The reason a viem call error gives for a revert, decoded where it can be. */
+export function revertReason(error: unknown): string {
   if (!(error instanceof BaseError)) return 'reverted'
   const reverted = error.walk((cause) => cause instanceof ContractFunctionRevertedError)
   if (reverted instanceof ContractFunctionRevertedError && reverted.reason) return reverted.reason
   const data = findRevertData(error)
-  if (data && data !== '0x') {
-    try {
-      const decoded = decodeErrorResult({ abi: knownErrorAbis, data })
-      return decoded.args?.length
-        ? `${decoded.errorName}(${decoded.args.map(String).join(', ')})`
-        : decoded.errorName
-    } catch {
-      return `reverted with ${data.slice(0, 74)}`
-    }
+  return data ? describeRevertData(data) : 'reverted without a reason'
+}
+
+/**
+ * Names a revert from its data: `Error(string)` as its message, a custom error of the demo targets
+ * or OpenZeppelin as `Name(args)`, anything else as its leading bytes.
+ */
+export function describeRevertData(data: Hex): string {
+  if (data === '0x') return 'reverted without a reason'
+  try {
+    const decoded = decodeErrorResult({ abi: knownErrorAbis, data })
+    // viem also decodes Solidity's Error(string) and Panic(uint256), which the typed names leave out.
+    const name: string = decoded.errorName
+    const [message] = decoded.args ?? []
+    if (name === 'Error' && typeof message === 'string') return message
+    return decoded.args?.length
+      ? `${decoded.errorName}(${decoded.args.map(String).join(', ')})`
+      : decoded.errorName
+  } catch {
+    return `reverted with ${data.slice(0, 74)}`
   }
-  return 'reverted without a reason'
 }
 
 function findRevertData(error: BaseError): Hex | undefined {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
 import { ConfigError } from '../config/loadConfig.js'
+import { runAudit } from './audit.js'
 import { CliError, processIo } from './cliIo.js'
 import { runInstance } from './instance.js'
 import { runKeys } from './keys.js'
@@ -16,6 +17,7 @@ Commands:
   keys         generate Ed25519 keys (authorities, tokens) and admin API keys
   template     sign, verify and publish template manifests
   instance     create and revoke app instances
+  audit        verify a log offline (fork detection), show and export its entries
   help         show this text
 `
 
@@ -33,6 +35,8 @@ async function main(argv: string[]): Promise<number> {
       return runTemplate(rest, processIo)
     case 'instance':
       return runInstance(rest, processIo)
+    case 'audit':
+      return runAudit(rest, processIo)
     case 'dev': {
       const { runDev } = await import('../dev/runDev.js')
       await runDev(process.env)

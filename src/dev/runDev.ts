@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs'
 import { generateAdminKey } from '../auth/adminKeys.js'
-import { anvilDevAccounts } from '../chain/anvilAccounts.js'
+import { ENTRY_POINT_V07 } from '../chain/addresses.js'
+import { anvilDevAccounts, fixtureAccounts } from '../chain/anvilAccounts.js'
 import { loadConfig } from '../config/loadConfig.js'
 import { exportSigningKey, formatPublicKey, generateSigningKey } from '../crypto/ed25519.js'
+import { type AltoInstance, altoDevKeys, startAlto } from '../devtools/alto.js'
 import { type AnvilInstance, startAnvil } from '../devtools/anvil.js'
 import type { ManagedProcess } from '../devtools/childProcess.js'
 import {
@@ -30,11 +32,12 @@ export async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
   })
   let gateway: RunningGateway | undefined
   let anvil: AnvilInstance | undefined
+  let alto: AltoInstance | undefined
   let redisServer: RedisServerInstance | undefined
 
   const shutdown = async (code: number) => {
     await gateway?.stop()
-    await Promise.all([anvil?.stop(), redisServer?.stop()])
+    await Promise.all([alto?.stop(), anvil?.stop(), redisServer?.stop()])
     process.exit(code)
   }
   process.once('SIGINT', () => void shutdown(0))
@@ -61,6 +64,10 @@ export async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
       redisUrl = redisServer.url
     }
 
+    // The real Alto bundler behind /rpc, so user operations work end to end in dev.
+    alto = await startAlto({ rpcUrl: anvil.url, entryPoint: ENTRY_POINT_V07, ...altoDevKeys() })
+    children.push(alto.process)
+
     // Dev keys are made fresh for every session and never written to disk.
     const authority = generateSigningKey()
     const operator = generateAdminKey()
@@ -79,13 +86,23 @@ export async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
       DATA_DIR: env.DATA_DIR ?? `.data/dev-${new Date().toISOString().replace(/[:.]/g, '-')}`,
       ADMIN_KEYS: `dev-operator:operator:${operator.hash},dev-auditor:auditor:${auditor.hash}`,
       LOG_LEVEL: env.LOG_LEVEL ?? 'info',
-      // Anvil's public dev accounts 2 and 3 relay in dev (0 deploys, 1 signs for the paymaster).
+      // Anvil's public dev accounts 2 and 3 relay in dev (0 deploys, 1 signs for the paymaster,
+      // 7 and 8 are Alto's, 9 mints demo tokens).
       RELAYER_KEYS: env.RELAYER_KEYS ?? devRelayerKeys(fixtureChainId),
+      // The fixture's paymaster trusts this well-known dev key; never use it on a real chain.
+      PAYMASTER_SIGNER_KEY: env.PAYMASTER_SIGNER_KEY ?? fixtureAccounts.paymasterSigner.privateKey,
+      BUNDLER_URL: env.BUNDLER_URL ?? alto.url,
     })
     gateway = await startGateway(config)
     const seed = await seedDemo(gateway, { authority, addressesFile: config.chainAddressesFile })
     printBanner(
-      { gateway: gateway.url, anvil: anvil.url, redis: redisUrl, ownRedis: redisServer !== undefined },
+      {
+        gateway: gateway.url,
+        anvil: anvil.url,
+        alto: alto.url,
+        redis: redisUrl,
+        ownRedis: redisServer !== undefined,
+      },
       { seed, operatorKey: operator.key, auditorKey: auditor.key },
     )
   } catch (error) {
@@ -105,7 +122,7 @@ function fail(message: string): never {
 }
 
 function printBanner(
-  urls: { gateway: string; anvil: string; redis: string; ownRedis: boolean },
+  urls: { gateway: string; anvil: string; alto: string; redis: string; ownRedis: boolean },
   demo: { seed: DemoSeed; operatorKey: string; auditorKey: string },
 ): void {
   const lines = [
@@ -113,6 +130,7 @@ function printBanner(
     `  intentgate dev is up`,
     `    gateway  ${urls.gateway}`,
     `    anvil    ${urls.anvil}  (chain ${fixtureChainId}, state from ${fixtureState})`,
+    `    alto     ${urls.alto}  (ERC-4337 bundler behind ${urls.gateway}/rpc)`,
     `    redis    ${urls.redis}${urls.ownRedis ? '  (throwaway redis-server started for this session)' : ''}`,
     '',
     '  dev credentials (fresh each session):',
@@ -133,6 +151,9 @@ function printBanner(
     '  one it denies (403 POLICY_DENIED, reason SELECTOR_NOT_ALLOWED, with its attestation):',
     `    curl -s ${urls.gateway}/v1/meta-transactions -H 'Authorization: Bearer ${demo.seed.token}' \\`,
     `      -H 'Content-Type: application/json' -d '${JSON.stringify(demo.seed.requests.denied)}'`,
+    '',
+    '  user operations: POST /rpc is a bundler and ERC-7677 paymaster; see "Using it from permissionless/viem"',
+    `    curl -s ${urls.gateway}/rpc -H 'Content-Type: application/json' -d '{"jsonrpc":"2.0","id":1,"method":"eth_supportedEntryPoints","params":[]}'`,
     '',
     '  admin:',
     `    curl -s ${urls.gateway}/v1/admin/templates -H 'Authorization: Bearer ${demo.auditorKey}'`,

@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import type { Address, Hex } from 'viem'
+import { mnemonicToAccount } from 'viem/accounts'
+import { ANVIL_DEV_MNEMONIC } from '../chain/anvilAccounts.js'
 import { type ManagedProcess, spawnUntilReady } from './childProcess.js'
 import { freePort } from './redisServer.js'
 
@@ -19,6 +21,19 @@ export type AltoInstance = {
   readonly url: string
   readonly process: ManagedProcess
   stop(): Promise<void>
+}
+
+/**
+ * Alto's keys on a local chain: Anvil dev accounts #8 (executor) and #7 (utility), which the
+ * fixture and the other tests leave alone, so Alto's nonces never collide with anyone's.
+ */
+export function altoDevKeys(): { executorPrivateKeys: Hex[]; utilityPrivateKey: Hex } {
+  const keyOf = (addressIndex: number): Hex => {
+    const key = mnemonicToAccount(ANVIL_DEV_MNEMONIC, { addressIndex }).getHdKey().privateKey
+    if (!key) throw new Error('the dev mnemonic derives private keys')
+    return `0x${Buffer.from(key).toString('hex')}`
+  }
+  return { executorPrivateKeys: [keyOf(8)], utilityPrivateKey: keyOf(7) }
 }
 
 /** Path of the `alto` entry point of the pinned `@pimlico/alto` dev dependency. */

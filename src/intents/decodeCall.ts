@@ -18,7 +18,8 @@ import { decodeKnownCall } from './knownCalls.js'
 /** OpenZeppelin's `Multicall.multicall(bytes[])`, which runs each item as a call to the same contract. */
 export const MULTICALL_SELECTOR = toFunctionSelector('multicall(bytes[])')
 
-const multicallParameters = parseAbiParameters('bytes[]')
+/** The parameters of `multicall(bytes[])`: one list of call data, each run on the same target. */
+export const multicallParameters = parseAbiParameters('bytes[]')
 
 /**
  * Decodes one call the chain will make into its Intent entries, as the only top-level call of a

@@ -1,9 +1,10 @@
+import type { Hex } from 'viem'
 import { servedChainOrThrow } from '../chain/servedChain.js'
 import { recoverTypedDataSigner } from '../crypto/recoverAddress.js'
 import { IntentGateError } from '../errors/index.js'
 import type { ForwardRequestBody } from '../intents/forwardRequest.js'
 import type { Intent } from '../intents/intent.js'
-import { buildPolicyInput } from '../policy/buildPolicyInput.js'
+import { type BuildPolicyInputParameters, buildPolicyInput } from '../policy/buildPolicyInput.js'
 import type { Decision } from '../policy/decision.js'
 import type { InstanceStore } from '../templates/instances.js'
 import type { TemplateRegistry } from '../templates/registry.js'
@@ -52,26 +53,17 @@ export async function evaluateDryRun(deps: DryRunDeps, request: DryRunRequest): 
     const chain = servedChainOrThrow(deps.chains, body.chainId)
     const normalized = await normalizeMetaTransaction(chain, body)
     intent = normalized.intent
-    const { typedData, nonce } = normalized
-    const signer = recoverTypedDataSigner(typedData, body.signature)
     const simulation = await chain.simulateForwardRequest(normalized.request)
     checks = {
-      signature:
-        signer?.toLowerCase() === body.from.toLowerCase()
-          ? { ok: true }
-          : { ok: false, detail: `recovers to ${signer ?? 'nothing'} with nonce ${nonce}` },
-      deadline:
-        intent.validUntil > now
-          ? { ok: true }
-          : { ok: false, detail: `deadline ${intent.validUntil} <= ${now}` },
+      signature: checkSignature(normalized, body.signature),
+      deadline: checkDeadline(intent, now),
       simulation: simulation.ok ? { ok: true } : { ok: false, detail: simulation.reason },
     }
   } else {
     intent = request.intent
   }
 
-  const policy = deps.policies.current()
-  const input = buildPolicyInput({
+  const decided = decideOnSnapshot(deps.policies, {
     intent,
     template: {
       id: template.id,
@@ -84,10 +76,46 @@ export async function evaluateDryRun(deps: DryRunDeps, request: DryRunRequest): 
     now,
   })
   return {
-    decision: policy.policy.evaluate(input),
-    policy: { revision: policy.revision, digest: policy.digest },
+    decision: decided.decision,
+    policy: decided.policy,
     intent,
     ...(checks ? { checks } : {}),
+    input: decided.input,
+  }
+}
+
+/**
+ * Decides an Intent on the current policy snapshot, touching nothing: the decision, which policy
+ * revision gave it, and the input it was given. Shared by every dry run (operator and preview).
+ */
+export function decideOnSnapshot(
+  policies: PipelineDeps['policies'],
+  parameters: BuildPolicyInputParameters,
+): { decision: Decision; policy: { revision: string; digest: string }; input: unknown } {
+  const policy = policies.current()
+  const input = buildPolicyInput(parameters)
+  return {
+    decision: policy.policy.evaluate(input),
+    policy: { revision: policy.revision, digest: policy.digest },
     input,
   }
+}
+
+/** Whether `signature` is `from`'s over the request's typed data, at the forwarder's current nonce. */
+export function checkSignature(
+  normalized: Pick<Awaited<ReturnType<typeof normalizeMetaTransaction>>, 'typedData' | 'nonce' | 'request'>,
+  signature: Hex,
+): DryRunCheck {
+  const { typedData, nonce, request } = normalized
+  const signer = recoverTypedDataSigner(typedData, signature)
+  return signer?.toLowerCase() === request.from.toLowerCase()
+    ? { ok: true }
+    : { ok: false, detail: `recovers to ${signer ?? 'nothing'} with nonce ${nonce}` }
+}
+
+/** Whether the request is still valid at `now` (unix seconds). */
+export function checkDeadline(intent: Pick<Intent, 'validUntil'>, now: number): DryRunCheck {
+  return intent.validUntil > now
+    ? { ok: true }
+    : { ok: false, detail: `deadline ${intent.validUntil} <= ${now}` }
 }

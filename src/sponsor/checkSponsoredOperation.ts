@@ -1,4 +1,5 @@
-import { type Address, recoverAddress } from 'viem'
+import type { Address, Hex } from 'viem'
+import { recoverAddress } from '../crypto/recoverAddress.js'
 import { IntentGateError } from '../errors/index.js'
 import { userOperationDigest } from '../intents/requestDigest.js'
 import type { UserOperationV07 } from '../intents/userOperation.js'
@@ -64,8 +65,7 @@ export async function checkSponsoredOperation(
       paymasterPostOpGasLimit: userOp.paymasterPostOpGasLimit ?? 0n,
     },
   })
-  const recovered = await recoverAddress({ hash, signature: signed.signature }).catch(() => undefined)
-  if (recovered?.toLowerCase() !== deps.signer.address.toLowerCase()) {
+  if (recoveredSigner(hash, signed.signature)?.toLowerCase() !== deps.signer.address.toLowerCase()) {
     throw invalid("paymasterData is not this gateway's signature over this operation")
   }
   if (
@@ -80,6 +80,14 @@ export async function checkSponsoredOperation(
     })
   }
   return record
+}
+
+function recoveredSigner(hash: Hex, signature: Hex): Address | undefined {
+  try {
+    return recoverAddress(hash, signature)
+  } catch {
+    return undefined
+  }
 }
 
 function invalid(details: string): IntentGateError {

@@ -27,6 +27,7 @@ import { publishTemplateRoute } from './admin/publishTemplate.js'
 import { readInstancesRoute } from './admin/readInstances.js'
 import { revokeInstanceRoute } from './admin/revokeInstance.js'
 import { metaTransactionsRoute } from './app/metaTransactions.js'
+import { previewRoute } from './app/preview.js'
 import { requestsRoute } from './app/requests.js'
 import { sessionRoute } from './app/session.js'
 import { getCheckpointRoute } from './audit/getCheckpoint.js'
@@ -82,6 +83,8 @@ export function mountGatewayRoutes<Env extends object>(app: Hono<Env>, services:
   app.route('/', lookupRequestRoute(auditDeps))
   app.route('/', sessionRoute({ authorizer }))
   app.route('/', metaTransactionsRoute({ authorizer, pipeline: services.pipeline }))
+  const { chains, policies, now } = services.pipeline
+  app.route('/', previewRoute({ authorizer, preview: { chains, policies, now, authorizer, registry } }))
   app.route('/', requestsRoute({ authorizer, requests, findByUserOpHash: services.findRequestByUserOpHash }))
   app.route('/', rpcRoute({ methods: services.rpcMethods }))
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { encodeFunctionData } from 'viem'
@@ -8,6 +8,8 @@ import { encodeLogEntry, logEntryDigest, openLogEntry } from '../../../src/attes
 import { hashLeaf, verifyConsistencyProof, verifyInclusionProof } from '../../../src/attest/merkle.js'
 import { parseVerifierKey } from '../../../src/attest/signedNote.js'
 import { communityPollAbi } from '../../../src/chain/artifacts/CommunityPoll.js'
+import { runAudit } from '../../../src/cli/audit.js'
+import type { CliIo } from '../../../src/cli/cliIo.js'
 import { parsePublicKey } from '../../../src/crypto/ed25519.js'
 import type { RunningGateway } from '../../../src/main.js'
 import { signForwardRequest } from '../../support/forwardRequests.js'
@@ -222,5 +224,49 @@ describe('the auditor API', () => {
         code,
       })
     }
+  })
+})
+
+describe('intentgate audit against a running gateway', () => {
+  async function cli(args: string[]) {
+    let stdout = ''
+    let stderr = ''
+    const io: CliIo = {
+      stdout: (text) => (stdout += text),
+      stderr: (text) => (stderr += text),
+      env: { INTENTGATE_ADMIN_KEY: harness.keys.admin.auditor },
+    }
+    return { code: await runAudit(args, io), stdout, stderr }
+  }
+
+  test('verifies the live log from its directory and through the API, against one state', async () => {
+    const keysFile = join(dataDir, '..', `keys-${process.pid}.json`)
+    writeFileSync(keysFile, JSON.stringify((await audit('/v1/audit/keys')).body))
+    const state = join(dataDir, '..', `state-${process.pid}.json`)
+    const fromDir = await cli(['verify', dataDir, '--key', keysFile, '--state', state])
+    expect(fromDir).toMatchObject({ code: 0, stderr: '' })
+    expect(fromDir.stdout).toMatch(/^OK intentgate\/gw-1: \d+ entries \(2 decisions, 1 outcomes, /)
+    const fromApi = await cli(['verify', gateway.url, '--key', keysFile, '--state', state])
+    expect(fromApi).toMatchObject({ code: 0, stderr: '' })
+    expect(fromApi.stdout).toContain('consistent with the tree of')
+  })
+
+  test('shows and exports through the API with the same filters', async () => {
+    const shown = await cli(['show', gateway.url, '--decision', 'deny'])
+    expect(shown.stdout.trim().split('\n')).toStrictEqual([
+      expect.stringMatching(new RegExp(`^#${denied.logIndex} .*SELECTOR_NOT_ALLOWED`)),
+    ])
+    const exported = await cli(['export', gateway.url, '--tx', txHash])
+    const lines = exported.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+    expect(lines.map((line) => line.index)).toStrictEqual([outcomeIndex])
+    expect(lines[0]).toMatchObject({
+      summary: { kind: 'outcome', txHash },
+      statement: { predicate: { outcome: { txHash } } },
+    })
+    const one = await cli(['show', gateway.url, '--index', String(allowed.logIndex)])
+    expect(JSON.parse(one.stdout)).toHaveProperty('inclusion.proof')
   })
 })

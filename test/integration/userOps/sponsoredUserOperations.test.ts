@@ -1,81 +1,198 @@
 import { createHash } from 'node:crypto'
-import { encodeFunctionData } from 'viem'
+import { encodeFunctionData, type Hex } from 'viem'
+import { getUserOperationHash } from 'viem/account-abstraction'
+import { generatePrivateKey } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { communityPollAbi } from '../../../src/chain/artifacts/CommunityPoll.js'
+import { demoTokenAbi } from '../../../src/chain/artifacts/DemoToken.js'
+import { limitCounter } from '../../../src/limits/limitKeys.js'
+import type { LimitToReserve } from '../../../src/limits/reserveLimits.js'
 import { callJson } from '../../support/gatewayHarness.js'
-import { demoInstance, statementOf } from '../pipeline/metaTxSetup.js'
+import { openRedis } from '../../support/redisClient.js'
+import { statementOf } from '../pipeline/metaTxSetup.js'
 import {
+  rpcErrorOf,
   smartAccountClient,
   sponsoredEvents,
+  sponsoredInstance,
   startUserOpEnvironment,
   type UserOpEnvironment,
   waitForSettlement,
 } from './userOpEnvironment.js'
 
 let environment: UserOpEnvironment
-let token: string
-
-/** The demo template with room for an account deployment and a gasWei budget to reconcile. */
-const gasRoomy = (base: { limits: unknown[] }) => ({
-  ...base,
-  limits: [
-    ...base.limits,
-    { id: 'instance-gas', scope: 'instance', metric: 'gasWei', window: '1d', max: '1000000000000000000' },
-  ],
-  gas: { maxGasLimit: '3000000', maxFeePerGasWei: '100000000000', maxCostWei: '100000000000000000' },
-})
+const spender = '0x000000000000000000000000000000000000bEEF'
 
 beforeAll(async () => {
   environment = await startUserOpEnvironment()
-  const { communityPollManifest } = await import('../../../src/templates/exampleManifest.js')
-  const base = communityPollManifest({ chainId: 31337, expiresAt: '2099-01-01T00:00:00Z' })
-  ;({ token } = await demoInstance(environment.harness, environment.gateway, {
-    overrides: { intent: { ...base.intent, ...gasRoomy(base.intent), chains: [31337] } },
-    params: {
-      poll: environment.chain.addresses.targets.communityPoll,
-      token: environment.chain.addresses.targets.demoToken,
-    },
-  }))
 }, 120_000)
 afterAll(() => environment?.stop())
 
 const vote = (option: bigint) =>
   encodeFunctionData({ abi: communityPollAbi, functionName: 'vote', args: [option] })
+const voteCall = (option: bigint) => ({
+  to: environment.chain.addresses.targets.communityPoll,
+  data: vote(option),
+})
+
+type OutcomePredicate = {
+  decisionEntry: { logIndex: number; envelopeDigest: string }
+  outcome: Record<string, unknown>
+}
+const outcomeOf = (record: Record<string, unknown>) =>
+  statementOf((record.outcomeAttestation as { envelope: unknown }).envelope)
+    .predicate as unknown as OutcomePredicate
 
 describe('sponsored user operations through permissionless and Alto', () => {
-  test('a first vote of a new account is sponsored, deploys the account, lands and is attested', async () => {
+  test('the first vote of a new account (initCode) is sponsored, deploys the account, lands and is attested', async () => {
     const { chain, gateway } = environment
+    const gasLimit = {
+      id: 'instance-gas',
+      scope: 'instance',
+      metric: 'gasWei',
+      window: '1d',
+      max: '10000000000000000000',
+    }
+    const { token } = await sponsoredInstance(environment, [gasLimit])
     const client = await smartAccountClient(environment, { token })
-    const userOpHash = await client.sendUserOperation({
-      calls: [{ to: chain.addresses.targets.communityPoll, data: vote(1n) }],
-    })
-    const { receipt, success } = await client.waitForUserOperationReceipt({ hash: userOpHash })
-    expect(success).toBe(true)
-    expect(await chain.publicClient.getCode({ address: client.account.address })).not.toBe(undefined)
+    expect(await chain.publicClient.getCode({ address: client.account.address })).toBeUndefined()
 
+    const userOpHash = await client.sendUserOperation({ calls: [voteCall(1n)] })
+    const { receipt, success, actualGasCost } = await client.waitForUserOperationReceipt({ hash: userOpHash })
+    expect(success).toBe(true)
+    expect(await chain.publicClient.getCode({ address: client.account.address })).toMatch(/^0x.+/)
+
+    // On chain, the paymaster names the decision; the log holds exactly the attestation it names.
     const [sponsored] = sponsoredEvents(receipt)
     expect(sponsored?.args.userOpHash).toBe(userOpHash)
-
     const settled = await waitForSettlement(gateway, token, userOpHash)
-    expect(settled.status).toBe('confirmed')
-    expect(settled.txHash).toBe(receipt.transactionHash)
+    expect(settled).toMatchObject({ status: 'confirmed', txHash: receipt.transactionHash, kind: 'user-op' })
     const decision = settled.decisionAttestation as { logIndex: number; envelope: unknown }
     const logged = await gateway.services.log.entry(decision.logIndex)
     const decisionDigest = `0x${createHash('sha256').update(logged).digest('hex')}`
     expect(sponsored?.args.decisionDigest).toBe(decisionDigest)
 
-    const outcome = statementOf(
-      (settled.outcomeAttestation as { envelope: unknown }).envelope,
-    ) as unknown as {
-      predicate: { decisionEntry: { envelopeDigest: string }; outcome: Record<string, unknown> }
-    }
-    expect(`0x${outcome.predicate.decisionEntry.envelopeDigest}`).toBe(decisionDigest)
-    expect(outcome.predicate.outcome).toMatchObject({
+    const outcome = outcomeOf(settled)
+    expect(outcome.decisionEntry).toStrictEqual({
+      logIndex: decision.logIndex,
+      envelopeDigest: decisionDigest.slice(2),
+    })
+    expect(outcome.outcome).toMatchObject({
       status: 'confirmed',
+      chainId: chain.addresses.chainId,
       userOpHash,
       txHash: receipt.transactionHash,
+      actualCostWei: actualGasCost.toString(),
     })
-    const response = await callJson(gateway.url, 'GET', `/v1/requests/${settled.id}`, { bearer: token })
-    expect(response.body.status).toBe('confirmed')
+
+    // The gasWei reservation (the op's maximum cost) is reconciled down to what it cost.
+    const [reserved] = statementOf(decision.envelope).predicate.limits as LimitToReserve[]
+    expect(reserved?.metric).toBe('gasWei')
+    expect(BigInt(reserved?.amount ?? 0)).toBeGreaterThan(actualGasCost)
+    const decidedAt =
+      Date.parse((statementOf(decision.envelope).predicate as unknown as { decidedAt: string }).decidedAt) /
+      1000
+    const [counterKey] = limitCounter({
+      prefix: environment.harness.keyPrefix,
+      ...(reserved as LimitToReserve),
+      now: decidedAt,
+    }).sumKeys
+    const { redis } = await openRedis()
+    try {
+      expect(await redis.get(counterKey ?? '')).toBe(actualGasCost.toString())
+    } finally {
+      redis.disconnect()
+    }
+
+    // The request reads back by its digest too.
+    const byId = await callJson(gateway.url, 'GET', `/v1/requests/${settled.id}`, { bearer: token })
+    expect(byId.body).toMatchObject({ status: 'confirmed', userOperation: { userOpHash } })
+  })
+
+  test('a per-sender daily count limit holds across a stream of ops from one account', async () => {
+    const { token } = await sponsoredInstance(environment, [
+      { scope: 'sender', metric: 'count', window: '1d', max: '3' },
+    ])
+    const client = await smartAccountClient(environment, { token })
+    // Approvals, unlike votes, can be repeated by one account.
+    const approve = (amount: bigint) => ({
+      to: environment.chain.addresses.targets.demoToken,
+      data: encodeFunctionData({ abi: demoTokenAbi, functionName: 'approve', args: [spender, amount] }),
+    })
+    for (const amount of [1n, 2n, 3n]) {
+      const hash = await client.sendUserOperation({ calls: [approve(amount)] })
+      expect((await client.waitForUserOperationReceipt({ hash })).success).toBe(true)
+    }
+    const refused = await client.sendUserOperation({ calls: [approve(4n)] }).catch((error: unknown) => error)
+    const { code, data } = rpcErrorOf(refused)
+    expect({ code, dataCode: data?.code }).toStrictEqual({ code: -33429, dataCode: 'LIMIT_EXCEEDED' })
+    expect(data?.reasons?.map((reason) => reason.code)).toStrictEqual(['LIMIT_EXCEEDED'])
+    expect(data?.attestation).toBeDefined()
+  })
+
+  test("an unused sponsorship's reservation is released once its window has passed", async () => {
+    const { chain } = environment
+    const { token } = await sponsoredInstance(environment, [
+      { scope: 'sender', metric: 'count', window: '1d', max: '1' },
+    ])
+    const shortLived = await environment.startGateway({ SPONSORSHIP_WINDOW_SECONDS: '3' })
+    const owner = generatePrivateKey()
+    const client = await smartAccountClient(environment, { token, owner, gateway: shortLived })
+    const unused = await client.prepareUserOperation({ calls: [voteCall(1n)] })
+    const userOpHash = getUserOperationHash({
+      chainId: chain.addresses.chainId,
+      entryPointAddress: chain.addresses.entryPoint,
+      entryPointVersion: '0.7',
+      userOperation: { ...unused, signature: '0x' },
+    })
+    // The sender's one op of the day is taken while the sponsorship is live.
+    const second = await client
+      .prepareUserOperation({ calls: [voteCall(2n)], maxFeePerGas: unused.maxFeePerGas + 1n })
+      .catch((error: unknown) => error)
+    expect(rpcErrorOf(second).data?.code).toBe('LIMIT_EXCEEDED')
+
+    // Past validUntil on the clock and on chain, with no UserOperationEvent: released.
+    await new Promise((resolve) => setTimeout(resolve, 4_000))
+    await chain.testClient.mine({ blocks: 1 })
+    const released = await waitForSettlement(shortLived, token, userOpHash)
+    expect(released.status).toBe('cancelled')
+    expect(outcomeOf(released).outcome).toMatchObject({
+      status: 'cancelled',
+      userOpHash,
+      reason: { code: 'SPONSORSHIP_EXPIRED' },
+    })
+    expect(await shortLived.services.pipeline.limits.reservation(released.id as string)).toBeUndefined()
+
+    // The count came back: the same account is sponsored again (with a window Alto accepts), and lands.
+    const again = await smartAccountClient(environment, { token, owner })
+    expect(again.account.address).toBe(client.account.address)
+    const hash = await again.sendUserOperation({
+      calls: [voteCall(3n)],
+      maxFeePerGas: unused.maxFeePerGas + 2n,
+    })
+    expect((await again.waitForUserOperationReceipt({ hash })).success).toBe(true)
+  })
+
+  test('the context carries a token when headers are impossible, and webhookData into the attestation', async () => {
+    const { token, instanceId } = await sponsoredInstance(environment, [])
+    const webhookData = { orderId: 'order-77', tags: ['poll'] }
+    const client = await smartAccountClient(environment, {
+      paymasterContext: { token, instanceId, webhookData },
+    })
+    const prepared = await client.prepareUserOperation({ calls: [voteCall(1n)] })
+    const userOpHash = getUserOperationHash({
+      chainId: environment.chain.addresses.chainId,
+      entryPointAddress: environment.chain.addresses.entryPoint,
+      entryPointVersion: '0.7',
+      userOperation: { ...prepared, signature: '0x' as Hex },
+    })
+    const record = await callJson(environment.gateway.url, 'GET', `/v1/requests/${userOpHash}`, {
+      bearer: token,
+    })
+    expect(record.body.status).toBe('sponsored')
+    const decision = record.body.decisionAttestation as { envelope: unknown }
+    expect(
+      (statementOf(decision.envelope).predicate as unknown as { appData: unknown }).appData,
+    ).toStrictEqual(webhookData)
   })
 })

@@ -2,33 +2,24 @@ import { createSmartAccountClient } from 'permissionless'
 import { toSimpleSmartAccount } from 'permissionless/accounts'
 import { type Hex, http, parseEventLogs, type TransactionReceipt } from 'viem'
 import { createPaymasterClient } from 'viem/account-abstraction'
-import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from 'viem/accounts'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { foundry } from 'viem/chains'
-import { ANVIL_DEV_MNEMONIC, fixtureAccounts } from '../../../src/chain/anvilAccounts.js'
+import { fixtureAccounts } from '../../../src/chain/anvilAccounts.js'
 import { intentPaymasterAbi } from '../../../src/chain/artifacts/IntentPaymaster.js'
-import { type AltoInstance, startAlto } from '../../../src/devtools/alto.js'
+import { type AltoInstance, altoDevKeys, startAlto } from '../../../src/devtools/alto.js'
 import type { RunningGateway } from '../../../src/main.js'
+import { communityPollManifest } from '../../../src/templates/exampleManifest.js'
 import { callJson, createGatewayHarness, type GatewayHarness } from '../../support/gatewayHarness.js'
 import { type FixtureChain, startFixtureChain } from '../contracts/userOperationHarness.js'
-
-/**
- * Alto's keys: Anvil accounts #7 (utility) and #8 (executor), which no other test uses. They live
- * on this environment's own Anvil, so even their nonces are private to it.
- */
-const altoUtility = mnemonicToAccount(ANVIL_DEV_MNEMONIC, { addressIndex: 7 })
-const altoExecutor = mnemonicToAccount(ANVIL_DEV_MNEMONIC, { addressIndex: 8 })
-
-function privateKeyOf(account: ReturnType<typeof mnemonicToAccount>): Hex {
-  const key = account.getHdKey().privateKey
-  if (!key) throw new Error('the dev mnemonic derives private keys')
-  return `0x${Buffer.from(key).toString('hex')}`
-}
+import { demoInstance } from '../pipeline/metaTxSetup.js'
 
 export type UserOpEnvironment = {
   chain: FixtureChain
   alto: AltoInstance
   harness: GatewayHarness
   gateway: RunningGateway
+  /** Another gateway process on the same Redis, chain and Alto, with settings of its own. */
+  startGateway(env: Record<string, string>): Promise<RunningGateway>
   stop(): Promise<void>
 }
 
@@ -41,25 +32,26 @@ export async function startUserOpEnvironment(env: Record<string, string> = {}): 
   const alto = await startAlto({
     rpcUrl: chain.anvil.url,
     entryPoint: chain.addresses.entryPoint,
-    executorPrivateKeys: [privateKeyOf(altoExecutor)],
-    utilityPrivateKey: privateKeyOf(altoUtility),
+    ...altoDevKeys(),
   }).catch(async (error: unknown) => {
     await chain.anvil.stop()
     throw error
   })
   const harness = createGatewayHarness()
-  const gateway = await harness.start({
+  const gatewayEnv = {
     CHAIN_RPC_URLS: `${chain.addresses.chainId}=${chain.anvil.url}`,
     PAYMASTER_SIGNER_KEY: fixtureAccounts.paymasterSigner.privateKey,
     BUNDLER_URL: alto.url,
     USER_OP_SWEEP_INTERVAL_MS: '200',
     ...env,
-  })
+  }
+  const gateway = await harness.start(gatewayEnv)
   return {
     chain,
     alto,
     harness,
     gateway,
+    startGateway: (extra) => harness.start({ ...gatewayEnv, ...extra }),
     async stop() {
       await harness.stopAll()
       await alto.stop()
@@ -74,9 +66,10 @@ export async function startUserOpEnvironment(env: Record<string, string> = {}): 
  */
 export async function smartAccountClient(
   environment: UserOpEnvironment,
-  options: { token: string; paymasterContext?: unknown; owner?: Hex },
+  options: { token?: string; paymasterContext?: unknown; owner?: Hex; gateway?: RunningGateway },
 ) {
-  const { chain, gateway } = environment
+  const { chain } = environment
+  const gateway = options.gateway ?? environment.gateway
   // A fresh owner by default: every client gets a new account, so per-sender limits start clean.
   const owner = privateKeyToAccount(options.owner ?? generatePrivateKey())
   const account = await toSimpleSmartAccount({
@@ -85,7 +78,7 @@ export async function smartAccountClient(
     entryPoint: { address: chain.addresses.entryPoint, version: '0.7' },
   })
   const transport = http(`${gateway.url}/rpc`, {
-    fetchOptions: { headers: { authorization: `Bearer ${options.token}` } },
+    fetchOptions: options.token ? { headers: { authorization: `Bearer ${options.token}` } } : {},
   })
   return createSmartAccountClient({
     account,
@@ -138,3 +131,34 @@ export type RpcErrorData = {
   reasons?: { code: string; message: string }[]
   attestation?: { logIndex: number; envelope: unknown }
 }
+
+/** The JSON-RPC error (code and data) inside whatever viem or permissionless threw. */
+export function rpcErrorOf(error: unknown): { code: number; data?: RpcErrorData } {
+  for (let current = error, depth = 0; current instanceof Error && depth < 10; depth++) {
+    const { code, data } = current as { code?: unknown; data?: unknown }
+    if (typeof code === 'number' && typeof data === 'object' && data !== null) {
+      return { code, data: data as RpcErrorData }
+    }
+    current = current.cause
+  }
+  throw error
+}
+
+/**
+ * An instance of the demo template on this environment's gateway, with its limits replaced by
+ * `limits` and gas caps with room for an account deployment. Returns its token and id.
+ */
+export async function sponsoredInstance(environment: UserOpEnvironment, limits: readonly object[]) {
+  const base = communityPollManifest({ chainId: environment.chain.addresses.chainId, expiresAt: farFuture })
+  return demoInstance(environment.harness, environment.gateway, {
+    overrides: {
+      intent: {
+        ...base.intent,
+        limits,
+        gas: { maxGasLimit: '3000000', maxFeePerGasWei: '100000000000', maxCostWei: '100000000000000000' },
+      },
+    },
+  })
+}
+
+const farFuture = '2099-01-01T00:00:00Z'

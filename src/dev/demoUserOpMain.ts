@@ -1,0 +1,3 @@
+import { runUserOpDemo } from './demoUserOp.js'
+
+await runUserOpDemo(process.env)
