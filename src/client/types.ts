@@ -19,6 +19,7 @@ export type RequestStatus =
   | 'denied'
   | 'queued'
   | 'awaiting_approval'
+  | 'sponsored'
   | 'submitted'
   | 'confirmed'
   | 'reverted'
@@ -50,10 +51,22 @@ type RequestCommon = {
 
 /** A request as `GET /v1/requests/:id` reports it, discriminated on `status`. */
 export type RequestRecord =
-  | (RequestCommon & { status: 'denied' | 'queued' | 'awaiting_approval' })
-  | (RequestCommon & { status: 'submitted'; txHash: Hex })
-  | (RequestCommon & { status: 'confirmed' | 'reverted'; txHash: Hex; outcomeAttestation: Attestation })
-  | (RequestCommon & { status: 'failed' | 'cancelled'; outcomeAttestation?: Attestation })
+  | (RequestCommon & { status: 'denied' | 'queued' | 'awaiting_approval' | 'sponsored' })
+  /** Broadcast by `relayer` at its `nonce`; `txHash` is the latest attempt (replacements change it). */
+  | (RequestCommon & { status: 'submitted'; txHash: Hex; relayer?: Address; nonce?: number })
+  | (RequestCommon & { status: 'confirmed' | 'reverted' } & OnChainOutcome)
+  | (RequestCommon & { status: 'cancelled'; reason?: Reason } & Partial<OnChainOutcome>)
+  | (RequestCommon & { status: 'failed'; reason?: Reason; outcomeAttestation?: Attestation })
+
+/** Where and at what cost a request's transaction landed, with the attestation of that outcome. */
+export type OnChainOutcome = {
+  txHash: Hex
+  /** Decimal strings. `actualCostWei` is gasUsed × effective gas price: what the relayer paid. */
+  blockNumber?: string
+  gasUsed?: string
+  actualCostWei?: string
+  outcomeAttestation: Attestation
+}
 
 /** What `GET /v1/session` says the capability token stands for. */
 export type Session = {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { generateAdminKey } from '../auth/adminKeys.js'
-import { ENTRY_POINT_V07 } from '../chain/addresses.js'
+import { ENTRY_POINT_V07, loadChainAddresses } from '../chain/addresses.js'
 import { anvilDevAccounts, fixtureAccounts } from '../chain/anvilAccounts.js'
 import { loadConfig } from '../config/loadConfig.js'
 import { exportSigningKey, formatPublicKey, generateSigningKey } from '../crypto/ed25519.js'
@@ -15,6 +15,7 @@ import {
   startRedisServer,
 } from '../devtools/redisServer.js'
 import { type RunningGateway, startGateway } from '../main.js'
+import { writeDevSession } from './demoMetaTx.js'
 import { type DemoSeed, seedDemo } from './seedDemo.js'
 
 const fixtureState = 'anvil-fixtures/state.json'
@@ -95,6 +96,14 @@ export async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
     })
     gateway = await startGateway(config)
     const seed = await seedDemo(gateway, { authority, addressesFile: config.chainAddressesFile })
+    const addresses = await loadChainAddresses(config.chainAddressesFile)
+    await writeDevSession({
+      gatewayUrl: gateway.url,
+      token: seed.token,
+      rpcUrl: anvil.url,
+      forwarder: addresses.forwarder,
+      poll: addresses.targets.communityPoll,
+    })
     printBanner(
       {
         gateway: gateway.url,

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { bumpFees, type Eip1559Fees, initialFees, raiseByPercent } from './feeStrategy.js'
+import { bumpFees, type Eip1559Fees, feesAtCap, initialFees, raiseByPercent } from './feeStrategy.js'
 
 const gwei = 1_000_000_000n
 
@@ -168,5 +168,12 @@ describe('bumpFees properties', () => {
         },
       ),
     )
+  })
+})
+
+describe('feesAtCap', () => {
+  test('pays the whole cap, with the tip never above it', () => {
+    expect(feesAtCap(10n, 3n)).toStrictEqual({ maxFeePerGas: 10n, maxPriorityFeePerGas: 3n })
+    expect(feesAtCap(10n, 30n)).toStrictEqual({ maxFeePerGas: 10n, maxPriorityFeePerGas: 10n })
   })
 })

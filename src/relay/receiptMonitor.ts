@@ -133,7 +133,8 @@ export function createReceiptMonitor(deps: ReceiptMonitorDeps): ReceiptMonitor {
 
   return {
     async tick() {
-      const head = Number(await deps.node.getBlockNumber())
+      // viem caches the block number for its polling interval; the monitor wants the head now.
+      const head = Number(await deps.node.getBlockNumber({ cacheTime: 0 }))
       const { scanned, included } = await scanBlocks(head)
       const { settled, orphaned } = await settleDeep(head)
       const due: TickReport['due'] = {}

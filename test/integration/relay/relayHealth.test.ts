@@ -1,0 +1,174 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createPublicClient, createTestClient, type Hex, http, parseEther, parseGwei } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { foundry } from 'viem/chains'
+import { afterEach, expect, test } from 'vitest'
+import { createAttestor } from '../../../src/attest/attestationLog.js'
+import { openTransparencyLog } from '../../../src/attest/transparencyLog.js'
+import { Secret } from '../../../src/config/secret.js'
+import { generateSigningKey } from '../../../src/crypto/ed25519.js'
+import { createLimitStore } from '../../../src/limits/reserveLimits.js'
+import { createLogger } from '../../../src/observability/logger.js'
+import { createRedisKeys } from '../../../src/redis/keys.js'
+import { createReceiptMonitor } from '../../../src/relay/receiptMonitor.js'
+import { createRelayerPool } from '../../../src/relay/relayerPool.js'
+import { createRelayTransactionStore } from '../../../src/relay/relayTransactionStore.js'
+import { createLocalKeySigner } from '../../../src/relay/signer.js'
+import { createRequestStore } from '../../../src/requests/requestStore.js'
+import { signForwardRequest } from '../../support/forwardRequests.js'
+import { callJson, createGatewayHarness } from '../../support/gatewayHarness.js'
+import { openRedis } from '../../support/redisClient.js'
+import { approveCall, fundedRelayerKeys, relayEnv, waitForStatus } from '../../support/relayHarness.js'
+import { anvilUrl, demoInstance, fixtureAddresses, freshUser } from '../pipeline/metaTxSetup.js'
+
+const harness = createGatewayHarness()
+afterEach(() => harness.stopAll())
+
+test('a key that runs out of funds leaves the pool: the other key relays, and /readyz warns', {
+  timeout: 120_000,
+}, async () => {
+  const funded = await fundedRelayerKeys(anvilUrl, 1)
+  // Enough for nothing: one relay costs far more than 1 gwei of balance.
+  const empty = await fundedRelayerKeys(anvilUrl, 1, parseGwei('1'))
+  const keys = [...empty.keys, ...funded.keys]
+  const gateway = await harness.start(relayEnv(keys))
+  const addresses = await fixtureAddresses()
+  const instance = await demoInstance(harness, gateway)
+  const ids: string[] = []
+  for (let index = 0; index < 6; index++) {
+    const body = await signForwardRequest({
+      account: freshUser(),
+      rpcUrl: anvilUrl,
+      forwarder: addresses.forwarder,
+      to: addresses.targets.demoToken,
+      data: approveCall(freshUser().address, 3n),
+    })
+    const accepted = await callJson(gateway.url, 'POST', '/v1/meta-transactions', {
+      bearer: instance.token,
+      body,
+    })
+    expect(accepted.status, JSON.stringify(accepted.body)).toBe(202)
+    ids.push(String(accepted.body.id))
+  }
+  const client = createPublicClient({ chain: foundry, transport: http(anvilUrl) })
+  for (const id of ids) {
+    const view = await waitForStatus(gateway.url, instance.token, id, [
+      'confirmed',
+      'reverted',
+      'failed',
+      'cancelled',
+    ])
+    expect(view.status).toBe('confirmed')
+    const tx = await client.getTransaction({ hash: view.txHash as Hex })
+    expect(tx.from.toLowerCase()).toBe(funded.addresses[0]?.toLowerCase())
+  }
+  // The empty key was tried once, then left the pool instead of failing job after job.
+  const { redis } = await openRedis()
+  try {
+    const drained = await redis.hkeys(`${harness.keyPrefix}relay:drained:31337`)
+    expect(drained).toStrictEqual([empty.addresses[0]?.toLowerCase()])
+  } finally {
+    redis.disconnect()
+  }
+  expect(await client.getTransactionCount({ address: empty.addresses[0] ?? '0x' })).toBe(0)
+  const ready = await callJson(gateway.url, 'GET', '/readyz')
+  const relayers = ready.body.relayers as {
+    warnings: string[]
+    chains: { keys: { address: string; drained?: boolean }[] }[]
+  }
+  expect(relayers.warnings.join('\n')).toContain(
+    `relayer ${empty.addresses[0]} is below RELAY_MIN_BALANCE_WEI`,
+  )
+  expect(relayers.chains[0]?.keys.find((key) => key.address === empty.addresses[0])?.drained).toBe(true)
+  const metrics = await (await fetch(`${gateway.url}/metrics`)).text()
+  expect(metrics).toMatch(
+    new RegExp(
+      `intentgate_relayer_balance_wei\\{chain="31337",address="${funded.addresses[0]?.toLowerCase()}"\\} \\d`,
+    ),
+  )
+})
+
+test('a monitor tick over 1,000 pending transactions costs node calls per block, not per transaction', {
+  timeout: 120_000,
+}, async () => {
+  const { redis } = await openRedis()
+  const prefix = `${harness.keyPrefix}bounded:`
+  let calls = 0
+  const node = createPublicClient({
+    chain: foundry,
+    transport: http(anvilUrl, { onFetchRequest: () => void calls++ }),
+  })
+  const [key] = (await fundedRelayerKeys(anvilUrl, 1)).keys
+  if (!key) throw new Error('one key')
+  const pool = createRelayerPool({
+    redis,
+    prefix,
+    chainId: 31337,
+    signers: [createLocalKeySigner(new Secret(key))],
+  })
+  const transactions = createRelayTransactionStore({ redis, prefix })
+  const signer = privateKeyToAccount(key).address
+  // A thousand broadcasts waiting to be mined, none due for a replacement yet.
+  for (let index = 0; index < 1_000; index++) {
+    const hash = `0x${index.toString(16).padStart(64, '0')}` as Hex
+    await transactions.saveAttempt(
+      {
+        txId: `0xe${index.toString(16).padStart(63, '0')}`,
+        purpose: 'request',
+        chainId: 31337,
+        signer,
+        nonce: index,
+        call: { to: signer, data: '0x', value: '0', gas: '21000' },
+        capPerGas: '1',
+        attempts: [
+          { hash, raw: '0x', maxFeePerGas: '1', maxPriorityFeePerGas: '1', kind: 'request', sentAt: 0 },
+        ],
+        replacements: 0,
+      },
+      Date.now() + 3_600_000,
+    )
+  }
+  const keys = createRedisKeys(prefix)
+  const logger = createLogger({ level: 'silent' })
+  const logKey = generateSigningKey()
+  const log = await openTransparencyLog({
+    dir: mkdtempSync(join(tmpdir(), 'intentgate-bounded-')),
+    origin: 'intentgate/gw-bounded',
+    signingKey: { name: 'intentgate/gw-bounded', key: logKey },
+    logger,
+  })
+  const monitor = createReceiptMonitor({
+    chainId: 31337,
+    node,
+    pool,
+    transactions,
+    requests: createRequestStore({ redis, keys, retentionSeconds: 60 }),
+    limits: createLimitStore({ redis, prefix }),
+    attestor: createAttestor({ log, key: generateSigningKey(), gatewayId: 'gw-bounded' }),
+    enqueue: async () => undefined,
+    replaceAfterMs: 3_600_000,
+    maxReplacements: 5,
+    confirmations: 1,
+    minBalanceWei: parseEther('0.01'),
+    redis,
+    prefix,
+    now: Date.now,
+    logger,
+  })
+  try {
+    await monitor.tick()
+    const testClient = createTestClient({ mode: 'anvil', chain: foundry, transport: http(anvilUrl) })
+    await testClient.mine({ blocks: 5 })
+    calls = 0
+    const report = await monitor.tick()
+    expect(report.scanned).toBeGreaterThanOrEqual(5)
+    expect(await transactions.inFlight(31337)).toBe(1_000)
+    // One call for the head, one per block read, and a few for the keys' gaps: nowhere near 1,000.
+    expect(calls).toBeLessThanOrEqual(report.scanned + 5)
+  } finally {
+    await log.close()
+    redis.disconnect()
+  }
+})
