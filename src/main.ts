@@ -13,6 +13,7 @@ import { createReadinessProbe, type ReadinessReport } from './health/readiness.j
 import { answerClientError } from './http/answerClientError.js'
 import { createApp } from './http/createApp.js'
 import { policyBundlePath } from './http/routes/admin/policy.js'
+import { policyReplayPath } from './http/routes/admin/replayPolicy.js'
 import { type GatewayServices, mountGatewayRoutes } from './http/routes/gatewayRoutes.js'
 import { createLogger, type Logger } from './observability/logger.js'
 import { createMetrics } from './observability/metrics.js'
@@ -164,7 +165,10 @@ export async function startGateway(
     metrics,
     readiness,
     bodyLimitBytes: config.http.bodyLimitBytes,
-    bodyLimitsByPath: { [policyBundlePath]: config.policy.bundleMaxBytes },
+    bodyLimitsByPath: {
+      [policyBundlePath]: config.policy.bundleMaxBytes,
+      [policyReplayPath]: config.policy.bundleMaxBytes,
+    },
     mountRoutes: (app) => {
       if (role !== 'worker') mountGatewayRoutes(app, services)
     },

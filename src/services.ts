@@ -119,6 +119,8 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
           signer: privateKeyToAccount(signerKey),
           windowSeconds: config.sponsorship.windowSeconds,
           sponsorships,
+          killSwitch,
+          instances,
         }
       : undefined
   const bundlerUrl = config.sponsorship.bundlerUrl?.reveal()

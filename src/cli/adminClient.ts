@@ -15,8 +15,9 @@ export function adminTarget(
 }
 
 /**
- * Calls an admin endpoint. A gateway error is re-thrown as one line with its stable code, so a
- * script can tell "TEMPLATE_EXPIRED" from a network failure.
+ * Calls an admin endpoint with a JSON body, or with bytes sent as application/gzip (a policy
+ * bundle). A gateway error is re-thrown as one line with its stable code, so a script can tell
+ * "TEMPLATE_EXPIRED" from a network failure.
  */
 export async function callAdmin(
   target: AdminTarget,
@@ -24,15 +25,18 @@ export async function callAdmin(
   path: string,
   body?: unknown,
 ): Promise<unknown> {
+  const raw = body instanceof Uint8Array
   let response: Response
   try {
     response = await fetch(`${target.url}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${target.adminKey}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(body === undefined ? {} : { 'content-type': raw ? 'application/gzip' : 'application/json' }),
       },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(body === undefined
+        ? {}
+        : { body: body instanceof Uint8Array ? Buffer.from(body) : JSON.stringify(body) }),
     })
   } catch (error) {
     throw new CliError(`cannot reach ${target.url}: ${(error as Error).cause ?? (error as Error).message}`)

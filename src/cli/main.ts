@@ -5,6 +5,7 @@ import { runAudit } from './audit.js'
 import { CliError, processIo } from './cliIo.js'
 import { runInstance } from './instance.js'
 import { runKeys } from './keys.js'
+import { runPolicy } from './policy.js'
 import { runServe } from './serve.js'
 import { runTemplate } from './template.js'
 
@@ -17,6 +18,7 @@ Commands:
   keys         generate Ed25519 keys (authorities, tokens) and admin API keys
   template     sign, verify and publish template manifests
   instance     create and revoke app instances
+  policy       replay logged decisions against a candidate bundle
   audit        verify a log offline (fork detection), show and export its entries
   help         show this text
 `
@@ -37,6 +39,8 @@ async function main(argv: string[]): Promise<number> {
       return runInstance(rest, processIo)
     case 'audit':
       return runAudit(rest, processIo)
+    case 'policy':
+      return runPolicy(rest, processIo)
     case 'dev': {
       const { runDev } = await import('../dev/runDev.js')
       await runDev(process.env)

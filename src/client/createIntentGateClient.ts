@@ -5,6 +5,7 @@ import { createForwarderReader } from './forwardRequest.js'
 import { createGatewayTransport, type GatewayTransportParameters } from './gatewayTransport.js'
 import { type GetRequestReturnType, getRequest } from './getRequest.js'
 import { type GetSessionReturnType, getSession } from './getSession.js'
+import { type PreviewParameters, type PreviewReturnType, preview } from './preview.js'
 import {
   type SendMetaTransactionParameters,
   type SendMetaTransactionReturnType,
@@ -42,6 +43,8 @@ export type IntentGateClient = {
   readonly forwarder: Address | undefined
   /** Signs and submits a meta-transaction; see `sendMetaTransaction`. */
   sendMetaTransaction(parameters: SendMetaTransactionParameters): Promise<SendMetaTransactionReturnType>
+  /** What the gateway would decide and do for a request, before the user signs it; see `preview`. */
+  preview(parameters: PreviewParameters): Promise<PreviewReturnType>
   /** Reads a request's status, decision and attestations. */
   getRequest(id: Hex): Promise<GetRequestReturnType>
   /** Polls a request until it settles or reaches a status in `until`; see `waitForRequest`. */
@@ -61,7 +64,10 @@ export type IntentGateClient = {
  *   rpcUrl: 'https://rpc.example',
  *   forwarder: '0x…',
  * })
- * const { id } = await gateway.sendMetaTransaction({ account, to: poll, data: vote })
+ * const deadline = Math.floor(Date.now() / 1000) + 600
+ * const shown = await gateway.preview({ from: account.address, to: poll, data: vote, deadline })
+ * if (!shown.decision.allow) throw new Error(shown.decision.reasons[0]?.message)
+ * const { id } = await gateway.sendMetaTransaction({ account, to: poll, data: vote, deadline })
  * const record = await gateway.waitForRequest(id)
  */
 export function createIntentGateClient(parameters: CreateIntentGateClientParameters): IntentGateClient {
@@ -75,6 +81,7 @@ export function createIntentGateClient(parameters: CreateIntentGateClientParamet
     url: transport.url,
     forwarder,
     sendMetaTransaction: (request) => sendMetaTransaction(context, request),
+    preview: (request) => preview(context, request),
     getRequest: (id) => getRequest(context, { id }),
     waitForRequest: (id, options = {}) => waitForRequest(context, { ...options, id }),
     getSession: () => getSession(context),

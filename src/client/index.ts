@@ -34,9 +34,19 @@ export {
 } from './forwardRequest.js'
 export type { GetRequestErrorType, GetRequestParameters, GetRequestReturnType } from './getRequest.js'
 export type { GetSessionErrorType, GetSessionReturnType } from './getSession.js'
+export type {
+  Preview,
+  PreviewCall,
+  PreviewDescriptionPart,
+  PreviewErrorType,
+  PreviewParameters,
+  PreviewReturnType,
+  PreviewTokenEvent,
+} from './preview.js'
 export {
   defaultDeadlineSeconds,
   defaultForwardGas,
+  type ForwardedCallParameters,
   type SendMetaTransactionErrorType,
   type SendMetaTransactionParameters,
   type SendMetaTransactionReturnType,

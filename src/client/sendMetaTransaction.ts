@@ -27,14 +27,8 @@ export const defaultForwardGas = 200_000n
  */
 export const defaultDeadlineSeconds = 600
 
-export type SendMetaTransactionParameters = {
-  /** Who signs: a viem `LocalAccount`, or any `{ address, signTypedData }`. Its address is `from`. */
-  account: ForwardRequestSigner
-  /**
-   * The chain the request is for. Read from the forwarder's EIP-712 domain when left out; when
-   * given, it must match the chain the forwarder is on.
-   */
-  chainId?: number
+/** The call a meta-transaction makes, as `sendMetaTransaction` and `preview` take it. */
+export type ForwardedCallParameters = {
   to: Address
   data: Hex
   /** Wei sent with the call. 0 unless given. */
@@ -43,6 +37,16 @@ export type SendMetaTransactionParameters = {
   gas?: bigint
   /** Unix seconds after which the forwarder refuses the request. Ten minutes from now unless given. */
   deadline?: number
+}
+
+export type SendMetaTransactionParameters = ForwardedCallParameters & {
+  /** Who signs: a viem `LocalAccount`, or any `{ address, signTypedData }`. Its address is `from`. */
+  account: ForwardRequestSigner
+  /**
+   * The chain the request is for. Read from the forwarder's EIP-712 domain when left out; when
+   * given, it must match the chain the forwarder is on.
+   */
+  chainId?: number
 }
 
 export type SendMetaTransactionReturnType = MetaTransactionReceipt

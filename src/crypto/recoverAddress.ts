@@ -59,6 +59,15 @@ export function recoverAddress(hash: Hex, signature: Hex): Address {
   return checksumAddress(`0x${keccak256(publicKey.subarray(1)).slice(26)}`)
 }
 
+/** The signer of `hash`, or undefined when the signature recovers no address: `recoverAddress` that never throws. */
+export function recoverSigner(hash: Hex, signature: Hex): Address | undefined {
+  try {
+    return recoverAddress(hash, signature)
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * The signer of EIP-712 typed data, or undefined when the typed data cannot be hashed or the
  * signature recovers no address: what `await recoverTypedDataAddress({...typedData, signature})

@@ -1,6 +1,7 @@
-import { type Address, encodeAbiParameters, type Hex, hashTypedData, keccak256, stringToHex } from 'viem'
+import { type Address, encodeAbiParameters, type Hex, keccak256, stringToHex } from 'viem'
 import { toPackedUserOperation } from 'viem/account-abstraction'
 import type { ForwardRequestTypedData } from './forwardRequest.js'
+import { hashForwardRequest } from './forwardRequestHash.js'
 import type { UserOperationV07 } from './userOperation.js'
 
 /**
@@ -28,7 +29,7 @@ export const USER_OPERATION_DIGEST_TAG = keccak256(stringToHex('intentgate.usero
  * The signature itself is not covered: two valid signatures of one request are the same request.
  */
 export function forwardRequestDigest(typedData: ForwardRequestTypedData): Hex {
-  return hashTypedData(typedData)
+  return hashForwardRequest(typedData)
 }
 
 /** The user-operation fields the digest covers: everything the account signs except paymaster fields. */

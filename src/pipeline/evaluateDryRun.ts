@@ -4,7 +4,11 @@ import { recoverTypedDataSigner } from '../crypto/recoverAddress.js'
 import { IntentGateError } from '../errors/index.js'
 import type { ForwardRequestBody } from '../intents/forwardRequest.js'
 import type { Intent } from '../intents/intent.js'
-import { type BuildPolicyInputParameters, buildPolicyInput } from '../policy/buildPolicyInput.js'
+import {
+  type BuildPolicyInputParameters,
+  buildPolicyInput,
+  policyTemplateOf,
+} from '../policy/buildPolicyInput.js'
 import type { Decision } from '../policy/decision.js'
 import type { InstanceStore } from '../templates/instances.js'
 import type { TemplateRegistry } from '../templates/registry.js'
@@ -65,13 +69,7 @@ export async function evaluateDryRun(deps: DryRunDeps, request: DryRunRequest): 
 
   const decided = decideOnSnapshot(deps.policies, {
     intent,
-    template: {
-      id: template.id,
-      digest: template.digest,
-      verificationLevel: template.verificationLevel,
-      capabilities: template.manifest.capabilities,
-      intent: instance.intent,
-    },
+    template: policyTemplateOf(template, instance),
     instance: { id: instance.id },
     now,
   })

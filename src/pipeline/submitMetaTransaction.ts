@@ -2,7 +2,7 @@ import { type Hex, keccak256 } from 'viem'
 import type { AppSession } from '../auth/authorizeApp.js'
 import type { CapabilityClaims } from '../auth/capabilityToken.js'
 import { type ServedChain, servedChainOrThrow } from '../chain/servedChain.js'
-import { recoverTypedDataSigner } from '../crypto/recoverAddress.js'
+import { recoverSigner } from '../crypto/recoverAddress.js'
 import type { Reason } from '../errors/index.js'
 import type { ForwardRequestBody, ForwardRequestData } from '../intents/forwardRequest.js'
 import { buildPolicyInput } from '../policy/buildPolicyInput.js'
@@ -36,7 +36,8 @@ export async function submitMetaTransaction(
   if (await deps.requests.get(prepared.intent.requestDigest)) {
     return answerAgain(deps, prepared.intent.requestDigest, claims.sub)
   }
-  const signer = recoverTypedDataSigner(prepared.typedData, body.signature)
+  // The request digest is the EIP-712 hash of exactly what the user signed: no need to hash twice.
+  const signer = recoverSigner(prepared.intent.requestDigest, body.signature)
   // Only a signature that verified is indexed for replays: indexing a forged one would let whoever
   // saw a user's signature first pin a refusal on the user's real request.
   const signatureVerified = signer?.toLowerCase() === body.from.toLowerCase()

@@ -20,6 +20,28 @@ export type PolicyTemplate = {
   intent: ResolvedIntent
 }
 
+/**
+ * The policy's view of a stored template and the instance it was resolved for: what the live
+ * pipeline's stored session, the operator's dry run and replays of logged decisions all pass in.
+ */
+export function policyTemplateOf(
+  template: {
+    id: string
+    digest: string
+    verificationLevel: number
+    manifest: { capabilities: readonly string[] }
+  },
+  instance: { intent: ResolvedIntent },
+): PolicyTemplate {
+  return {
+    id: template.id,
+    digest: template.digest,
+    verificationLevel: template.verificationLevel,
+    capabilities: template.manifest.capabilities,
+    intent: instance.intent,
+  }
+}
+
 export type BuildPolicyInputParameters = {
   intent: Intent
   template: PolicyTemplate

@@ -51,6 +51,11 @@ export type PolicyStore = {
   swap(bundle: Uint8Array): Promise<PolicySwap>
   /** Earlier policies, most recent first, at most `historyLimit` of them. */
   history(): readonly PolicyRevisionRecord[]
+  /**
+   * Verifies and loads a bundle exactly as `swap` would, without making it active: a candidate
+   * for replay against logged decisions. Throws a {@link PolicyBundleError} like `swap`.
+   */
+  loadCandidate(bundle: Uint8Array): Promise<LoadedPolicy>
 }
 
 export type LoadPolicyBundleOptions = VerifyPolicyBundleOptions
@@ -128,6 +133,7 @@ export function createPolicyStore(parameters: CreatePolicyStoreParameters): Poli
       return swapped
     },
     history: () => history,
+    loadCandidate: (bundle) => loadPolicyBundle(bundle, verification),
   }
 }
 

@@ -12,10 +12,11 @@ export type SponsoredRecord = Extract<RequestRecord, { status: 'sponsored' }>
 /**
  * The gate of eth_sendUserOperation: the op must name this gateway's paymaster and carry its
  * signature over exactly this op (the hash is recomputed from every field), for a sponsorship
- * that was decided, recorded and is still within its window. Returns the sponsorship's record.
+ * that was decided, recorded and is still within its window, of an instance and template that
+ * are still good and under no kill switch. Returns the sponsorship's record.
  */
 export async function checkSponsoredOperation(
-  deps: Pick<SponsorDeps, 'chain' | 'signer' | 'requests' | 'now'>,
+  deps: Pick<SponsorDeps, 'chain' | 'signer' | 'requests' | 'now' | 'killSwitch' | 'instances' | 'registry'>,
   parameters: { userOp: UserOperationV07; entryPoint: Address },
 ): Promise<SponsoredRecord> {
   const { chain } = deps
@@ -79,7 +80,35 @@ export async function checkSponsoredOperation(
       details: `valid until ${signed.validUntil}; ask pm_getPaymasterData again`,
     })
   }
+  await assertStillSponsored(deps, record)
   return record
+}
+
+/**
+ * A sponsorship already signed stays valid on chain until its window ends (only rotating the
+ * paymaster's signer stops that), but this gateway relays nothing a kill switch or a revocation
+ * has stopped since it was decided.
+ */
+async function assertStillSponsored(
+  deps: Pick<SponsorDeps, 'chain' | 'killSwitch' | 'instances' | 'registry'>,
+  record: SponsoredRecord,
+): Promise<void> {
+  const engaged = await deps.killSwitch.check({
+    templateId: record.templateId,
+    instanceId: record.instanceId,
+    chainId: deps.chain.chainId,
+  })
+  if (engaged) {
+    const scope = engaged.target ? `${engaged.scope} ${engaged.target}` : engaged.scope
+    throw new IntentGateError('KILL_SWITCH', 'Kill switch engaged', { details: scope })
+  }
+  const instance = await deps.instances.get(record.instanceId)
+  if (!instance || instance.status === 'revoked')
+    throw new IntentGateError('INSTANCE_REVOKED', 'Instance is revoked')
+  const template = await deps.registry.state(instance.templateDigest)
+  if (!template || template.status === 'revoked') {
+    throw new IntentGateError('TEMPLATE_REVOKED', 'Template is revoked')
+  }
 }
 
 function recoveredSigner(hash: Hex, signature: Hex): Address | undefined {

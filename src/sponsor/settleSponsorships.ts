@@ -2,7 +2,11 @@ import type { Hex } from 'viem'
 import type { RequestRecord } from '../requests/requestStore.js'
 import type { SponsoredRecord } from './checkSponsoredOperation.js'
 import type { SponsorDeps } from './sponsorDeps.js'
-import { findUserOperationEvents, type UserOperationSettlement } from './userOperationChain.js'
+import {
+  findSponsoredUserOperations,
+  findUserOperationEvents,
+  type UserOperationSettlement,
+} from './userOperationChain.js'
 
 export type SettleDeps = Pick<
   SponsorDeps,
@@ -18,7 +22,8 @@ const ORPHAN_GRACE_SECONDS = 60
 
 /**
  * One pass over the sponsored ops not yet settled, whichever bundler included them:
- * - an op whose UserOperationEvent is on chain gets its outcome attested (userOpHash, tx hash,
+ * - an op whose UserOperationEvent is on chain (under the userOpHash signed for, or the one the
+ *   paymaster reported paying its decision under) gets its outcome attested (userOpHash, tx hash,
  *   success, actualGasCost), its gasWei reservation reconciled down to the actual cost, and its
  *   record moved to `confirmed` or `reverted`;
  * - an op with no event once both the clock and the latest block are past its validUntil can
@@ -48,14 +53,25 @@ export async function settleSponsorships(
       BigInt(record.userOperation.fromBlock) < lowest ? BigInt(record.userOperation.fromBlock) : lowest,
     latest.number,
   )
+  const range = { fromBlock, toBlock: latest.number }
+  const paidAs = await findSponsoredUserOperations(deps.chain.client, {
+    paymaster: deps.chain.addresses.paymaster,
+    decisionDigests: tracked.map((record) => record.userOperation.decisionDigest as Hex),
+    ...range,
+  })
+  const hashOf = (record: SponsoredRecord) =>
+    (
+      paidAs.get(record.userOperation.decisionDigest.toLowerCase()) ?? record.userOperation.userOpHash
+    ).toLowerCase()
   const events = await findUserOperationEvents(deps.chain.client, {
     entryPoint: deps.chain.addresses.entryPoint,
-    userOpHashes: tracked.map((record) => record.userOperation.userOpHash as Hex),
-    fromBlock,
-    toBlock: latest.number,
+    userOpHashes: [
+      ...new Set(tracked.flatMap((record) => [record.userOperation.userOpHash, hashOf(record)])),
+    ] as Hex[],
+    ...range,
   })
   for (const record of tracked) {
-    const settlement = events.get(record.userOperation.userOpHash)
+    const settlement = events.get(hashOf(record)) ?? events.get(record.userOperation.userOpHash)
     const validUntil = record.userOperation.validUntil
     if (settlement) {
       if (await settle(deps, record, settlement, options.owner)) {

@@ -1,7 +1,9 @@
 import type { Address, Hex, LocalAccount } from 'viem'
 import type { ServedChain } from '../chain/servedChain.js'
 import { IntentGateError } from '../errors/index.js'
+import type { KillSwitch } from '../killSwitch/killSwitch.js'
 import type { PipelineDeps } from '../pipeline/pipelineDeps.js'
+import type { InstanceStore } from '../templates/instances.js'
 import type { SponsorshipStore } from './sponsorshipStore.js'
 
 /** What the ERC-7677 methods need: the decision pipeline's parts, the paymaster signer and its chain. */
@@ -15,6 +17,9 @@ export type SponsorDeps = Pick<
   /** Seconds a paymaster signature stays valid (SPONSORSHIP_WINDOW_SECONDS). */
   windowSeconds: number
   sponsorships: SponsorshipStore
+  /** Re-read at eth_sendUserOperation, so a kill switch or revocation after sponsorship stops relaying. */
+  killSwitch: Pick<KillSwitch, 'check'>
+  instances: Pick<InstanceStore, 'get'>
 }
 
 /** Where an ERC-7677 or bundler call says its op goes. */

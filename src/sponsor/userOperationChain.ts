@@ -2,6 +2,7 @@ import { type Address, decodeErrorResult, type Hex, type PublicClient } from 'vi
 import { communityPollAbi } from '../chain/artifacts/CommunityPoll.js'
 import { demoTokenAbi } from '../chain/artifacts/DemoToken.js'
 import { entryPointAbi } from '../chain/artifacts/EntryPoint.js'
+import { intentPaymasterAbi } from '../chain/artifacts/IntentPaymaster.js'
 import { simpleAccountAbi } from '../chain/artifacts/SimpleAccount.js'
 import { nodeMessage, type SimulationResult } from '../chain/servedChain.js'
 import { classifyError } from '../errors/index.js'
@@ -85,6 +86,32 @@ export async function findUserOperationEvents(
       actualGasUsed,
     })
   }
+  return found
+}
+
+/**
+ * The userOpHash under which each decision's op was paid, from the IntentPaymaster's
+ * UserOperationSponsored events, by decision digest (lowercase). The same signature can reach the
+ * chain in another encoding (ERC-2098 compact, say), which changes the userOpHash but not the
+ * decision it carries, so this finds ops a userOpHash lookup alone would miss.
+ */
+export async function findSponsoredUserOperations(
+  client: PublicClient,
+  parameters: { paymaster: Address; decisionDigests: readonly Hex[]; fromBlock: bigint; toBlock: bigint },
+): Promise<Map<string, Hex>> {
+  const { paymaster, decisionDigests, fromBlock, toBlock } = parameters
+  const found = new Map<string, Hex>()
+  if (decisionDigests.length === 0 || toBlock < fromBlock) return found
+  const logs = await client.getContractEvents({
+    address: paymaster,
+    abi: intentPaymasterAbi,
+    eventName: 'UserOperationSponsored',
+    args: { decisionDigest: [...decisionDigests] },
+    fromBlock,
+    toBlock,
+    strict: true,
+  })
+  for (const log of logs) found.set(log.args.decisionDigest.toLowerCase(), log.args.userOpHash)
   return found
 }
 

@@ -25,6 +25,7 @@ import { listTemplatesRoute } from './admin/listTemplates.js'
 import { policyRoute } from './admin/policy.js'
 import { publishTemplateRoute } from './admin/publishTemplate.js'
 import { readInstancesRoute } from './admin/readInstances.js'
+import { replayPolicyRoute } from './admin/replayPolicy.js'
 import { revokeInstanceRoute } from './admin/revokeInstance.js'
 import { metaTransactionsRoute } from './app/metaTransactions.js'
 import { previewRoute } from './app/preview.js'
@@ -74,6 +75,16 @@ export function mountGatewayRoutes<Env extends object>(app: Hono<Env>, services:
   app.route('/', killSwitchRoute({ verifyAdminKey, killSwitch, recordAdminAction }))
   app.route('/', evaluatePolicyRoute({ verifyAdminKey, dryRun: services.dryRun }))
   app.route('/', policyRoute({ verifyAdminKey, policies: services.policies, recordAdminAction }))
+  app.route(
+    '/',
+    replayPolicyRoute({
+      verifyAdminKey,
+      policies: services.policies,
+      audit: services.audit,
+      registry,
+      instances,
+    }),
+  )
   const auditDeps = { verifyAdminKey, audit: services.audit }
   app.route('/', getCheckpointRoute(auditDeps))
   app.route('/', listEntriesRoute(auditDeps))

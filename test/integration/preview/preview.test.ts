@@ -369,6 +369,48 @@ describe('POST /v1/preview', () => {
     ])
   })
 
+  test('a kill switch or a revoked instance stops a preview as it stops a submission, unrecorded', async () => {
+    const other = await demoInstance(harness, gateway)
+    const body = unsigned(freshUser().address, addresses.targets.communityPoll, vote(1n))
+    const operator = harness.keys.admin.operator
+    const engaged = await callJson(gateway.url, 'POST', '/v1/admin/kill-switch', {
+      bearer: operator,
+      body: { scope: 'instance', target: other.instanceId, reason: 'preview drill' },
+    })
+    expect(engaged.status).toBe(201)
+    const before = { redis: await redisState(), log: gateway.services.log.size() }
+    const killed = await preview(body, other.token)
+    expect({ status: killed.status, code: killed.body.error?.code }).toStrictEqual({
+      status: 403,
+      code: 'KILL_SWITCH',
+    })
+    expect(await redisState()).toStrictEqual(before.redis)
+    expect(gateway.services.log.size()).toBe(before.log)
+
+    const revoked = await callJson(gateway.url, 'POST', `/v1/admin/instances/${other.instanceId}/revoke`, {
+      bearer: operator,
+      body: { reason: 'preview drill' },
+    })
+    expect(revoked.status).toBe(200)
+    const refused = await preview(body, other.token)
+    expect({ status: refused.status, code: refused.body.error?.code }).toStrictEqual({
+      status: 403,
+      code: 'INSTANCE_REVOKED',
+    })
+  })
+
+  test('gas no block could hold is a denial with the refusal of the node, never a 5xx', async () => {
+    const body = unsigned(freshUser().address, addresses.targets.communityPoll, vote(1n))
+    const { status, body: answer } = await preview({ ...body, gas: (10n ** 30n).toString() })
+    expect(status).toBe(200)
+    expect(answer.effects.status).toBe('reverted')
+    expect(answer.effects.revertReason).toMatch(/^rejected by the node: /)
+    expect(answer.decision.allow).toBe(false)
+    expect(answer.decision.reasons.map((reason) => reason.code)).toEqual(
+      expect.arrayContaining(['SIMULATION_REVERTED', 'GAS_LIMIT_OVER_CAP']),
+    )
+  })
+
   test('bad input and bad tokens get the documented errors', async () => {
     const user = freshUser()
     const body = unsigned(user.address, addresses.targets.communityPoll, vote(1n))

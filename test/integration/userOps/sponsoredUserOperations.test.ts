@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto'
-import { encodeFunctionData, type Hex } from 'viem'
-import { getUserOperationHash } from 'viem/account-abstraction'
+import {
+  concat,
+  encodeFunctionData,
+  type Hex,
+  parseSignature,
+  serializeCompactSignature,
+  signatureToCompactSignature,
+  slice,
+} from 'viem'
+import { getUserOperationHash, toPackedUserOperation, type UserOperation } from 'viem/account-abstraction'
 import { generatePrivateKey } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { communityPollAbi } from '../../../src/chain/artifacts/CommunityPoll.js'
@@ -9,6 +17,7 @@ import { limitCounter } from '../../../src/limits/limitKeys.js'
 import type { LimitToReserve } from '../../../src/limits/reserveLimits.js'
 import { callJson } from '../../support/gatewayHarness.js'
 import { openRedis } from '../../support/redisClient.js'
+import { handleOps } from '../contracts/userOperationHarness.js'
 import { statementOf } from '../pipeline/metaTxSetup.js'
 import {
   rpcErrorOf,
@@ -39,6 +48,13 @@ type OutcomePredicate = {
   decisionEntry: { logIndex: number; envelopeDigest: string }
   outcome: Record<string, unknown>
 }
+const hashOf = (userOperation: UserOperation<'0.7'>) =>
+  getUserOperationHash({
+    chainId: environment.chain.addresses.chainId,
+    entryPointAddress: environment.chain.addresses.entryPoint,
+    entryPointVersion: '0.7',
+    userOperation: { ...userOperation, signature: '0x' },
+  })
 const outcomeOf = (record: Record<string, unknown>) =>
   statementOf((record.outcomeAttestation as { envelope: unknown }).envelope)
     .predicate as unknown as OutcomePredicate
@@ -171,6 +187,28 @@ describe('sponsored user operations through permissionless and Alto', () => {
       maxFeePerGas: unused.maxFeePerGas + 2n,
     })
     expect((await again.waitForUserOperationReceipt({ hash })).success).toBe(true)
+  })
+
+  test('an op paid under another encoding of our signature, included by another bundler, is settled', async () => {
+    const { chain, gateway } = environment
+    const { token } = await sponsoredInstance(environment, [])
+    const client = await smartAccountClient(environment, { token })
+    const prepared = await client.prepareUserOperation({ calls: [voteCall(1n)] })
+    const signedFor = hashOf(prepared)
+    // The same paymaster signature in its ERC-2098 compact form: the paymaster accepts it, and
+    // the op gets another userOpHash than the one the gateway signed for.
+    const paymasterData = prepared.paymasterData as Hex
+    const compact = serializeCompactSignature(
+      signatureToCompactSignature(parseSignature(slice(paymasterData, 44))),
+    )
+    const variant = { ...prepared, paymasterData: concat([slice(paymasterData, 0, 44), compact]) }
+    const signed = { ...variant, signature: await client.account.signUserOperation(variant) }
+    expect(hashOf(signed)).not.toBe(signedFor)
+    const receipt = await handleOps(chain, toPackedUserOperation(signed))
+
+    const settled = await waitForSettlement(gateway, token, signedFor)
+    expect(settled).toMatchObject({ status: 'confirmed', txHash: receipt.transactionHash })
+    expect(outcomeOf(settled).outcome).toMatchObject({ status: 'confirmed', userOpHash: hashOf(signed) })
   })
 
   test('the context carries a token when headers are impossible, and webhookData into the attestation', async () => {

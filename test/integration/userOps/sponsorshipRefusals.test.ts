@@ -3,6 +3,7 @@ import { formatUserOperationRequest, type UserOperation } from 'viem/account-abs
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { communityPollAbi } from '../../../src/chain/artifacts/CommunityPoll.js'
 import { demoBadgeAbi } from '../../../src/chain/artifacts/DemoBadge.js'
+import { callJson } from '../../support/gatewayHarness.js'
 import { statementOf } from '../pipeline/metaTxSetup.js'
 import {
   rpc,
@@ -63,8 +64,8 @@ const paymasterParams = (op: unknown, context: unknown = null) => [
 ]
 
 /** A vote sponsored through the gateway and signed by its account, ready to send. */
-async function sponsoredVote(option: bigint) {
-  const client = await smartAccountClient(environment, { token })
+async function sponsoredVote(option: bigint, bearer = token) {
+  const client = await smartAccountClient(environment, { token: bearer })
   const prepared = await client.prepareUserOperation({ calls: [voteCall(option)] })
   const signature = await client.account.signUserOperation(prepared)
   return { client, op: { ...prepared, signature } as UserOperation<'0.7'> }
@@ -177,6 +178,18 @@ describe('what eth_sendUserOperation refuses to relay', () => {
       paymasterPostOpGasLimit: undefined,
     })
     expect(unpaid.error?.data?.code).toBe('PAYMASTER_MISMATCH')
+  })
+
+  test('a sponsorship whose instance was killed after it was signed is not relayed', async () => {
+    const killed = await sponsoredInstance(environment, [])
+    const { op } = await sponsoredVote(1n, killed.token)
+    const engaged = await callJson(environment.gateway.url, 'POST', '/v1/admin/kill-switch', {
+      bearer: environment.harness.keys.admin.operator,
+      body: { scope: 'instance', target: killed.instanceId, reason: 'drill' },
+    })
+    expect(engaged.status).toBeLessThan(300)
+    const answer = await send(op)
+    expect(answer.error).toMatchObject({ code: -33403, data: { code: 'KILL_SWITCH' } })
   })
 
   test('an expired sponsorship is refused', async () => {

@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import type { RecordAdminAction } from '../../../admin/adminActions.js'
 import type { AdminKeyVerifier } from '../../../auth/adminKeys.js'
 import { IntentGateError } from '../../../errors/index.js'
@@ -29,11 +29,7 @@ export function policyRoute(deps: {
       c.json({ active: describe(), history: deps.policies.history() }),
     )
     .post(policyBundlePath, requireAdmin(deps.verifyAdminKey, 'write'), async (c) => {
-      const contentType = c.req.header('content-type') ?? ''
-      if (!/^application\/(gzip|x-gzip|octet-stream)\s*(;|$)/i.test(contentType)) {
-        throw new IntentGateError('UNSUPPORTED_MEDIA_TYPE', 'Body must be the bundle as application/gzip')
-      }
-      const bundle = new Uint8Array(await c.req.arrayBuffer())
+      const bundle = await readBundleBody(c)
       const { active, replaced } = await deps.policies.swap(bundle)
       await deps.recordAdminAction({
         actor: c.var.principal,
@@ -50,4 +46,13 @@ export function policyRoute(deps: {
         201,
       )
     })
+}
+
+/** The body of a bundle upload: the tar.gz itself, sent as application/gzip (415 otherwise). */
+export async function readBundleBody(c: Context): Promise<Uint8Array> {
+  const contentType = c.req.header('content-type') ?? ''
+  if (!/^application\/(gzip|x-gzip|octet-stream)\s*(;|$)/i.test(contentType)) {
+    throw new IntentGateError('UNSUPPORTED_MEDIA_TYPE', 'Body must be the bundle as application/gzip')
+  }
+  return new Uint8Array(await c.req.arrayBuffer())
 }

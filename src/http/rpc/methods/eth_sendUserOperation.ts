@@ -13,9 +13,10 @@ import { entryPointParam } from './userOperationParams.js'
  * is recorded and still valid. Answers the bundler's userOpHash.
  */
 export function ethSendUserOperation(
-  deps: Pick<SponsorDeps, 'chain' | 'signer' | 'requests' | 'now' | 'sponsorships'> & {
-    bundler: BundlerClient
-  },
+  deps: Pick<
+    SponsorDeps,
+    'chain' | 'signer' | 'requests' | 'now' | 'sponsorships' | 'killSwitch' | 'instances' | 'registry'
+  > & { bundler: BundlerClient },
 ) {
   return defineRpcMethod(
     'eth_sendUserOperation',
