@@ -15,6 +15,7 @@ import { createApp } from './http/createApp.js'
 import { policyBundlePath } from './http/routes/admin/policy.js'
 import { policyReplayPath } from './http/routes/admin/replayPolicy.js'
 import { type GatewayServices, mountGatewayRoutes } from './http/routes/gatewayRoutes.js'
+import { createGuardedFetch } from './net/guardedFetch.js'
 import { createLogger, type Logger } from './observability/logger.js'
 import { createMetrics } from './observability/metrics.js'
 import { loadBuiltinPolicy } from './policy/loadBuiltinPolicy.js'
@@ -88,7 +89,10 @@ export async function startGateway(
       maxBytes: config.policy.bundleMaxBytes,
     },
   })
-  const clients = createChainClients(config.chains, { timeoutMs: config.dependencyTimeoutMs })
+  const clients = createChainClients(config.chains, {
+    timeoutMs: config.dependencyTimeoutMs,
+    fetchFn: createGuardedFetch(config.outbound),
+  })
   const addresses = await loadChainAddresses(config.chainAddressesFile)
   const served = new Map<number, ServedChain>(
     clients

@@ -73,6 +73,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       sweepIntervalMs: settings.USER_OP_SWEEP_INTERVAL_MS,
     },
     dependencyTimeoutMs: settings.DEPENDENCY_TIMEOUT_MS,
+    outbound: { private: settings.OUTBOUND_PRIVATE_NETWORKS },
     shutdownTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
   }
 }

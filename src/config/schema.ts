@@ -135,6 +135,12 @@ export const settingsSchema = z.object({
   DEPENDENCY_TIMEOUT_MS: positiveInt
     .default(2_000)
     .describe('Timeout of each readiness probe of Redis and the chains.'),
+  OUTBOUND_PRIVATE_NETWORKS: z
+    .enum(['allow', 'deny'])
+    .default('allow')
+    .describe(
+      'Whether chain RPC URLs may reach loopback and private addresses (checked at connect time); deny where every RPC is public. Link-local and cloud metadata addresses are always refused.',
+    ),
   TEMPLATE_AUTHORITY_KEYS: publicKeyList
     .default([])
     .describe(
@@ -375,6 +381,8 @@ export type Config = {
     sweepIntervalMs: number
   }
   dependencyTimeoutMs: number
+  /** What operator-set URLs the gateway fetches may connect to. */
+  outbound: { private: 'allow' | 'deny' }
   shutdownTimeoutMs: number
 }
 
