@@ -157,6 +157,8 @@ function printBanner(
     `    curl -s ${urls.gateway}/v1/meta-transactions -H 'Authorization: Bearer ${demo.seed.token}' \\`,
     `      -H 'Content-Type: application/json' -d '${JSON.stringify(demo.seed.requests.approved)}'`,
     '',
+    '  in another terminal, `npm run demo` votes through intentgate/client and follows the request to confirmed.',
+    '',
     '  one it denies (403 POLICY_DENIED, reason SELECTOR_NOT_ALLOWED, with its attestation):',
     `    curl -s ${urls.gateway}/v1/meta-transactions -H 'Authorization: Bearer ${demo.seed.token}' \\`,
     `      -H 'Content-Type: application/json' -d '${JSON.stringify(demo.seed.requests.denied)}'`,

@@ -62,25 +62,29 @@ export function createRelayWorker(deps: RelayWorkerDeps): RelayWorker {
   const transactions = createRelayTransactionStore({ redis: deps.redis, prefix: deps.prefix })
   const now = () => Date.now()
   const monitors = new Map<number, ReceiptMonitor>()
+  // What the job processor and the monitor of one chain both work with.
+  const chainDeps = (chain: RelayChain) => ({
+    node: chain.client,
+    pool: chain.pool,
+    transactions,
+    requests: deps.requests,
+    limits: deps.limits,
+    attestor: deps.attestor,
+    now,
+    replaceAfterMs: settings.replaceAfterMs,
+  })
   for (const chain of deps.chains) {
     monitors.set(
       chain.chainId,
       createReceiptMonitor({
+        ...chainDeps(chain),
         chainId: chain.chainId,
-        node: chain.client,
-        pool: chain.pool,
-        transactions,
-        requests: deps.requests,
-        limits: deps.limits,
-        attestor: deps.attestor,
         enqueue: (job) => deps.queues.enqueue(job),
-        replaceAfterMs: settings.replaceAfterMs,
         maxReplacements: settings.maxReplacements,
         confirmations: settings.confirmations,
         minBalanceWei: BigInt(settings.minBalanceWei),
         redis: deps.redis,
         prefix: deps.prefix,
-        now,
         logger: logger.child({ component: 'receipt-monitor', chainId: chain.chainId }),
         ...(deps.metrics ? { metrics: deps.metrics } : {}),
       }),
@@ -140,15 +144,8 @@ export function createRelayWorker(deps: RelayWorkerDeps): RelayWorker {
       for (const chain of deps.chains) {
         const chainLabel = String(chain.chainId)
         const jobDeps = {
-          node: chain.client,
-          pool: chain.pool,
-          transactions,
-          requests: deps.requests,
-          limits: deps.limits,
-          attestor: deps.attestor,
+          ...chainDeps(chain),
           killSwitch: deps.killSwitch,
-          now,
-          replaceAfterMs: settings.replaceAfterMs,
           logger: logger.child({ component: 'relay-worker', chainId: chain.chainId }),
         }
         const worker = new Worker(

@@ -5,15 +5,20 @@ import {
   encodeFunctionData,
   type Hex,
   http,
+  type LocalAccount,
   parseEther,
 } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { foundry } from 'viem/chains'
+import { loadChainAddresses } from '../../src/chain/addresses.js'
 import { demoTokenAbi } from '../../src/chain/artifacts/DemoToken.js'
+import { intentForwarderAbi } from '../../src/chain/artifacts/IntentForwarder.js'
 import { limitCounter } from '../../src/limits/limitKeys.js'
 import type { LimitToReserve } from '../../src/limits/reserveLimits.js'
 import type { RelayTransactionRecord } from '../../src/relay/relayTransactionStore.js'
+import { signForwardRequest } from './forwardRequests.js'
 import { callJson } from './gatewayHarness.js'
+import { fixtureAddressesPath } from './paths.js'
 import { openRedis } from './redisClient.js'
 
 /**
@@ -157,4 +162,48 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+}
+
+/**
+ * Signs, as `user`, a forward request that approves `spender` for `amount` of DemoToken (it needs
+ * no balance, so any fresh user can send any number of them), and submits it. Returns the id.
+ */
+export async function submitApprove(parameters: {
+  gatewayUrl: string
+  token: string
+  rpcUrl: string
+  user: LocalAccount
+  amount?: bigint
+  spender?: Address
+}): Promise<string> {
+  const addresses = await loadChainAddresses(fixtureAddressesPath)
+  const body = await signForwardRequest({
+    account: parameters.user,
+    rpcUrl: parameters.rpcUrl,
+    forwarder: addresses.forwarder,
+    to: addresses.targets.demoToken,
+    data: approveCall(
+      parameters.spender ?? privateKeyToAccount(generatePrivateKey()).address,
+      parameters.amount ?? 1n,
+    ),
+  })
+  const accepted = await callJson(parameters.gatewayUrl, 'POST', '/v1/meta-transactions', {
+    bearer: parameters.token,
+    body,
+  })
+  if (accepted.status !== 202)
+    throw new Error(`not accepted: ${accepted.status} ${JSON.stringify(accepted.body)}`)
+  return String(accepted.body.id)
+}
+
+/** The forwarder nonce of `from`: how many of its forward requests have executed. */
+export async function forwarderNonce(rpcUrl: string, from: Address): Promise<bigint> {
+  const addresses = await loadChainAddresses(fixtureAddressesPath)
+  const client = createPublicClient({ chain: foundry, transport: http(rpcUrl) })
+  return client.readContract({
+    address: addresses.forwarder,
+    abi: intentForwarderAbi,
+    functionName: 'nonces',
+    args: [from],
+  })
 }

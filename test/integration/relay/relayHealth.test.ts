@@ -17,11 +17,10 @@ import { createRelayerPool } from '../../../src/relay/relayerPool.js'
 import { createRelayTransactionStore } from '../../../src/relay/relayTransactionStore.js'
 import { createLocalKeySigner } from '../../../src/relay/signer.js'
 import { createRequestStore } from '../../../src/requests/requestStore.js'
-import { signForwardRequest } from '../../support/forwardRequests.js'
 import { callJson, createGatewayHarness } from '../../support/gatewayHarness.js'
 import { openRedis } from '../../support/redisClient.js'
-import { approveCall, fundedRelayerKeys, relayEnv, waitForStatus } from '../../support/relayHarness.js'
-import { anvilUrl, demoInstance, fixtureAddresses, freshUser } from '../pipeline/metaTxSetup.js'
+import { fundedRelayerKeys, relayEnv, submitApprove, waitForStatus } from '../../support/relayHarness.js'
+import { anvilUrl, demoInstance, freshUser } from '../pipeline/metaTxSetup.js'
 
 const harness = createGatewayHarness()
 afterEach(() => harness.stopAll())
@@ -34,23 +33,17 @@ test('a key that runs out of funds leaves the pool: the other key relays, and /r
   const empty = await fundedRelayerKeys(anvilUrl, 1, parseGwei('1'))
   const keys = [...empty.keys, ...funded.keys]
   const gateway = await harness.start(relayEnv(keys))
-  const addresses = await fixtureAddresses()
   const instance = await demoInstance(harness, gateway)
   const ids: string[] = []
   for (let index = 0; index < 6; index++) {
-    const body = await signForwardRequest({
-      account: freshUser(),
-      rpcUrl: anvilUrl,
-      forwarder: addresses.forwarder,
-      to: addresses.targets.demoToken,
-      data: approveCall(freshUser().address, 3n),
-    })
-    const accepted = await callJson(gateway.url, 'POST', '/v1/meta-transactions', {
-      bearer: instance.token,
-      body,
-    })
-    expect(accepted.status, JSON.stringify(accepted.body)).toBe(202)
-    ids.push(String(accepted.body.id))
+    ids.push(
+      await submitApprove({
+        gatewayUrl: gateway.url,
+        token: instance.token,
+        rpcUrl: anvilUrl,
+        user: freshUser(),
+      }),
+    )
   }
   const client = createPublicClient({ chain: foundry, transport: http(anvilUrl) })
   for (const id of ids) {

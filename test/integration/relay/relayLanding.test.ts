@@ -16,12 +16,13 @@ import { signForwardRequest } from '../../support/forwardRequests.js'
 import { callJson, createGatewayHarness } from '../../support/gatewayHarness.js'
 import { openRedis } from '../../support/redisClient.js'
 import {
-  approveCall,
+  forwarderNonce,
   fundedRelayerKeys,
   limitUsage,
   nonceCounts,
   outcomeOf,
   relayEnv,
+  submitApprove,
   waitForStatus,
 } from '../../support/relayHarness.js'
 import {
@@ -52,7 +53,6 @@ test('200 meta-transactions from 20 users land through 3 relayer keys, each exac
   timeout: 300_000,
 }, async () => {
   const gateway = await harness.start(relayEnv(relayers.keys))
-  const addresses = await fixtureAddresses()
   const instance = await demoInstance(harness, gateway, { intent: { limits: relayLimits } })
   const users = Array.from({ length: 20 }, () => freshUser())
   const landed: { id: string; txHash: string; from: Address; logIndex: number }[] = []
@@ -62,22 +62,14 @@ test('200 meta-transactions from 20 users land through 3 relayer keys, each exac
   await Promise.all(
     users.map(async (user, userIndex) => {
       for (let round = 0; round < 10; round++) {
-        const body = await signForwardRequest({
-          account: user,
+        const id = await submitApprove({
+          gatewayUrl: gateway.url,
+          token: instance.token,
           rpcUrl: anvilUrl,
-          forwarder: addresses.forwarder,
-          to: addresses.targets.demoToken,
-          data: approveCall(
-            users[(userIndex + 1) % users.length]?.address ?? user.address,
-            BigInt(round + 1),
-          ),
+          user,
+          spender: users[(userIndex + 1) % users.length]?.address ?? user.address,
+          amount: BigInt(round + 1),
         })
-        const accepted = await callJson(gateway.url, 'POST', '/v1/meta-transactions', {
-          bearer: instance.token,
-          body,
-        })
-        expect(accepted.status, JSON.stringify(accepted.body)).toBe(202)
-        const id = String(accepted.body.id)
         const view = await waitForStatus(gateway.url, instance.token, id, [
           'confirmed',
           'reverted',
@@ -100,15 +92,7 @@ test('200 meta-transactions from 20 users land through 3 relayer keys, each exac
   expect(new Set(landed.map((entry) => entry.txHash)).size).toBe(200)
   // Exactly once on chain: every user's forwarder nonce moved by ten, and each transaction
   // executed one forward request.
-  for (const user of users) {
-    const nonce = await client.readContract({
-      address: addresses.forwarder,
-      abi: intentForwarderAbi,
-      functionName: 'nonces',
-      args: [user.address],
-    })
-    expect(nonce).toBe(10n)
-  }
+  for (const user of users) expect(await forwarderNonce(anvilUrl, user.address)).toBe(10n)
   const receipts = await Promise.all(
     landed.map((entry) => client.getTransactionReceipt({ hash: entry.txHash as `0x${string}` })),
   )

@@ -4,20 +4,19 @@ import { join } from 'node:path'
 import { type Address, createPublicClient, type Hex, http } from 'viem'
 import { foundry } from 'viem/chains'
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
-import { intentForwarderAbi } from '../../../src/chain/artifacts/IntentForwarder.js'
 import { type AnvilInstance, startAnvil } from '../../../src/devtools/anvil.js'
 import { type ManagedProcess, spawnUntilReady } from '../../../src/devtools/childProcess.js'
 import { nonceKeyBase } from '../../../src/relay/nonceManager.js'
-import { signForwardRequest } from '../../support/forwardRequests.js'
 import { callJson, createGatewayHarness } from '../../support/gatewayHarness.js'
 import { fixtureStatePath, repoRoot } from '../../support/paths.js'
 import { openRedis } from '../../support/redisClient.js'
 import {
-  approveCall,
   eventually,
+  forwarderNonce,
   fundedRelayerKeys,
   nonceCounts,
   relayEnv,
+  submitApprove,
   waitForStatus,
 } from '../../support/relayHarness.js'
 import { demoInstance, fixtureAddresses, freshUser } from '../pipeline/metaTxSetup.js'
@@ -46,21 +45,9 @@ async function admit(count: number, relayerKeys: readonly Hex[]) {
   const instance = await demoInstance(harness, api, { params: { dailyRequestCap: '1000' } })
   const users = Array.from({ length: count }, () => freshUser())
   const ids = await Promise.all(
-    users.map(async (user) => {
-      const body = await signForwardRequest({
-        account: user,
-        rpcUrl: anvil.url,
-        forwarder: addresses.forwarder,
-        to: addresses.targets.demoToken,
-        data: approveCall(freshUser().address, 7n),
-      })
-      const accepted = await callJson(api.url, 'POST', '/v1/meta-transactions', {
-        bearer: instance.token,
-        body,
-      })
-      expect(accepted.status, JSON.stringify(accepted.body)).toBe(202)
-      return String(accepted.body.id)
-    }),
+    users.map((user) =>
+      submitApprove({ gatewayUrl: api.url, token: instance.token, rpcUrl: anvil.url, user }),
+    ),
   )
   return { api, instance, users, ids, addresses }
 }
@@ -182,15 +169,7 @@ test('a worker killed with SIGKILL mid-flight is restarted and every request lan
   // Exactly once: each user's forwarder nonce moved by one, and the relayers sent one forwarder
   // call per request, every one of which succeeded; anything else they sent is a 0-value filler.
   const client = createPublicClient({ chain: foundry, transport: http(anvil.url) })
-  for (const user of users) {
-    const nonce = await client.readContract({
-      address: addresses.forwarder,
-      abi: intentForwarderAbi,
-      functionName: 'nonces',
-      args: [user.address],
-    })
-    expect(nonce).toBe(1n)
-  }
+  for (const user of users) expect(await forwarderNonce(anvil.url, user.address)).toBe(1n)
   const sent = await relayerTransactions(relayers.addresses)
   const toForwarder = sent.filter((tx) => tx.to?.toLowerCase() === addresses.forwarder.toLowerCase())
   expect(toForwarder).toHaveLength(ids.length)
@@ -201,22 +180,32 @@ test('a worker killed with SIGKILL mid-flight is restarted and every request lan
   await expectNoNonceHoles(relayers.addresses)
 })
 
-test('burned nonces left by a drifted counter are filled with 0-value self-transfers', {
-  timeout: 60_000,
-}, async () => {
+/**
+ * Writes the key's next-nonce counter straight into Redis, as a crash or a bad restore would leave
+ * it, then relays one request through a fresh worker. Returns the relayer, the request, and every
+ * transaction the key sent.
+ */
+async function relayAfterDrift(next: number) {
   const relayers = await fundedRelayerKeys(anvil.url, 1)
   const [relayer] = relayers.addresses
   if (!relayer) throw new Error('one relayer key')
-  // The counter says three nonces were handed out that nobody holds: lost, as after a crash.
   const { redis } = await openRedis()
-  await redis.set(`${nonceKeyBase(harness.keyPrefix, 31337, relayer)}:next`, '3')
+  await redis.set(`${nonceKeyBase(harness.keyPrefix, 31337, relayer)}:next`, String(next))
   redis.disconnect()
   const { instance, ids } = await admit(1, relayers.keys)
   await harness.start({ ...chainEnv(), ...relayEnv(relayers.keys) }, { role: 'worker' })
   const api = await harness.start(chainEnv(), { role: 'api' })
   const view = await waitForStatus(api.url, instance.token, ids[0] ?? '', final)
   expect(view.status).toBe('confirmed')
-  const sent = await relayerTransactions(relayers.addresses)
+  await expectNoNonceHoles(relayers.addresses)
+  return { relayer, view, sent: await relayerTransactions(relayers.addresses) }
+}
+
+test('burned nonces left by a drifted counter are filled with 0-value self-transfers', {
+  timeout: 60_000,
+}, async () => {
+  // The counter says three nonces were handed out that nobody holds: lost, as after a crash.
+  const { relayer, view, sent } = await relayAfterDrift(3)
   const byNonce = new Map(sent.map((tx) => [tx.nonce, tx]))
   for (const nonce of [0, 1, 2]) {
     const filler = byNonce.get(nonce)
@@ -225,25 +214,12 @@ test('burned nonces left by a drifted counter are filled with 0-value self-trans
     expect(filler?.input).toBe('0x')
   }
   expect(byNonce.get(3)?.hash).toBe(view.txHash)
-  await expectNoNonceHoles(relayers.addresses)
 })
 
 test('a counter drifted far above the chain heals in one reconcile, without thousands of fillers', {
   timeout: 60_000,
 }, async () => {
-  const relayers = await fundedRelayerKeys(anvil.url, 1)
-  const [relayer] = relayers.addresses
-  if (!relayer) throw new Error('one relayer key')
-  const { redis } = await openRedis()
-  await redis.set(`${nonceKeyBase(harness.keyPrefix, 31337, relayer)}:next`, '5000')
-  redis.disconnect()
-  const { instance, ids } = await admit(1, relayers.keys)
-  await harness.start({ ...chainEnv(), ...relayEnv(relayers.keys) }, { role: 'worker' })
-  const api = await harness.start(chainEnv(), { role: 'api' })
-  const view = await waitForStatus(api.url, instance.token, ids[0] ?? '', final)
-  expect(view.status).toBe('confirmed')
-  const sent = await relayerTransactions(relayers.addresses)
+  const { view, sent } = await relayAfterDrift(5000)
   expect(sent.map((tx) => tx.nonce)).toStrictEqual([0])
   expect(sent[0]?.hash).toBe(view.txHash)
-  await expectNoNonceHoles(relayers.addresses)
 })

@@ -1,19 +1,18 @@
 import { createPublicClient, createTestClient, http } from 'viem'
 import { foundry } from 'viem/chains'
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
-import { intentForwarderAbi } from '../../../src/chain/artifacts/IntentForwarder.js'
 import { type AnvilInstance, startAnvil } from '../../../src/devtools/anvil.js'
-import { signForwardRequest } from '../../support/forwardRequests.js'
 import { callJson, createGatewayHarness } from '../../support/gatewayHarness.js'
 import { fixtureStatePath } from '../../support/paths.js'
 import {
-  approveCall,
   eventually,
+  forwarderNonce,
   fundedRelayerKeys,
   limitUsage,
   outcomeOf,
   relayEnv,
   relayRecord,
+  submitApprove,
   waitForStatus,
 } from '../../support/relayHarness.js'
 import { demoInstance, fixtureAddresses, freshUser } from '../pipeline/metaTxSetup.js'
@@ -48,19 +47,8 @@ async function submitOne(
   const addresses = await fixtureAddresses()
   const instance = await demoInstance(harness, gateway)
   const user = freshUser()
-  const body = await signForwardRequest({
-    account: user,
-    rpcUrl: anvil.url,
-    forwarder: addresses.forwarder,
-    to: addresses.targets.demoToken,
-    data: approveCall(freshUser().address, 1n),
-  })
-  const accepted = await callJson(gateway.url, 'POST', '/v1/meta-transactions', {
-    bearer: instance.token,
-    body,
-  })
-  expect(accepted.status, JSON.stringify(accepted.body)).toBe(202)
-  return { gateway, instance, user, relayer: relayers.addresses[0], id: String(accepted.body.id), addresses }
+  const id = await submitApprove({ gatewayUrl: gateway.url, token: instance.token, rpcUrl: anvil.url, user })
+  return { gateway, instance, user, relayer: relayers.addresses[0], id, addresses }
 }
 
 test('a transaction left unmined is replaced with higher fees and confirmed under the new hash', {
@@ -101,7 +89,7 @@ test('a transaction that cannot be replaced within its fee cap is cancelled with
   await testClient.setAutomine(false)
   try {
     // A headroom of 1 admits the request at the base fee plus the tip: no bump of 12.5% fits.
-    const { gateway, instance, id, user, relayer, addresses } = await submitOne({
+    const { gateway, instance, id, user, relayer } = await submitOne({
       RELAY_REPLACE_AFTER_MS: '300',
       RELAY_FEE_HEADROOM: '1',
     })
@@ -124,13 +112,7 @@ test('a transaction that cannot be replaced within its fee cap is cancelled with
     expect(cancel.value).toBe(0n)
     expect(cancel.input).toBe('0x')
     // The request never ran, and every limit it held is given back.
-    const forwarderNonce = await client.readContract({
-      address: addresses.forwarder,
-      abi: intentForwarderAbi,
-      functionName: 'nonces',
-      args: [user.address],
-    })
-    expect(forwarderNonce).toBe(0n)
+    expect(await forwarderNonce(anvil.url, user.address)).toBe(0n)
     const usage = await limitUsage(harness.keyPrefix, view)
     expect(Object.values(usage).every((used) => used === 0n)).toBe(true)
   } finally {
