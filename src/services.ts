@@ -21,6 +21,7 @@ import type { RedisKeys } from './redis/keys.js'
 import type { RelayQueues } from './relay/relayQueue.js'
 import { createRequestStore } from './requests/requestStore.js'
 import { createBundlerClient } from './sponsor/bundlerClient.js'
+import { createPaymasterSignerCheck } from './sponsor/paymasterSignerCheck.js'
 import { createSponsorshipSettler } from './sponsor/settleSponsorships.js'
 import type { SponsorDeps } from './sponsor/sponsorDeps.js'
 import { createSponsorshipStore } from './sponsor/sponsorshipStore.js'
@@ -111,12 +112,18 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
   // main.ts serves only the chain of CHAIN_ADDRESSES_FILE, whose paymaster this gateway signs for.
   const [sponsorChain] = chains.values()
   const signerKey = config.sponsorship.signerKey?.reveal()
+  const signer = signerKey ? privateKeyToAccount(signerKey) : undefined
   const sponsor: SponsorDeps | undefined =
-    sponsorChain && signerKey
+    sponsorChain && signer
       ? {
           ...pipeline,
           chain: sponsorChain,
-          signer: privateKeyToAccount(signerKey),
+          signer,
+          assertPaymasterTrustsSigner: createPaymasterSignerCheck({
+            client: sponsorChain.client,
+            paymaster: sponsorChain.addresses.paymaster,
+            signer: signer.address,
+          }),
           windowSeconds: config.sponsorship.windowSeconds,
           sponsorships,
           killSwitch,

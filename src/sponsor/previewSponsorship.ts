@@ -21,7 +21,10 @@ export type PreviewSponsorshipReturnType = PaymasterFields & { isFinal: false }
  * estimation with them matches the op that will be sponsored.
  */
 export async function previewSponsorship(
-  deps: Pick<SponsorDeps, 'chain' | 'authorizer' | 'policies' | 'now' | 'windowSeconds'>,
+  deps: Pick<
+    SponsorDeps,
+    'chain' | 'authorizer' | 'policies' | 'now' | 'windowSeconds' | 'assertPaymasterTrustsSigner'
+  >,
   parameters: SponsorUserOperationParameters,
 ): Promise<PreviewSponsorshipReturnType> {
   const { chain } = deps
@@ -33,6 +36,7 @@ export async function previewSponsorship(
     },
   )
   assertInstanceHint(parameters.context, session.instance.id)
+  await deps.assertPaymasterTrustsSigner()
 
   const now = deps.now()
   const { userOp, intent } = sponsorshipIntentOf(chain, {

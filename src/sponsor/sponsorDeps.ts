@@ -14,6 +14,8 @@ export type SponsorDeps = Pick<
   /** The chain of the IntentPaymaster this gateway signs for (CHAIN_ADDRESSES_FILE). */
   chain: ServedChain
   signer: Pick<LocalAccount, 'address' | 'signTypedData'>
+  /** Fails closed unless the paymaster on chain trusts `signer` (see paymasterSignerCheck.ts). */
+  assertPaymasterTrustsSigner: () => Promise<void>
   /** Seconds a paymaster signature stays valid (SPONSORSHIP_WINDOW_SECONDS). */
   windowSeconds: number
   sponsorships: SponsorshipStore

@@ -114,6 +114,7 @@ async function commitSponsorship(
 
   const recheck = await authorizeSubject(deps, claims, chain.chainId)
   if (!recheck.ok) return refuseWith(recheck.error.code, recheck.error.shortMessage, reasonsOf(recheck.error))
+  await deps.assertPaymasterTrustsSigner()
 
   // Only one op per sender nonce can ever execute, so only one is sponsored (and counted).
   const nonceKey = `${chain.chainId}:${chain.addresses.entryPoint}:${intent.sender}:${intent.nonce}`

@@ -1,4 +1,4 @@
-import { type Address, decodeErrorResult, type Hex, type PublicClient } from 'viem'
+import { type Address, BaseError, decodeErrorResult, type Hex, type PublicClient } from 'viem'
 import { communityPollAbi } from '../chain/artifacts/CommunityPoll.js'
 import { demoTokenAbi } from '../chain/artifacts/DemoToken.js'
 import { entryPointAbi } from '../chain/artifacts/EntryPoint.js'
@@ -14,7 +14,8 @@ const knownAbi = [...simpleAccountAbi, ...communityPollAbi, ...demoTokenAbi]
 /**
  * Simulates what a user operation makes its account do, before anything is paid for: the
  * account's callData called by the EntryPoint, after the factory call when the op deploys the
- * account, in one simulated block (eth_simulateV1) so the deployment is seen by the call. Account
+ * account, in one simulated block (eth_simulateV1) so the deployment is seen by the call; on a
+ * node without eth_simulateV1, an eth_call for an account that already exists. Account
  * validation and gas are left to the bundler's own simulation. A node that cannot be reached is
  * thrown (a 503), never reported as a revert.
  */
@@ -43,7 +44,32 @@ export async function simulateUserOperation(
     return { ok: false, reason: `${isDeploy ? 'account deployment' : 'call'} reverted: ${reasonOf(failed)}` }
   } catch (error) {
     if (classifyError(error).code === 'DEPENDENCY_UNAVAILABLE') throw error
-    return { ok: false, reason: `rejected by the node: ${nodeMessage(error)}` }
+    // A node without eth_simulateV1 can still run the call of an account that exists.
+    if (deploy.length > 0) {
+      return { ok: false, reason: `cannot simulate the account's deployment: ${nodeMessage(error)}` }
+    }
+    return simulateWithCall(client, { userOp, entryPoint })
+  }
+}
+
+async function simulateWithCall(
+  client: PublicClient,
+  parameters: { userOp: UserOperationV07; entryPoint: Address },
+): Promise<SimulationResult> {
+  const { userOp, entryPoint } = parameters
+  try {
+    await client.call({ account: entryPoint, to: userOp.sender, data: userOp.callData })
+    return { ok: true }
+  } catch (error) {
+    if (classifyError(error).code === 'DEPENDENCY_UNAVAILABLE') throw error
+    // viem keeps the revert data on the innermost error that has it.
+    const reverted =
+      error instanceof BaseError
+        ? (error.walk((cause) => typeof (cause as { data?: unknown }).data === 'string') as {
+            data: Hex
+          } | null)
+        : null
+    return { ok: false, reason: `call reverted: ${reverted ? reasonOf(reverted) : nodeMessage(error)}` }
   }
 }
 

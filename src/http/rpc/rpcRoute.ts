@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { jsonNestsDeeperThan, maxJsonNesting } from '../../crypto/jsonNesting.js'
 import { classifyError } from '../../errors/index.js'
 import type { RequestContextVariables } from '../middleware/requestContext.js'
 import {
@@ -28,7 +29,10 @@ export function rpcRoute(deps: { methods: readonly RpcMethod[] }) {
     }
     let body: unknown
     try {
-      body = JSON.parse(await c.req.text())
+      const text = await c.req.text()
+      // As for every JSON body (see readJson): refused before anything walks it.
+      if (jsonNestsDeeperThan(text, maxJsonNesting)) throw new SyntaxError('nested too deep')
+      body = JSON.parse(text)
     } catch {
       return c.json(failure(null, jsonRpcErrorCodes.parseError, 'Parse error: the body is not JSON'))
     }

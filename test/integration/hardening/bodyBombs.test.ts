@@ -124,6 +124,17 @@ describe('body bombs get a documented 413 or 400 without the gateway reading the
     }
   })
 
+  test('JSON nested 10,000 deep at /rpc is a JSON-RPC parse error', async () => {
+    const deep = nested(10_000)
+    const response = await sendRaw(
+      gateway.url,
+      post('/rpc', ['content-type: application/json', `content-length: ${deep.length}`]),
+      () => [Buffer.from(deep)],
+    )
+    expect(response.status).toBe(200)
+    expect(JSON.parse(response.body)).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32700 } })
+  })
+
   test('a template whose signed payload nests 10,000 deep is refused as invalid, not a 500', async () => {
     const [authority] = harness.keys.authorities
     if (!authority) throw new Error('the harness has authorities')

@@ -1,5 +1,6 @@
 import { encodeFunctionData, type Hex, numberToHex } from 'viem'
 import { formatUserOperationRequest, type UserOperation } from 'viem/account-abstraction'
+import { generatePrivateKey } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { communityPollAbi } from '../../../src/chain/artifacts/CommunityPoll.js'
 import { demoBadgeAbi } from '../../../src/chain/artifacts/DemoBadge.js'
@@ -109,6 +110,16 @@ describe('what the paymaster refuses to sponsor', () => {
     const full = await rpc(environment.gateway, 'pm_getPaymasterData', paymasterParams(op), { token })
     expect(full.error).toMatchObject({ code: -33422, data: { code: 'SIMULATION_REVERTED' } })
     expect(full.error?.data?.reasons?.[0]?.message).toContain('InvalidOption(99)')
+  })
+
+  test('a gateway whose key the paymaster does not trust sponsors nothing, and says which setting is wrong', async () => {
+    const misconfigured = await environment.startGateway({ PAYMASTER_SIGNER_KEY: generatePrivateKey() })
+    const op = await unsponsoredOperation([voteCall(1n)])
+    for (const method of ['pm_getPaymasterStubData', 'pm_getPaymasterData']) {
+      const answer = await rpc(misconfigured, method, paymasterParams(op), { token })
+      expect(answer.error).toMatchObject({ code: -33503, data: { code: 'DEPENDENCY_UNAVAILABLE' } })
+      expect(answer.error?.message).toContain('PAYMASTER_SIGNER_KEY')
+    }
   })
 
   test('the context: unknown fields, a hint of another instance and an unknown EntryPoint are refused', async () => {
