@@ -35,8 +35,8 @@ export type GatewayUnderTest = {
 }
 
 /**
- * A real gateway as production runs it (its own throwaway redis-server, Anvil from the fixture
- * state, the built-in policy, a log on disk), with the demo template published and one instance
+ * A real gateway as production runs its api role (its own throwaway redis-server, Anvil from the
+ * fixture state, the built-in policy, a log on disk, BullMQ relay queues), with the demo template published and one instance
  * whose daily cap will not bind, so every signed vote from a fresh user is allowed.
  */
 export async function startGatewayUnderTest(): Promise<GatewayUnderTest> {
@@ -58,6 +58,8 @@ export async function startGatewayUnderTest(): Promise<GatewayUnderTest> {
       LOG_SIGNING_KEY: exportSigningKey(generateSigningKey()),
       DATA_DIR: mkdtempSync(join(tmpdir(), 'intentgate-bench-log-')),
     }),
+    // The api role decides and enqueues the relay job; no worker competes for the cores.
+    { role: 'api' },
   )
   const addresses = await loadChainAddresses(fixture('addresses.json'))
   const manifest = communityPollManifest({
