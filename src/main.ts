@@ -149,6 +149,8 @@ export async function startGateway(
           requests: services.requests,
           limits: services.limits,
           killSwitch: services.killSwitch,
+          instances: services.instances,
+          registry: services.registry,
           settings: config.relay,
           logger: logger.child({ role: 'worker' }),
           metrics: relayMetrics,

@@ -8,6 +8,8 @@ import type { KillSwitch } from '../killSwitch/killSwitch.js'
 import type { LimitStore } from '../limits/reserveLimits.js'
 import type { Logger } from '../observability/logger.js'
 import type { RequestStore } from '../requests/requestStore.js'
+import type { InstanceStore } from '../templates/instances.js'
+import type { TemplateRegistry } from '../templates/registry.js'
 import { reconcileKey } from './broadcast.js'
 import { createReceiptMonitor, type ReceiptMonitor, runExclusive } from './receiptMonitor.js'
 import type { RelayerPool } from './relayerPool.js'
@@ -30,6 +32,8 @@ export type RelayWorkerDeps = {
   requests: RequestStore
   limits: LimitStore
   killSwitch: Pick<KillSwitch, 'check'>
+  instances: Pick<InstanceStore, 'get'>
+  registry: Pick<TemplateRegistry, 'state'>
   settings: Config['relay']
   logger: Logger
   metrics?: RelayMetrics
@@ -146,6 +150,8 @@ export function createRelayWorker(deps: RelayWorkerDeps): RelayWorker {
         const jobDeps = {
           ...chainDeps(chain),
           killSwitch: deps.killSwitch,
+          instances: deps.instances,
+          registry: deps.registry,
           logger: logger.child({ component: 'relay-worker', chainId: chain.chainId }),
         }
         const worker = new Worker(

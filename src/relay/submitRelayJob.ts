@@ -3,6 +3,8 @@ import { intentForwarderAbi } from '../chain/artifacts/IntentForwarder.js'
 import type { KillSwitch } from '../killSwitch/killSwitch.js'
 import type { Logger } from '../observability/logger.js'
 import type { RequestStore } from '../requests/requestStore.js'
+import type { InstanceStore } from '../templates/instances.js'
+import type { TemplateRegistry } from '../templates/registry.js'
 import {
   broadcastRaw,
   type RelayNode,
@@ -26,6 +28,9 @@ export type SubmitRelayJobDeps = SettleDeps & {
   transactions: RelayTransactionStore
   requests: RequestStore
   killSwitch: Pick<KillSwitch, 'check'>
+  /** To refuse, at the last moment, a request whose instance or template was revoked after approval. */
+  instances: Pick<InstanceStore, 'get'>
+  registry: Pick<TemplateRegistry, 'state'>
   /** Milliseconds since the epoch. */
   now: () => number
   replaceAfterMs: number
@@ -78,6 +83,12 @@ export async function submitRelayJob(deps: SubmitRelayJobDeps, job: RelayJob): P
     chainId: job.chainId,
   })
   if (killed) throw new RelayRetryError(`kill switch (${killed.scope}) holds the relay`)
+  // A revocation is final: one that landed after the approval still stops the broadcast.
+  const revoked = await revocationOf(deps, request.instanceId)
+  if (revoked) {
+    await failRelayedRequest(deps, { id, chainId: job.chainId, reason: revoked })
+    return { kind: 'failed', code: revoked.code }
+  }
 
   const forward = forwardRequestOf(job)
   // The forwarder's own check, just before paying for it: a request already executed (its record
@@ -134,6 +145,24 @@ export async function submitRelayJob(deps: SubmitRelayJobDeps, job: RelayJob): P
   }
   const sent = await saveAndBroadcast(deps, record, attempt, deps.now() + deps.replaceAfterMs)
   return afterBroadcast(deps, sent.record, sent.result)
+}
+
+async function revocationOf(
+  deps: Pick<SubmitRelayJobDeps, 'instances' | 'registry'>,
+  instanceId: string,
+): Promise<{ code: string; message: string } | undefined> {
+  const instance = await deps.instances.get(instanceId)
+  if (!instance || instance.status === 'revoked') {
+    return { code: 'INSTANCE_REVOKED', message: `instance ${instanceId} was revoked after the approval` }
+  }
+  const template = await deps.registry.state(instance.templateDigest)
+  if (!template || template.status === 'revoked') {
+    return {
+      code: 'TEMPLATE_REVOKED',
+      message: `template ${instance.templateDigest} was revoked after the approval`,
+    }
+  }
+  return undefined
 }
 
 async function allocateNonce(

@@ -14,7 +14,9 @@ import {
   eventually,
   forwarderNonce,
   fundedRelayerKeys,
+  limitUsage,
   nonceCounts,
+  outcomeOf,
   relayEnv,
   submitApprove,
   waitForStatus,
@@ -51,6 +53,35 @@ async function admit(count: number, relayerKeys: readonly Hex[]) {
   )
   return { api, instance, users, ids, addresses }
 }
+
+test('an instance revoked after approval stops the broadcast: the request fails, attested and refunded', {
+  timeout: 60_000,
+}, async () => {
+  const relayers = await fundedRelayerKeys(anvil.url, 1)
+  const { api, instance, ids, users } = await admit(1, relayers.keys)
+  const revoked = await callJson(api.url, 'POST', `/v1/admin/instances/${instance.instanceId}/revoke`, {
+    bearer: harness.keys.admin.operator,
+    body: { reason: 'revoked while queued' },
+  })
+  expect(revoked.status).toBe(200)
+  await harness.start({ ...chainEnv(), ...relayEnv(relayers.keys) }, { role: 'worker' })
+  const { redis } = await openRedis()
+  try {
+    const record = await eventually('the failed request', async () => {
+      const raw = await redis.get(`${harness.keyPrefix}req:${ids[0]}`)
+      const parsed = raw ? JSON.parse(raw) : undefined
+      return parsed?.status === 'failed' ? parsed : undefined
+    })
+    expect(record.reason.code).toBe('INSTANCE_REVOKED')
+    expect(outcomeOf(record).predicate.outcome.status).toBe('failed')
+    const usage = await limitUsage(harness.keyPrefix, record)
+    expect(Object.values(usage).every((used) => used === 0n)).toBe(true)
+  } finally {
+    redis.disconnect()
+  }
+  expect(await forwarderNonce(anvil.url, users[0]?.address ?? '0x')).toBe(0n)
+  expect(await relayerTransactions(relayers.addresses)).toStrictEqual([])
+})
 
 /** Every transaction the relayer keys sent, read block by block from the chain. */
 async function relayerTransactions(relayers: readonly Address[]) {
