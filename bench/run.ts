@@ -187,7 +187,7 @@ async function measureAll(target: GatewayUnderTest, rows: Row[], log: (message: 
     const perDecision = 1 / (decision[16]?.gateway.perSecond ?? Number.NaN)
     rows.push(
       row(
-        '(f) shadow policy: time added per decision',
+        '(f) shadow policy: CPU added per decision (run after the answer)',
         `${us(shadow.shadowed - shadow.plain)} µs`,
         `decision ${us(perDecision)} µs at c=16`,
         (shadow.shadowed - shadow.plain) / perDecision,

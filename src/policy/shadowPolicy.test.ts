@@ -28,12 +28,26 @@ const loaded = (policy: WasmPolicy): LoadedPolicy => ({
 const input = (to: string) => ({ to, intent: { requestDigest: `0x${to}` } })
 
 describe('createShadowedPolicyStore', () => {
+  test('by default the candidate runs after the answer is returned, not before', async () => {
+    const observations: ShadowObservation[] = []
+    const store = createShadowedPolicyStore({
+      store: createPolicyStore({ initial: rulePolicy('active', () => true) }),
+      shadow: loaded(rulePolicy('candidate', () => false)),
+      observe: (observation) => observations.push(observation),
+    })
+    expect(store.current().policy.evaluate(input('poll')).allow).toBe(true)
+    expect(observations).toStrictEqual([])
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(observations.map((observation) => observation.change)).toStrictEqual(['newly-denied'])
+  })
+
   test('answers with the active decision and reports what the candidate would have decided', () => {
     const observations: ShadowObservation[] = []
     const store = createShadowedPolicyStore({
       store: createPolicyStore({ initial: rulePolicy('active', (to) => to !== 'evil') }),
       shadow: loaded(rulePolicy('candidate', (to) => to === 'poll')),
       observe: (observation) => observations.push(observation),
+      schedule: (task) => task(),
     })
     const snapshot = store.current()
     expect(snapshot.policy.evaluate(input('poll')).allow).toBe(true)
@@ -73,6 +87,7 @@ describe('createShadowedPolicyStore', () => {
       observe: () => {
         throw new Error('observer down')
       },
+      schedule: (task) => task(),
     })
     expect(noisy.current().policy.evaluate(input('poll')).allow).toBe(true)
   })

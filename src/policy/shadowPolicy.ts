@@ -18,22 +18,31 @@ export type CreateShadowedPolicyStoreParameters = {
   shadow: LoadedPolicy
   /** Told of every shadowed decision; a metric and a log line, typically. Must not throw. */
   observe: (observation: ShadowObservation) => void
+  /**
+   * Runs the shadow evaluation. By default after the current turn (setImmediate), so the answer
+   * never waits for the candidate: shadowing costs CPU, not latency on the request itself.
+   */
+  schedule?: (task: () => void) => void
 }
 
 /**
- * Shadow mode: a policy store whose active policy also runs the candidate on every input it
- * decides, reports both decisions, and returns the active one unchanged. Everything else is the
+ * Shadow mode: a policy store whose active policy returns its decision unchanged and then, off
+ * the request's path, runs the candidate on the same input and reports both decisions. Everything else is the
  * wrapped store's, so swaps, history and candidates work as before; the candidate follows no swap.
  * Give it only to the live pipeline: dry runs and replays are not traffic.
  */
 export function createShadowedPolicyStore(parameters: CreateShadowedPolicyStoreParameters): PolicyStore {
   const { store, shadow, observe } = parameters
+  const schedule = parameters.schedule ?? ((task: () => void) => void setImmediate(task))
   // One wrapper per snapshot, so a request's snapshot stays one object, as with the bare store.
   const wrapped = new WeakMap<PolicySnapshot, PolicySnapshot>()
   const shadowed = (snapshot: PolicySnapshot): PolicySnapshot => {
     let result = wrapped.get(snapshot)
     if (!result) {
-      result = Object.freeze({ ...snapshot, policy: shadowedPolicy(snapshot.policy, shadow, observe) })
+      result = Object.freeze({
+        ...snapshot,
+        policy: shadowedPolicy(snapshot.policy, { shadow, observe, schedule }),
+      })
       wrapped.set(snapshot, result)
     }
     return result
@@ -48,29 +57,32 @@ export function createShadowedPolicyStore(parameters: CreateShadowedPolicyStoreP
 
 function shadowedPolicy(
   active: WasmPolicy,
-  shadow: LoadedPolicy,
-  observe: CreateShadowedPolicyStoreParameters['observe'],
+  beside: Pick<Required<CreateShadowedPolicyStoreParameters>, 'shadow' | 'observe' | 'schedule'>,
 ): WasmPolicy {
+  const { shadow, observe, schedule } = beside
   return {
     revision: active.revision,
     digest: active.digest,
     entrypoint: active.entrypoint,
     evaluate(input: PolicyInput): Decision {
       const decision = active.evaluate(input)
-      // The shadow can never change or delay the answer by failing: whatever it does is only reported.
-      try {
-        const candidate = shadow.policy.evaluate(input)
-        const codes = (d: Decision) => ({ allow: d.allow, reasons: d.reasons.map((reason) => reason.code) })
-        const requestDigest = requestDigestOf(input)
-        observe({
-          change: compareDecisions(codes(decision), codes(candidate)),
-          active: { revision: active.revision, decision },
-          shadow: { revision: shadow.revision, digest: shadow.digest, decision: candidate },
-          ...(requestDigest ? { requestDigest } : {}),
-        })
-      } catch {
-        // An observer that throws loses its report, never the request.
-      }
+      schedule(() => {
+        // The shadow can never change the answer by failing: whatever it does is only reported,
+        // and an observer that throws loses its report, never the request.
+        try {
+          const candidate = shadow.policy.evaluate(input)
+          const codes = (d: Decision) => ({ allow: d.allow, reasons: d.reasons.map((reason) => reason.code) })
+          const requestDigest = requestDigestOf(input)
+          observe({
+            change: compareDecisions(codes(decision), codes(candidate)),
+            active: { revision: active.revision, decision },
+            shadow: { revision: shadow.revision, digest: shadow.digest, decision: candidate },
+            ...(requestDigest ? { requestDigest } : {}),
+          })
+        } catch {
+          return
+        }
+      })
       return decision
     },
   }
