@@ -14,6 +14,7 @@ import type { LoadResult } from './loadClient.js'
 import { redisCommandCount, runLoad } from './measure.js'
 import { measureSteps } from './micro.js'
 import { startOpaServer } from './opaServer.js'
+import { measureShadowEvaluation } from './shadow.js'
 
 /**
  * `npm run bench`: every figure of the Performance section, each a ratio against a baseline
@@ -170,7 +171,31 @@ async function measureAll(target: GatewayUnderTest, rows: Row[], log: (message: 
       counter.disconnect()
       await parseAndRecover.stop()
     }
+    log('(f) shadow mode: one more policy evaluation per live decision')
+    const builtin = () =>
+      loadBuiltinPolicy({
+        wasmFile: file('../policies/build/policy.wasm'),
+        dataFile: file('../policies/build/data.json'),
+      })
+    const shadow = await measureShadowEvaluation({
+      policy,
+      shadow: (await builtin()).policy,
+      policyInputFile,
+    })
+    // Against the time one decision costs the gateway at c=16 (the inverse of its throughput),
+    // which is stricter than against its latency, which also holds queueing.
+    const perDecision = 1 / (decision[16]?.gateway.perSecond ?? Number.NaN)
+    rows.push(
+      row(
+        '(f) shadow policy: CPU added per decision (run after the answer)',
+        `${us(shadow.shadowed - shadow.plain)} µs`,
+        `decision ${us(perDecision)} µs at c=16`,
+        (shadow.shadowed - shadow.plain) / perDecision,
+        '≤ 0.2',
+      ),
+    )
     return {
+      shadow,
       stepsSeconds: stepSeconds,
       perRequestLimit: limit,
       bareHttp,

@@ -17,9 +17,10 @@ import { policyReplayPath } from './http/routes/admin/replayPolicy.js'
 import { type GatewayServices, mountGatewayRoutes } from './http/routes/gatewayRoutes.js'
 import { createGuardedFetch } from './net/guardedFetch.js'
 import { createLogger, type Logger } from './observability/logger.js'
-import { createMetrics } from './observability/metrics.js'
+import { createMetrics, type Metrics } from './observability/metrics.js'
 import { loadBuiltinPolicy } from './policy/loadBuiltinPolicy.js'
-import { createPolicyStore } from './policy/policyStore.js'
+import { createPolicyStore, type LoadedPolicy, type PolicyStore } from './policy/policyStore.js'
+import { createShadowedPolicyStore } from './policy/shadowPolicy.js'
 import { createRedisClient } from './redis/createRedisClient.js'
 import { createRedisKeys } from './redis/keys.js'
 import { createRelayerPool, type RelayerPool } from './relay/relayerPool.js'
@@ -65,6 +66,15 @@ export async function startGateway(
   const registry = new Registry()
   const metrics = createMetrics(registry)
   const relayMetrics = createRelayMetrics(registry)
+  // Policies first: a bundle that does not verify stops boot before any connection is opened.
+  const policies = createPolicyStore({
+    initial: await loadBuiltinPolicy(config.policy),
+    verification: {
+      keys: await readBundleKeys(config.policy.bundleKeys),
+      maxBytes: config.policy.bundleMaxBytes,
+    },
+  })
+  const livePolicies = await shadowIfConfigured(config, policies, { metrics, logger })
   const redis = createRedisClient({ url: config.redis.url.reveal(), logger })
   const subscriber = createRedisClient({
     url: config.redis.url.reveal(),
@@ -82,13 +92,6 @@ export async function startGateway(
     logger,
   })
   const attestor = createAttestor({ log, key: attestationKey, gatewayId: config.gatewayId })
-  const policies = createPolicyStore({
-    initial: await loadBuiltinPolicy(config.policy),
-    verification: {
-      keys: await readBundleKeys(config.policy.bundleKeys),
-      maxBytes: config.policy.bundleMaxBytes,
-    },
-  })
   const clients = createChainClients(config.chains, {
     timeoutMs: config.dependencyTimeoutMs,
     fetchFn: createGuardedFetch(config.outbound),
@@ -127,6 +130,7 @@ export async function startGateway(
     attestor,
     attestationKey,
     policies,
+    livePolicies,
     chains: served,
     relay: queues,
   })
@@ -235,6 +239,36 @@ async function describeRelayers(
       .map((key) => `chain ${report.chainId}: relayer ${key.address} is below RELAY_MIN_BALANCE_WEI`),
   ])
   return { chains: reports, warnings }
+}
+
+/**
+ * Shadow mode: with POLICY_SHADOW_BUNDLE_FILE set, live traffic also runs that candidate, verified
+ * like an upload. Each disagreement is counted and logged with both decisions, and never enforced.
+ */
+async function shadowIfConfigured(
+  config: Config,
+  policies: PolicyStore,
+  observability: { metrics: Metrics; logger: Logger },
+): Promise<PolicyStore> {
+  const file = config.policy.shadowBundleFile
+  if (!file) return policies
+  let shadow: LoadedPolicy
+  try {
+    shadow = await policies.loadCandidate(new Uint8Array(await readFile(file)))
+  } catch (error) {
+    throw new ConfigError([`POLICY_SHADOW_BUNDLE_FILE: ${file}: ${(error as Error).message}`])
+  }
+  const { metrics, logger } = observability
+  logger.info({ shadow: { revision: shadow.revision, digest: shadow.digest } }, 'shadow policy loaded')
+  return createShadowedPolicyStore({
+    store: policies,
+    shadow,
+    observe: (observation) => {
+      metrics.policyShadowDecisions.inc({ change: observation.change })
+      if (observation.change !== 'unchanged')
+        logger.warn({ shadowPolicy: observation }, 'the shadow policy disagrees')
+    },
+  })
 }
 
 /** Reads the public keys trusted for policy bundles; a missing file stops boot with its path named. */

@@ -40,6 +40,8 @@ export type ServiceAdapters = {
   /** The public half of the attestation key, which auditors verify entries with. */
   attestationKey: PublicKeyInfo
   policies: PolicyStore
+  /** What live traffic decides with: `policies` itself, or it with a shadow candidate beside it. */
+  livePolicies?: PolicyStore
   chains: ReadonlyMap<number, ServedChain>
   relay: Pick<RelayQueues, 'hold' | 'enqueue'>
 }
@@ -103,7 +105,19 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
   const requests = createRequestStore({ redis, keys, retentionSeconds: config.requestRetentionSeconds })
   const limits = createLimitStore({ redis, prefix: keys.prefix })
   const now = () => Math.floor(Date.now() / 1000)
-  const pipeline = { chains, authorizer, registry, policies, limits, attestor, requests, relay, now, logger }
+  const livePolicies = adapters.livePolicies ?? policies
+  const pipeline = {
+    chains,
+    authorizer,
+    registry,
+    policies: livePolicies,
+    limits,
+    attestor,
+    requests,
+    relay,
+    now,
+    logger,
+  }
   const sponsorships = createSponsorshipStore({
     redis,
     keys,

@@ -53,6 +53,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       dataFile: settings.POLICY_DATA_FILE,
       bundleKeys: settings.POLICY_BUNDLE_KEYS,
       bundleMaxBytes: settings.POLICY_BUNDLE_MAX_BYTES,
+      shadowBundleFile: settings.POLICY_SHADOW_BUNDLE_FILE,
     },
     requestRetentionSeconds: settings.REQUEST_RETENTION_SECONDS,
     relay: {

@@ -247,6 +247,13 @@ export const settingsSchema = z.object({
     .max(64 * 1024 * 1024)
     .default(8 * 1024 * 1024)
     .describe('Largest policy bundle an operator may upload.'),
+  POLICY_SHADOW_BUNDLE_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'A signed candidate bundle (tar.gz) evaluated beside the active policy on live traffic; disagreements are counted and logged, never enforced.',
+    ),
   REQUEST_RETENTION_SECONDS: positiveInt
     .default(7 * 24 * 3600)
     .describe('How long decided requests are kept for status queries and same-answer replays.'),
@@ -360,6 +367,7 @@ export type Config = {
     dataFile: string
     bundleKeys: { keyId: string; file: string }[]
     bundleMaxBytes: number
+    shadowBundleFile: string | undefined
   }
   requestRetentionSeconds: number
   relay: {

@@ -1,3 +1,4 @@
+import { compareDecisions } from './compareDecisions.js'
 import type { Decision } from './decision.js'
 import { policyReasonCodes } from './reasonCodes.js'
 
@@ -75,12 +76,13 @@ export function replayDecisions(
     }
     report.replayed += 1
     const { recorded } = replayCase
+    const change = compareDecisions(recorded, candidate)
     const group =
-      recorded.allow && !candidate.allow
+      change === 'newly-denied'
         ? report.newlyDenied
-        : !recorded.allow && candidate.allow
+        : change === 'newly-allowed'
           ? report.newlyAllowed
-          : !recorded.allow && !sameCodes(recorded.reasons, candidate.reasons)
+          : change === 'reasons-changed'
             ? report.reasonsChanged
             : undefined
     if (!group) {
@@ -105,10 +107,4 @@ export function replayDecisions(
 
 function emptyChanges(): ReplayChanges {
   return { count: 0, byReason: {}, byTemplate: {}, examples: [] }
-}
-
-function sameCodes(a: readonly string[], b: readonly string[]): boolean {
-  const left = new Set(a)
-  const right = new Set(b)
-  return left.size === right.size && [...left].every((code) => right.has(code))
 }

@@ -1,0 +1,37 @@
+import { readFile } from 'node:fs/promises'
+import { Counter, Registry } from 'prom-client'
+import { createPolicyStore } from '../src/policy/policyStore.js'
+import { createShadowedPolicyStore } from '../src/policy/shadowPolicy.js'
+import type { WasmPolicy } from '../src/policy/wasmPolicy.js'
+import { secondsPerOp } from './measure.js'
+
+/**
+ * CPU seconds per decision-stage evaluation without and with a shadow policy beside the active one,
+ * observed as the gateway observes it (a counter per decision). The shadow is the built-in policy
+ * loaded a second time: a candidate is a variant of it, of the same size.
+ */
+export async function measureShadowEvaluation(deps: {
+  policy: WasmPolicy
+  shadow: WasmPolicy
+  policyInputFile: string
+}): Promise<{ plain: number; shadowed: number }> {
+  const input = JSON.parse(await readFile(deps.policyInputFile, 'utf8')) as Record<string, unknown>
+  const counter = new Counter({
+    name: 'bench_shadow_total',
+    help: 'bench',
+    labelNames: ['change'],
+    registers: [new Registry()],
+  })
+  const store = createPolicyStore({ initial: deps.policy })
+  const shadowed = createShadowedPolicyStore({
+    store,
+    shadow: { policy: deps.shadow, revision: 'shadow', digest: deps.shadow.digest },
+    observe: (observation) => counter.inc({ change: observation.change }),
+    // Run inline: the gateway defers it past the answer, but the CPU it takes is what is measured.
+    schedule: (task) => task(),
+  })
+  return {
+    plain: await secondsPerOp(() => store.current().policy.evaluate(input), { batch: 10 }),
+    shadowed: await secondsPerOp(() => shadowed.current().policy.evaluate(input), { batch: 10 }),
+  }
+}
