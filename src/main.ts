@@ -92,9 +92,10 @@ export async function startGateway(
     logger,
   })
   const attestor = createAttestor({ log, key: attestationKey, gatewayId: config.gatewayId })
+  const guardedFetch = createGuardedFetch(config.outbound)
   const clients = createChainClients(config.chains, {
     timeoutMs: config.dependencyTimeoutMs,
-    fetchFn: createGuardedFetch(config.outbound),
+    fetchFn: guardedFetch,
   })
   const addresses = await loadChainAddresses(config.chainAddressesFile)
   const served = new Map<number, ServedChain>(
@@ -133,6 +134,7 @@ export async function startGateway(
     livePolicies,
     chains: served,
     relay: queues,
+    fetchFn: guardedFetch,
   })
   await services.killSwitch.start()
   const relay =

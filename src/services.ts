@@ -44,6 +44,8 @@ export type ServiceAdapters = {
   livePolicies?: PolicyStore
   chains: ReadonlyMap<number, ServedChain>
   relay: Pick<RelayQueues, 'hold' | 'enqueue'>
+  /** The fetch every user- or operator-set URL goes through (the outbound guard). */
+  fetchFn?: typeof fetch
 }
 
 /**
@@ -147,7 +149,11 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
   const bundlerUrl = config.sponsorship.bundlerUrl?.reveal()
   // A bundler simulates an op before it answers eth_sendUserOperation: give it longer than a probe.
   const bundler = bundlerUrl
-    ? createBundlerClient({ url: bundlerUrl, timeoutMs: Math.max(config.dependencyTimeoutMs, 15_000) })
+    ? createBundlerClient({
+        url: bundlerUrl,
+        timeoutMs: Math.max(config.dependencyTimeoutMs, 15_000),
+        ...(adapters.fetchFn ? { fetchFn: adapters.fetchFn } : {}),
+      })
     : undefined
   return {
     verifyAdminKey: createAdminKeyVerifier(config.adminKeys),

@@ -13,14 +13,19 @@ export type BundlerClient = {
 type BundlerAnswer = { result?: unknown; error?: { code?: unknown; message?: unknown } }
 
 /** Builds the bundler client; the URL may carry a key, so it never appears in an error. */
-export function createBundlerClient(parameters: { url: string; timeoutMs: number }): BundlerClient {
-  const { url, timeoutMs } = parameters
+export function createBundlerClient(parameters: {
+  url: string
+  timeoutMs: number
+  /** The outbound guard's fetch, so a BUNDLER_URL resolving to an internal address is refused at connect time. */
+  fetchFn?: typeof fetch
+}): BundlerClient {
+  const { url, timeoutMs, fetchFn = fetch } = parameters
   let nextId = 1
   return {
     async request(method, params) {
       let answer: BundlerAnswer
       try {
-        const response = await fetch(url, {
+        const response = await fetchFn(url, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }),
