@@ -14,6 +14,7 @@ import type { LoadResult } from './loadClient.js'
 import { redisCommandCount, runLoad } from './measure.js'
 import { measureSteps } from './micro.js'
 import { startOpaServer } from './opaServer.js'
+import { measureRelay } from './relay.js'
 import { measureShadowEvaluation } from './shadow.js'
 
 /**
@@ -25,6 +26,7 @@ const policyInputFile = file('../src/policy/testdata/allowedPolicyInput.json')
 const concurrencies = [16, 64, 256] as const
 const decisionRequests = Number(process.env.BENCH_DECISION_REQUESTS ?? 1_500)
 const floorRequests = 20_000
+const relayRequests = Number(process.env.BENCH_RELAY_REQUESTS ?? 300)
 
 type Row = { measure: string; value: string; baseline: string; ratio: number; target: string }
 
@@ -194,8 +196,20 @@ async function measureAll(target: GatewayUnderTest, rows: Row[], log: (message: 
         '≤ 0.2',
       ),
     )
+    log(`(c) relay: a worker lands ${relayRequests} of the queued requests, against a bare viem loop`)
+    const relay = await measureRelay(target, relayRequests)
+    rows.push(
+      row(
+        '(c) relay: meta-transactions landed per second (3 keys)',
+        `${relay.relayPerSecond.toFixed(1)}/s`,
+        `bare viem loop ${relay.barePerSecond.toFixed(1)}/s`,
+        relay.relayPerSecond / relay.barePerSecond,
+        '≥ 0.8',
+      ),
+    )
     return {
       shadow,
+      relay,
       stepsSeconds: stepSeconds,
       perRequestLimit: limit,
       bareHttp,

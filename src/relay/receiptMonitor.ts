@@ -89,45 +89,54 @@ export function createReceiptMonitor(deps: ReceiptMonitorDeps): ReceiptMonitor {
     // The chain went back (a reorg to a shorter chain, an Anvil revert): read the new blocks again.
     if (cursor > head) cursor = Math.max(0, head - deps.confirmations)
     const last = Math.min(head, cursor + maxBlocksPerTick)
-    let included = 0
-    for (let number = cursor + 1; number <= last; number++) {
-      const block = await deps.node.getBlock({ blockNumber: BigInt(number) })
-      const hashes = block.transactions as readonly Hex[]
-      const matched = await deps.transactions.matchHashes(deps.chainId, hashes)
-      for (const [index, txId] of matched.entries()) {
+    const numbers = Array.from({ length: last - cursor }, (_, offset) => cursor + 1 + offset)
+    const blocks = await Promise.all(
+      numbers.map((number) => deps.node.getBlock({ blockNumber: BigInt(number) })),
+    )
+    const hashes = blocks.flatMap((block) => block.transactions as readonly Hex[])
+    const matched = await deps.transactions.matchHashes(deps.chainId, hashes)
+    // Each transaction has keys of its own, so the matched ones are handled side by side.
+    const found = await Promise.all(
+      matched.map(async (txId, index) => {
         const hash = hashes[index]
-        if (!txId || !hash) continue
+        if (!txId || !hash) return false
         const record = await deps.transactions.get(txId)
         const receipt = record ? await receiptOrNull(deps.node, hash) : null
-        if (!record || !receipt) continue
+        if (!record || !receipt) return false
         await markMined(record, receipt)
-        included++
-      }
-    }
+        return true
+      }),
+    )
+    const included = found.filter(Boolean).length
     await deps.redis.set(cursorKey, String(last))
     return { scanned: last - cursor, included }
   }
 
   async function settleDeep(head: number): Promise<{ settled: number; orphaned: number }> {
-    let settled = 0
-    let orphaned = 0
     const deepest = head - deps.confirmations + 1
-    for (const txId of await deps.transactions.includedUpTo(deps.chainId, deepest, batchSize)) {
-      const record = await deps.transactions.get(txId)
-      if (!record?.included) continue
-      const receipt = await receiptOrNull(deps.node, record.included.hash)
-      if (!receipt) {
-        // Its block is no longer on the chain: the transaction goes out again.
-        await deps.transactions.markOrphaned(record, deps.now())
-        deps.logger.warn({ txId, hash: record.included.hash }, 'relayed transaction orphaned by a reorg')
-        orphaned++
-      } else if (receipt.blockHash !== record.included.blockHash) {
-        await markMined(record, receipt)
-      } else {
+    const ids = await deps.transactions.includedUpTo(deps.chainId, deepest, batchSize)
+    // Side by side: each settles its own request, and the log batches their outcomes' fsyncs.
+    const results = await Promise.all(
+      ids.map(async (txId) => {
+        const record = await deps.transactions.get(txId)
+        if (!record?.included) return 'skipped'
+        const receipt = await receiptOrNull(deps.node, record.included.hash)
+        if (!receipt) {
+          // Its block is no longer on the chain: the transaction goes out again.
+          await deps.transactions.markOrphaned(record, deps.now())
+          deps.logger.warn({ txId, hash: record.included.hash }, 'relayed transaction orphaned by a reorg')
+          return 'orphaned'
+        }
+        if (receipt.blockHash !== record.included.blockHash) {
+          await markMined(record, receipt)
+          return 'moved'
+        }
         await settle(record, receipt)
-        settled++
-      }
-    }
+        return 'settled'
+      }),
+    )
+    const settled = results.filter((result) => result === 'settled').length
+    const orphaned = results.filter((result) => result === 'orphaned').length
     return { settled, orphaned }
   }
 
