@@ -1,17 +1,15 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createPublicClient, encodeFunctionData, type Hex, http } from 'viem'
-import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from 'viem/accounts'
+import { type Address, createPublicClient, type Hex, http } from 'viem'
+import { mnemonicToAccount, privateKeyToAccount } from 'viem/accounts'
 import { foundry } from 'viem/chains'
 import { ANVIL_DEV_MNEMONIC } from '../src/chain/anvilAccounts.js'
-import { communityPollAbi } from '../src/chain/artifacts/CommunityPoll.js'
 import { loadConfig } from '../src/config/loadConfig.js'
 import { exportSigningKey, generateSigningKey } from '../src/crypto/ed25519.js'
-import { forwardRequestTypedData } from '../src/intents/forwardRequest.js'
 import { startGateway } from '../src/main.js'
 import { encodeForwarderExecute, forwarderExecuteGasLimit } from '../src/relay/forwarderGas.js'
-import type { GatewayUnderTest } from './gatewayUnderTest.js'
+import { type GatewayUnderTest, presignVotes } from './gatewayUnderTest.js'
 
 /** Relayer keys of the bench worker and the baseline's sender: Anvil dev accounts no other bench part uses. */
 const relayerIndexes = [2, 3, 4]
@@ -74,7 +72,7 @@ async function waitForConfirmed(workerUrl: string, count: number): Promise<numbe
 }
 
 async function bareLoop(target: GatewayUnderTest, count: number): Promise<number> {
-  const { addresses, forwarderDomain } = target
+  const { addresses } = target
   const sender = privateKeyToAccount(devKey(baselineIndex))
   const client = createPublicClient({ chain: foundry, transport: http(target.anvil.url) })
   const [nonce, block] = await Promise.all([
@@ -82,30 +80,17 @@ async function bareLoop(target: GatewayUnderTest, count: number): Promise<number
     client.getBlock({ blockTag: 'latest' }),
   ])
   const maxFeePerGas = (block.baseFeePerGas ?? 0n) * 4n + 1_000_000_000n
-  const data = encodeFunctionData({ abi: communityPollAbi, functionName: 'vote', args: [1n] })
-  const deadline = Math.floor(Date.now() / 1000) + 3600
   const raws: Hex[] = []
-  for (let index = 0; index < count; index++) {
-    const user = privateKeyToAccount(generatePrivateKey())
-    const request = {
-      from: user.address,
-      to: addresses.targets.communityPoll,
-      value: 0n,
-      gas: 200_000n,
-      deadline,
-      data,
+  // The same signed votes the decision path sends, each wrapped in the forwarder call a relayer makes.
+  for (const [index, body] of (await presignVotes(target, count)).entries()) {
+    const vote = JSON.parse(body) as {
+      from: Address
+      to: Address
+      deadline: number
+      data: Hex
+      signature: Hex
     }
-    const signature = await user.signTypedData(
-      forwardRequestTypedData({
-        request,
-        nonce: 0n,
-        chainId: 31337,
-        forwarder: addresses.forwarder,
-        domainName: forwarderDomain.name,
-        domainVersion: forwarderDomain.version,
-      }),
-    )
-    const forward = { ...request, signature }
+    const forward = { ...vote, value: 0n, gas: 200_000n }
     raws.push(
       await sender.signTransaction({
         type: 'eip1559',
