@@ -8,6 +8,9 @@ export default defineConfig({
           name: 'unit',
           include: ['src/**/*.test.ts'],
           environment: 'node',
+          // Property tests run thousands of cases; on a loaded 2-core machine the 5 s default is
+          // a coin toss, and speed is the benchmarks' business, not the tests'.
+          testTimeout: 30_000,
         },
       },
       {
