@@ -95,6 +95,11 @@ export type CreateNonceManagerParameters = {
   maxDrift?: number
 }
 
+/** Thrown by `allocate` for a key whose ledger was never aligned with the chain: reconcile, then allocate again. */
+export class NonceLedgerNotReconciledError extends Error {
+  override name = 'NonceLedgerNotReconciledError'
+}
+
 /** The ledger id under which the filler of a gap at `nonce` is tracked and confirmed. */
 export function gapFillTxId(nonce: number): string {
   return `fill:${nonce}`
@@ -226,7 +231,11 @@ export function createNonceManager(parameters: CreateNonceManagerParameters): No
     async allocate(txId) {
       assertTxId(txId)
       const nonce = Number(await redis.eval(allocateLua, 2, keys.next, keys.ledger, txId))
-      if (nonce < 0) throw new Error(`nonce ledger of ${address} on chain ${chainId} was never reconciled`)
+      if (nonce < 0) {
+        throw new NonceLedgerNotReconciledError(
+          `nonce ledger of ${address} on chain ${chainId} was never reconciled`,
+        )
+      }
       return nonce
     },
     async heldBy(txId) {

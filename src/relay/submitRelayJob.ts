@@ -17,6 +17,7 @@ import {
 import { firstReceipt } from './dueTransactions.js'
 import { feesAtCap, initialFees } from './feeStrategy.js'
 import { encodeForwarderExecute, forwarderExecuteGasLimit } from './forwarderGas.js'
+import { NonceLedgerNotReconciledError } from './nonceManager.js'
 import type { RelayerPool } from './relayerPool.js'
 import { forwardRequestOf, type RelayJob } from './relayJob.js'
 import type { RelayTransactionRecord, RelayTransactionStore } from './relayTransactionStore.js'
@@ -173,7 +174,7 @@ async function allocateNonce(
   try {
     return await key.nonces.allocate(id)
   } catch (error) {
-    if (!(error instanceof Error) || !/never reconciled/.test(error.message)) throw error
+    if (!(error instanceof NonceLedgerNotReconciledError)) throw error
     await reconcileKey(deps.node, key)
     return key.nonces.allocate(id)
   }

@@ -9,6 +9,7 @@ import {
   type ChainNonces,
   createNonceManager,
   gapFillTxId,
+  NonceLedgerNotReconciledError,
   nonceKeyBase,
 } from '../../../src/relay/nonceManager.js'
 import type { Signer } from '../../../src/relay/signer.js'
@@ -75,6 +76,7 @@ describe('nonce allocation', () => {
       address: relayerSigner(5).address,
     })
     await expect(manager.allocate('job')).rejects.toThrow(/never reconciled/)
+    await expect(manager.allocate('job')).rejects.toBeInstanceOf(NonceLedgerNotReconciledError)
   })
 })
 
