@@ -163,6 +163,8 @@ export async function startGateway(
         })
   await relay?.start()
   services.settler?.start()
+  // Held requests are an API concern: approvals come in over HTTP, and expire where they are served.
+  if (role !== 'worker') services.approvalSweeper.start()
 
   const readiness = createReadinessProbe({
     redis,
@@ -195,6 +197,7 @@ export async function startGateway(
       await closeServer(server, config.shutdownTimeoutMs)
       await relay?.stop()
       await services.settler?.stop()
+      await services.approvalSweeper.stop()
       await queues.close()
       await services.killSwitch.stop()
       await log.close()

@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { privateKeyToAccount } from 'viem/accounts'
 import { createAdminActionRecorder } from './admin/adminActions.js'
+import type { ApprovalDeps } from './approvals/approvalDeps.js'
+import { createApprovalStore } from './approvals/approvalStore.js'
+import { createApprovalSweeper } from './approvals/sweepApprovals.js'
 import type { Attestor } from './attest/attestationLog.js'
 import type { TransparencyLog } from './attest/transparencyLog.js'
 import { createAuditReader } from './audit/auditReader.js'
@@ -23,6 +26,7 @@ import { createRequestStore } from './requests/requestStore.js'
 import { createBundlerClient } from './sponsor/bundlerClient.js'
 import { createPaymasterSignerCheck } from './sponsor/paymasterSignerCheck.js'
 import { createSponsorshipSettler } from './sponsor/settleSponsorships.js'
+import { createSponsorApprovedOperation } from './sponsor/sponsorApprovedOperation.js'
 import type { SponsorDeps } from './sponsor/sponsorDeps.js'
 import { createSponsorshipStore } from './sponsor/sponsorshipStore.js'
 import { createInstanceStore } from './templates/instances.js'
@@ -47,6 +51,12 @@ export type ServiceAdapters = {
   /** The fetch every user- or operator-set URL goes through (the outbound guard). */
   fetchFn?: typeof fetch
 }
+
+/**
+ * How long after an approval is decided the sweep may finish its follow-up in place of the
+ * operator's call that decided it, which normally does so within a second: only a crash leaves it.
+ */
+const APPROVAL_RESUME_GRACE_SECONDS = 30
 
 /**
  * Builds every domain service from the config and the adapters main.ts opened. Each service gets
@@ -108,6 +118,11 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
   const limits = createLimitStore({ redis, prefix: keys.prefix })
   const now = () => Math.floor(Date.now() / 1000)
   const livePolicies = adapters.livePolicies ?? policies
+  const approvalStore = createApprovalStore({
+    redis,
+    keys,
+    retentionSeconds: config.requestRetentionSeconds,
+  })
   const pipeline = {
     chains,
     authorizer,
@@ -117,6 +132,11 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
     attestor,
     requests,
     relay,
+    hold: {
+      approvals: approvalStore,
+      windowSeconds: config.approvals.windowSeconds,
+      tokenHolders: (instanceId: string) => instances.tokenHolders(instanceId),
+    },
     now,
     logger,
   }
@@ -146,6 +166,19 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
           instances,
         }
       : undefined
+  const approvals: ApprovalDeps = {
+    approvals: approvalStore,
+    requests,
+    limits,
+    attestor,
+    killSwitch,
+    instances,
+    registry,
+    relay,
+    ...(sponsor ? { sponsorApproved: createSponsorApprovedOperation(sponsor) } : {}),
+    now,
+    logger,
+  }
   const bundlerUrl = config.sponsorship.bundlerUrl?.reveal()
   // A bundler simulates an op before it answers eth_sendUserOperation: give it longer than a probe.
   const bundler = bundlerUrl
@@ -168,6 +201,11 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
     limits,
     pipeline,
     dryRun: { chains, policies, now, instances, registry },
+    approvals,
+    approvalSweeper: createApprovalSweeper(approvals, {
+      intervalMs: config.approvals.sweepIntervalMs,
+      graceSeconds: APPROVAL_RESUME_GRACE_SECONDS,
+    }),
     audit: createAuditReader({ log, attestationKeys: [adapters.attestationKey] }),
     rpcMethods: sponsorChain ? buildRpcMethods({ chain: sponsorChain, sponsor, bundler }) : [],
     findRequestByUserOpHash: (userOpHash) => sponsorships.requestOf(userOpHash),

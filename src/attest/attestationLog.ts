@@ -4,7 +4,9 @@ import { encodeLogEntry, logEntryDigest } from './logEntry.js'
 import type { AttestationStatement } from './statementSchemas.js'
 import {
   type AdminActionStatementParameters,
+  type ApprovalStatementParameters,
   buildAdminActionStatement,
+  buildApprovalStatement,
   buildDecisionStatement,
   buildOutcomeStatement,
   type DecisionStatementParameters,
@@ -29,12 +31,15 @@ export type AttestOutcomeParameters = Omit<OutcomeStatementParameters, 'gateway'
 export type AttestAdminActionParameters = Omit<AdminActionStatementParameters, 'gateway' | 'at'> & {
   at?: string
 }
+export type AttestApprovalParameters = Omit<ApprovalStatementParameters, 'gateway'>
 
 /** Signs statements and appends them to the log; each call resolves once its entry is durable. */
 export type Attestor = {
   attestDecision(parameters: AttestDecisionParameters): Promise<LoggedAttestation>
   attestOutcome(parameters: AttestOutcomeParameters): Promise<LoggedAttestation>
   attestAdminAction(parameters: AttestAdminActionParameters): Promise<LoggedAttestation>
+  /** An approval event of a held request; it carries its own time, the one the approval store saw. */
+  attestApproval(parameters: AttestApprovalParameters): Promise<LoggedAttestation>
 }
 
 export type CreateAttestorParameters = {
@@ -74,6 +79,9 @@ export function createAttestor(parameters: CreateAttestorParameters): Attestor {
     },
     async attestAdminAction({ at, ...action }) {
       return appendStatement(buildAdminActionStatement({ ...action, at: at ?? now().toISOString(), gateway }))
+    },
+    async attestApproval(approval) {
+      return appendStatement(buildApprovalStatement({ ...approval, gateway }))
     },
   }
 }

@@ -20,6 +20,7 @@ export const predicateTypes = {
   decision: 'https://intentgate.dev/attestations/decision/v1',
   outcome: 'https://intentgate.dev/attestations/outcome/v1',
   adminAction: 'https://intentgate.dev/attestations/admin-action/v1',
+  approval: 'https://intentgate.dev/attestations/approval/v1',
 } as const
 
 /** A request digest: 0x and 64 lowercase hex digits. */
@@ -93,6 +94,32 @@ export const outcomePredicateSchema = z.strictObject({
   }),
 })
 
+/** What happened to a held request: an operator approved or rejected it, it expired, or it was cancelled. */
+export const approvalActions = ['approve', 'reject', 'expire', 'cancel'] as const
+/** Where a held request stands after an approval event. */
+export const approvalStatuses = ['pending', 'approved', 'rejected', 'expired', 'cancelled'] as const
+
+export const approvalPredicateSchema = z.strictObject({
+  gateway: gatewaySchema,
+  at: timeSchema,
+  /** The held decision this event is about: its log index and the SHA-256 of its log entry bytes. */
+  decisionEntry: z.strictObject({
+    logIndex: z.number().int().nonnegative(),
+    envelopeDigest: sha256HexSchema,
+  }),
+  action: z.enum(approvalActions),
+  /** The operator who approved or rejected; absent when the gateway expired or cancelled the request. */
+  actor: z.strictObject({ name: z.string().min(1), role: z.string().min(1) }).optional(),
+  /** The distinct operators counted so far, in the order they were counted, and how many are needed. */
+  approvals: z.strictObject({
+    required: z.number().int().positive(),
+    approvers: z.array(z.string().min(1)),
+  }),
+  status: z.enum(approvalStatuses),
+  /** Why it was rejected, expired or cancelled. */
+  reason: reasonSchema.optional(),
+})
+
 export const adminActionPredicateSchema = z.strictObject({
   gateway: gatewaySchema,
   at: timeSchema,
@@ -139,17 +166,30 @@ export const decisionStatementSchema = statementSchema(
     })
 })
 
+/** Whether a statement's subject names a request by its digest, as outcomes and approvals must. */
+function namesARequest(statement: { subject: [z.infer<typeof subjectSchema>] }): boolean {
+  const [subject] = statement.subject
+  const digest = subject.digest.keccak256
+  return (
+    digest !== undefined &&
+    digest.length === 64 &&
+    canonicalJson(subject) === canonicalJson(requestSubject(`0x${digest}`))
+  )
+}
+
 export const outcomeStatementSchema = statementSchema(
   predicateTypes.outcome,
   outcomePredicateSchema,
 ).superRefine((statement, context) => {
-  const [subject] = statement.subject
-  const digest = subject.digest.keccak256
-  if (
-    !digest ||
-    canonicalJson(subject) !== canonicalJson(requestSubject(`0x${digest}`)) ||
-    digest.length !== 64
-  )
+  if (!namesARequest(statement))
+    context.addIssue({ code: 'custom', path: ['subject'], message: 'the subject is not a request digest' })
+})
+
+export const approvalStatementSchema = statementSchema(
+  predicateTypes.approval,
+  approvalPredicateSchema,
+).superRefine((statement, context) => {
+  if (!namesARequest(statement))
     context.addIssue({ code: 'custom', path: ['subject'], message: 'the subject is not a request digest' })
 })
 
@@ -165,20 +205,27 @@ export const adminActionStatementSchema = statementSchema(
 export type DecisionStatement = z.infer<typeof decisionStatementSchema>
 export type OutcomeStatement = z.infer<typeof outcomeStatementSchema>
 export type AdminActionStatement = z.infer<typeof adminActionStatementSchema>
+export type ApprovalStatement = z.infer<typeof approvalStatementSchema>
 export type DecisionPredicate = DecisionStatement['predicate']
 export type OutcomePredicate = OutcomeStatement['predicate']
 export type AdminActionPredicate = AdminActionStatement['predicate']
+export type ApprovalPredicate = ApprovalStatement['predicate']
 
 /** Any statement this gateway writes, told apart by its predicate type. */
-export type AttestationStatement = DecisionStatement | OutcomeStatement | AdminActionStatement
+export type AttestationStatement =
+  | DecisionStatement
+  | OutcomeStatement
+  | AdminActionStatement
+  | ApprovalStatement
 
 const anyStatementSchema = z.discriminatedUnion('predicateType', [
   decisionStatementSchema,
   outcomeStatementSchema,
   adminActionStatementSchema,
+  approvalStatementSchema,
 ])
 
-/** Parses a statement of any of the three kinds; an unknown predicate type or a bad field fails. */
+/** Parses a statement of any of the four kinds; an unknown predicate type or a bad field fails. */
 export function parseStatement(value: unknown): z.ZodSafeParseResult<AttestationStatement> {
   return anyStatementSchema.safeParse(value)
 }

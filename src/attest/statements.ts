@@ -4,9 +4,13 @@ import type { SigningKey } from '../crypto/ed25519.js'
 import type { Intent } from '../intents/intent.js'
 import {
   type AdminActionStatement,
+  type ApprovalStatement,
   type AttestationStatement,
   adminActionStatementSchema,
   adminActionSubject,
+  type approvalActions,
+  approvalStatementSchema,
+  type approvalStatuses,
   type DecisionStatement,
   decisionStatementSchema,
   inTotoPayloadType,
@@ -116,6 +120,50 @@ export function buildOutcomeStatement(parameters: OutcomeStatementParameters): O
           actualCostWei: decimal(outcome.actualCostWei),
           reason: outcome.reason,
         },
+      },
+    }),
+  )
+}
+
+export type ApprovalStatementParameters = {
+  requestDigest: string
+  /** Where the held decision this event is about sits in the log. */
+  decisionEntry: { logIndex: number; envelopeDigest: string }
+  action: (typeof approvalActions)[number]
+  /** The operator who approved or rejected; none when the gateway expired or cancelled the request. */
+  actor?: { name: string; role: string }
+  /** Distinct operators counted so far, in order, and how many are needed. */
+  approvals: { required: number; approvers: readonly string[] }
+  /** Where the request stands after this event. */
+  status: (typeof approvalStatuses)[number]
+  reason?: { code: string; message: string }
+  /** When it happened, ISO 8601 in UTC. */
+  at: string
+  gateway: { id: string }
+}
+
+/**
+ * Builds the statement recording one approval event of a held request (an operator's approval
+ * or rejection, its expiry, its cancellation), pointing back to the held decision.
+ */
+export function buildApprovalStatement(parameters: ApprovalStatementParameters): ApprovalStatement {
+  return approvalStatementSchema.parse(
+    asJson({
+      _type: inTotoStatementType,
+      subject: [requestSubject(parameters.requestDigest.toLowerCase())],
+      predicateType: predicateTypes.approval,
+      predicate: {
+        gateway: parameters.gateway,
+        at: parameters.at,
+        decisionEntry: parameters.decisionEntry,
+        action: parameters.action,
+        actor: parameters.actor && { name: parameters.actor.name, role: parameters.actor.role },
+        approvals: {
+          required: parameters.approvals.required,
+          approvers: [...parameters.approvals.approvers],
+        },
+        status: parameters.status,
+        reason: parameters.reason,
       },
     }),
   )

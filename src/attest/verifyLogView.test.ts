@@ -57,7 +57,7 @@ describe('verifyLogView', () => {
       size: 12,
       checkpoints: 6,
       unsignedEntries: 0,
-      kinds: { decision: 0, outcome: 0, adminAction: 12 },
+      kinds: { decision: 0, outcome: 0, approval: 0, adminAction: 12 },
       latest: { origin, size: 12 },
     })
   })

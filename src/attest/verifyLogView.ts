@@ -19,7 +19,7 @@ export type LogVerificationKeys = {
 /** A checkpoint that verified: what a verifier keeps between runs to detect forks and rollbacks. */
 export type AcceptedCheckpoint = { origin: string; size: number; root: Uint8Array; note: string }
 
-export type EntryKindCounts = { decision: number; outcome: number; adminAction: number }
+export type EntryKindCounts = { decision: number; outcome: number; approval: number; adminAction: number }
 
 export type VerifyLogViewParameters = {
   view: LogView
@@ -72,7 +72,7 @@ export function verifyLogView(parameters: VerifyLogViewParameters): VerifyLogVie
   if (!latest) return failure({ kind: 'no-checkpoint', message: 'the log holds no signed checkpoint' })
 
   const tree = new MerkleTree()
-  const kinds: EntryKindCounts = { decision: 0, outcome: 0, adminAction: 0 }
+  const kinds: EntryKindCounts = { decision: 0, outcome: 0, approval: 0, adminAction: 0 }
   let next = 0
   const checkTreeHeads = (): AuditProblem | undefined => {
     for (
@@ -192,6 +192,7 @@ function entryProblem(opened: Exclude<OpenLogEntryResult, { ok: true }>, index: 
 function countKind(kinds: EntryKindCounts, predicateType: string): void {
   if (predicateType === predicateTypes.decision) kinds.decision += 1
   else if (predicateType === predicateTypes.outcome) kinds.outcome += 1
+  else if (predicateType === predicateTypes.approval) kinds.approval += 1
   else kinds.adminAction += 1
 }
 

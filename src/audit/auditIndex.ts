@@ -41,7 +41,7 @@ export type AuditIndex = {
   add(summary: EntrySummary): void
   /** Entries that match `filter`, from `cursor` (an index, inclusive) on, at most `limit`. */
   query(filter: EntryFilter, page: { cursor?: number; limit: number }): EntryPage
-  /** Every entry of the requests the lookup names: decisions and outcomes, in index order. */
+  /** Every entry of the requests the lookup names: decisions, approval events and outcomes, in index order. */
   lookup(key: RequestLookup): EntrySummary[]
 }
 
@@ -94,10 +94,10 @@ export function createAuditIndex(): AuditIndex {
       if (summary.index !== summaries.length)
         throw new RangeError(`expected entry ${summaries.length}, got entry ${summary.index}`)
       const decision =
-        summary.kind === 'outcome' && summary.requestDigest
+        (summary.kind === 'outcome' || summary.kind === 'approval') && summary.requestDigest
           ? summaries[byRequest.get(summary.requestDigest)?.[0] ?? -1]
           : undefined
-      // An outcome is found by the template and instance of the request it ends.
+      // An outcome or approval event is found by the template and instance of its request.
       const stored =
         decision && decision.kind === 'decision'
           ? { ...summary, templateId: decision.templateId, instanceId: decision.instanceId }

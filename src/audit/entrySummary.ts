@@ -4,8 +4,8 @@ import type { DsseEnvelope } from '../crypto/dsse.js'
 
 /**
  * What the audit index and `intentgate audit show` know of one log entry without keeping it: its
- * kind, time, request and the fields auditors filter by. Outcomes carry no template or instance
- * of their own; the index fills those in from the decision of the same request.
+ * kind, time, request and the fields auditors filter by. Outcomes and approval events carry no
+ * template or instance of their own; the index fills those in from the decision of the same request.
  */
 export type EntrySummary = {
   index: number
@@ -19,20 +19,20 @@ export type EntrySummary = {
   decision?: DecisionVerdict
   /** Reason codes of a decision, or the reason of a failed outcome. */
   reasons?: string[]
-  /** For outcomes: how the request ended. */
+  /** For outcomes: how the request ended; for approval events: where the held request stands after. */
   status?: string
   txHash?: string
   userOpHash?: string
-  /** For admin actions: who did what to which target. */
+  /** For admin actions: who did what to which target; for approval events: the action and operator. */
   action?: string
   actor?: string
   target?: string
 }
 
-export type EntryKind = 'decision' | 'outcome' | 'admin-action'
+export type EntryKind = 'decision' | 'outcome' | 'approval' | 'admin-action'
 export type DecisionVerdict = 'allow' | 'deny' | 'held'
 
-export const entryKinds: readonly EntryKind[] = ['decision', 'outcome', 'admin-action']
+export const entryKinds: readonly EntryKind[] = ['decision', 'outcome', 'approval', 'admin-action']
 export const decisionVerdicts: readonly DecisionVerdict[] = ['allow', 'deny', 'held']
 
 /** A log entry read as JSON, unverified: what the gateway serves and auditors verify themselves. */
@@ -100,6 +100,19 @@ export function summarizeStatement(index: number, statement: AttestationStatemen
         ...(outcome.reason ? { reasons: [outcome.reason.code] } : {}),
         ...(outcome.txHash ? { txHash: outcome.txHash } : {}),
         ...(outcome.userOpHash ? { userOpHash: outcome.userOpHash } : {}),
+      }
+    }
+    case predicateTypes.approval: {
+      const { predicate } = statement
+      return {
+        index,
+        kind: 'approval',
+        time: predicate.at,
+        requestDigest: `0x${statement.subject[0].digest.keccak256}`,
+        action: predicate.action,
+        ...(predicate.actor ? { actor: predicate.actor.name } : {}),
+        status: predicate.status,
+        ...(predicate.reason ? { reasons: [predicate.reason.code] } : {}),
       }
     }
     default: {

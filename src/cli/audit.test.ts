@@ -41,7 +41,7 @@ describe('intentgate audit verify', () => {
     const first = await run(['verify', logDir, ...keyArgs, '--state', state])
     expect(first).toMatchObject({ code: 0, stderr: '' })
     expect(first.stdout).toMatch(
-      /^OK audit\.test\/gw-1: 19 entries \(10 decisions, 7 outcomes, 2 admin actions\)/,
+      /^OK audit\.test\/gw-1: 19 entries \(10 decisions, 7 outcomes, 0 approval events, 2 admin actions\)/,
     )
     expect(first.stdout).toContain('no saved state')
     expect(JSON.parse(await readFile(state, 'utf8'))).toMatchObject({ origin: keys.origin, size: 19 })

@@ -23,7 +23,7 @@ export const auditUsage = `intentgate audit <command> <log-dir | gateway-url>
   export SOURCE [FILTERS] [--out FILE]
         write entries as JSON lines: index, entryDigest, summary, envelope, statement
 
-  FILTERS: --start N --end N --kind decision|outcome|admin-action --template ID --instance ID
+  FILTERS: --start N --end N --kind decision|outcome|approval|admin-action --template ID --instance ID
            --decision allow|deny|held --reason CODE --since ISO --until ISO --request DIGEST
            --tx HASH --user-op HASH --limit N (show: 100 by default) --cursor N
   A gateway URL needs an auditor key: --admin-key or INTENTGATE_ADMIN_KEY.
@@ -119,7 +119,7 @@ async function verify(
   const { kinds } = result
   io.stdout(
     `OK ${keys.log.origin}: ${result.size} entries (${kinds.decision} decisions, ${kinds.outcome} outcomes, ` +
-      `${kinds.adminAction} admin actions) verified against ${result.checkpoints} checkpoints\n` +
+      `${kinds.approval} approval events, ${kinds.adminAction} admin actions) verified against ${result.checkpoints} checkpoints\n` +
       `   latest checkpoint: size ${result.latest.size}, root ${Buffer.from(result.latest.root).toString('base64')}\n`,
   )
   if (result.unsignedEntries > 0)
@@ -206,6 +206,10 @@ export function formatSummary(summary: EntrySummary): string {
     const hash = summary.txHash ? `  tx ${summary.txHash}` : ''
     const userOp = summary.userOpHash ? `  userOp ${summary.userOpHash}` : ''
     return `${head} ${(summary.status ?? '').padEnd(9)}  request ${summary.requestDigest}${hash}${userOp}${reasons}`
+  }
+  if (summary.kind === 'approval') {
+    const by = summary.actor ? ` by ${summary.actor}` : ''
+    return `${head} ${(summary.status ?? '').padEnd(9)}  request ${summary.requestDigest}  ${summary.action}${by}${reasons}`
   }
   return `${head} ${summary.action} ${summary.target} by ${summary.actor}`
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
 import { ConfigError } from '../config/loadConfig.js'
+import { runApprovals } from './approvals.js'
 import { runAudit } from './audit.js'
 import { CliError, processIo } from './cliIo.js'
 import { runInstance } from './instance.js'
@@ -19,6 +20,7 @@ Commands:
   template     sign, verify and publish template manifests
   instance     create and revoke app instances
   policy       replay logged decisions against a candidate bundle
+  approvals    list held requests, approve or reject them (k-of-n operator approval)
   audit        verify a log offline (fork detection), show and export its entries
   help         show this text
 `
@@ -41,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
       return runAudit(rest, processIo)
     case 'policy':
       return runPolicy(rest, processIo)
+    case 'approvals':
+      return runApprovals(rest, processIo)
     case 'dev': {
       const { runDev } = await import('../dev/runDev.js')
       await runDev(process.env)

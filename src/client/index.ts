@@ -56,6 +56,7 @@ export {
   type DsseEnvelope,
   type MetaTransactionReceipt,
   type Reason,
+  type RequestApproval,
   type RequestRecord,
   type RequestStatus,
   type Session,

@@ -71,7 +71,8 @@ export type PreviewTokenEvent =
 /** What `POST /v1/preview` answers. */
 export type Preview = {
   /** Whether the gateway would approve this request now (limits aside), and every reason it would not. */
-  decision: { allow: boolean; reasons: Reason[] }
+  /** `approvals` is there when the request would wait for k-of-n operator approval once sent. */
+  decision: { allow: boolean; reasons: Reason[]; approvals?: { required: number; reason: string } }
   checks: {
     deadline: { ok: boolean; detail?: string }
     simulation: { ok: boolean; detail?: string }

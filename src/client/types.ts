@@ -47,6 +47,19 @@ type RequestCommon = {
   createdAt: string
   decision: { allow: boolean; reasons: Reason[] }
   decisionAttestation: Attestation
+  /** For a request the policy held for k-of-n operator approval: the approvals, while it waits and after. */
+  approval?: RequestApproval
+}
+
+/** A held request's approval: how many operators must approve, who did (log index of each attestation), until when. */
+export type RequestApproval = {
+  required: number
+  reason: string
+  /** Unix seconds: not approved by then, it is cancelled with reason APPROVAL_EXPIRED. */
+  expiresAt: number
+  approvals: { by: string; at: string; logIndex: number }[]
+  /** When it was approved, or ended unapproved. */
+  decidedAt?: string
 }
 
 /** A request as `GET /v1/requests/:id` reports it, discriminated on `status`. */
@@ -80,7 +93,13 @@ export type Session = {
 }
 
 /** The gateway's 202 to an approved meta-transaction. */
-export type MetaTransactionReceipt = { id: Hex; status: RequestStatus; attestation: Attestation }
+export type MetaTransactionReceipt = {
+  id: Hex
+  /** `queued`, or `awaiting_approval` when the policy held it for operators (see `approval`). */
+  status: RequestStatus
+  attestation: Attestation
+  approval?: { required: number; approvals: number; reason: string; expiresAt: number }
+}
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)

@@ -73,6 +73,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       bundlerUrl: settings.BUNDLER_URL,
       sweepIntervalMs: settings.USER_OP_SWEEP_INTERVAL_MS,
     },
+    approvals: {
+      windowSeconds: settings.APPROVAL_WINDOW_SECONDS,
+      sweepIntervalMs: settings.APPROVAL_SWEEP_INTERVAL_MS,
+    },
     dependencyTimeoutMs: settings.DEPENDENCY_TIMEOUT_MS,
     outbound: { private: settings.OUTBOUND_PRIVATE_NETWORKS },
     shutdownTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,

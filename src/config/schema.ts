@@ -334,6 +334,18 @@ export const settingsSchema = z.object({
     .describe(
       'How often sponsored user operations are checked for their UserOperationEvent, and expired ones released.',
     ),
+  APPROVAL_WINDOW_SECONDS: positiveInt
+    .max(7 * 24 * 3600)
+    .default(3_600)
+    .describe(
+      "How long a request held for operator approval waits for its k approvals (never past the request's own deadline); then it expires and its reservation is released.",
+    ),
+  APPROVAL_SWEEP_INTERVAL_MS: positiveInt
+    .min(50)
+    .default(2_000)
+    .describe(
+      'How often held requests past their approval window are expired, and decided ones whose follow-up was interrupted are finished.',
+    ),
   SHUTDOWN_TIMEOUT_MS: positiveInt
     .default(10_000)
     .describe('How long SIGTERM waits for in-flight requests before closing connections.'),
@@ -388,6 +400,7 @@ export type Config = {
     bundlerUrl: Secret | undefined
     sweepIntervalMs: number
   }
+  approvals: { windowSeconds: number; sweepIntervalMs: number }
   dependencyTimeoutMs: number
   /** What operator-set URLs the gateway fetches may connect to. */
   outbound: { private: 'allow' | 'deny' }

@@ -6,7 +6,23 @@ export type IntentGateErrorOptions = {
   reasons?: Reason[]
   /** The logged, signed decision behind a denial; sent to the client with the error. */
   attestation?: unknown
+  /** The request the error is about, for a client that must follow it up (APPROVAL_REQUIRED). */
+  request?: HeldRequestInfo
   cause?: unknown
+}
+
+/** A request held for operator approval, as a client is told of it. */
+export type HeldRequestInfo = {
+  /** The request id: what `GET /v1/requests/:id` takes. */
+  id: string
+  approval: {
+    required: number
+    /** Distinct operators who approved so far. */
+    approvals: number
+    reason: string
+    /** Unix seconds: not approved by then, it expires. */
+    expiresAt: number
+  }
 }
 
 /**
@@ -20,6 +36,7 @@ export class IntentGateError extends Error {
   readonly details: string | undefined
   readonly reasons: Reason[]
   readonly attestation: unknown
+  readonly request: HeldRequestInfo | undefined
 
   constructor(code: ErrorCode, shortMessage: string, options: IntentGateErrorOptions = {}) {
     super(options.details ? `${shortMessage}: ${options.details}` : shortMessage, { cause: options.cause })
@@ -28,6 +45,7 @@ export class IntentGateError extends Error {
     this.details = options.details
     this.reasons = options.reasons ?? []
     this.attestation = options.attestation
+    this.request = options.request
   }
 
   get status(): number {

@@ -100,6 +100,30 @@ export const errorCatalogue = {
       "The upstream bundler refused the user operation; on /rpc the bundler's ERC-4337 error code and message are passed on.",
   },
 
+  APPROVAL_REQUIRED: {
+    status: 202,
+    description:
+      'Not a refusal: the policy holds the request until k distinct operators approve it. `POST /v1/meta-transactions` answers 202 with status `awaiting_approval`; `pm_getPaymasterData` answers this code as JSON-RPC error -33202 with `data.id`, the request id, and `data.approval`.',
+  },
+  APPROVAL_REJECTED: {
+    status: 403,
+    description: 'An operator rejected the held request; it is never relayed or sponsored.',
+  },
+  APPROVAL_EXPIRED: {
+    status: 422,
+    description: 'The held request was not approved within its window; its reservation was released.',
+  },
+  APPROVAL_NOT_PENDING: {
+    status: 409,
+    description:
+      'The request is not awaiting approval: it was already approved, rejected, expired or cancelled.',
+  },
+  APPROVER_IS_SUBMITTER: {
+    status: 403,
+    description:
+      'This operator obtained a capability token of the instance that sent the request (created it or issued one), so may not approve it.',
+  },
+
   POLICY_BUNDLE_INVALID: {
     status: 422,
     description:

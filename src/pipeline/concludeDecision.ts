@@ -120,20 +120,23 @@ export function refusalError(
 }
 
 /**
- * Signs and logs a decision; resolves once it is durable. `envelopeDigest` (the SHA-256 of the
- * log entry) is what outcomes point back with, and what a sponsored user operation carries.
+ * Signs and logs a decision (with `approval` for a request held for operator approval); resolves
+ * once it is durable. `envelopeDigest` (the SHA-256 of the log entry) is what outcomes and approval
+ * events point back with, and what a sponsored user operation carries.
  */
 export async function attestDecision(
   deps: Pick<ConcludeDeps, 'attestor'>,
   context: DecisionContext,
-  decision: { allow: boolean; reasons: Reason[] },
+  decision: { allow: boolean; reasons: Reason[]; approval?: { required: number; reason: string } },
   limits: readonly LimitToReserve[],
   policy: ReturnType<ConcludeDeps['policies']['current']>,
 ): Promise<AttestationRef & { envelopeDigest: string }> {
   const { subject, intent, now, appData } = context
+  const { approval, ...verdict } = decision
   const logged = await deps.attestor.attestDecision({
     requestDigest: intent.requestDigest,
-    decision,
+    decision: verdict,
+    ...(approval ? { approval } : {}),
     template: { id: subject.templateId, digest: subject.templateDigest },
     instance: { id: subject.instanceId },
     ...(subject.att ? { att: subject.att } : {}),

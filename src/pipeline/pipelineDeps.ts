@@ -1,3 +1,4 @@
+import type { ApprovalStore } from '../approvals/approvalStore.js'
 import type { Attestor } from '../attest/attestationLog.js'
 import type { AppAuthorizer } from '../auth/authorizeApp.js'
 import type { ServedChain } from '../chain/servedChain.js'
@@ -21,9 +22,20 @@ export type PipelineDeps = {
   requests: RequestStore
   /** Where approved meta-transactions go to be relayed. */
   relay: Pick<RelayQueues, 'hold' | 'enqueue'>
+  /** Where requests the policy holds for operator approval wait. */
+  hold: HoldDeps
   /** Unix seconds; injected so tests and replays can fix time. */
   now: () => number
   logger: Logger
+}
+
+/** What holding a request for operator approval needs. */
+export type HoldDeps = {
+  approvals: Pick<ApprovalStore, 'open' | 'discard'>
+  /** How long a held request waits for its approvals at most (APPROVAL_WINDOW_SECONDS). */
+  windowSeconds: number
+  /** The operators who obtained a token of an instance: none of them may approve its requests. */
+  tokenHolders: (instanceId: string) => Promise<string[]>
 }
 
 /** On whose authority a request is decided, as attested. */

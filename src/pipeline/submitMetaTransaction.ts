@@ -10,6 +10,7 @@ import type { Decision } from '../policy/decision.js'
 import { buildRelayJob } from '../relay/relayJob.js'
 import { authorizeSubject } from './authorizeSubject.js'
 import { accept, refuse } from './concludeDecision.js'
+import { holdForApproval } from './holdForApproval.js'
 import { normalizeMetaTransaction } from './normalizeMetaTransaction.js'
 import type { DecisionContext, PipelineDeps } from './pipelineDeps.js'
 import { answerAgain, waitForRecordedAnswer } from './replayAnswer.js'
@@ -19,8 +20,9 @@ export type MetaTransactionAnswer = { status: 202; body: Record<string, unknown>
 /**
  * `POST /v1/meta-transactions`, through the whole pipeline: normalize; check the instance and
  * template are still good; verify the signature (for this chain, forwarder and nonce) and the
- * deadline; simulate; decide; reserve; attest; record as queued. Every outcome after
- * normalization is attested, and the same signed request always gets the same answer.
+ * deadline; simulate; decide; reserve; attest; record as queued, or as awaiting_approval when the
+ * policy holds it for operators. Every outcome after normalization is attested, and the same
+ * signed request always gets the same answer.
  */
 export async function submitMetaTransaction(
   deps: PipelineDeps,
@@ -80,7 +82,9 @@ export async function submitMetaTransaction(
   // One snapshot of the policy decides and is attested, even if a swap lands meanwhile.
   const policy = deps.policies.current()
   const decision = policy.policy.evaluate(policyInputFor(checked.session, context))
-  if (!decision.allow) {
+  // A request held for operator approval goes on like an approved one (nonce claimed, limits
+  // reserved) and stops before the relay.
+  if (!decision.allow && !decision.approvals) {
     return refuser(
       deps,
       context,
@@ -99,7 +103,10 @@ export async function submitMetaTransaction(
   })
 }
 
-/** Re-checks revocation, claims the sender nonce, reserves every limit, then attests the approval. */
+/**
+ * Re-checks revocation, claims the sender nonce, reserves every limit, then attests the approval,
+ * or, for a request the policy held, the hold (see holdForApproval).
+ */
 async function commit(
   deps: PipelineDeps,
   context: DecisionContext,
@@ -152,24 +159,32 @@ async function commit(
     return refuseWith('LIMIT_EXCEEDED', 'Limit reached', [{ code: 'LIMIT_EXCEEDED', message }], limit.id)
   }
 
+  const relayJob = buildRelayJob({
+    requestDigest: intent.requestDigest,
+    chainId: chain.chainId,
+    forwarder: chain.addresses.forwarder,
+    request,
+    capPerGas: intent.gas.maxFeePerGas,
+    limits,
+    acceptedAt: now,
+  })
   try {
+    if (decision.approvals) {
+      const { reasons, approvals } = decision
+      const held = await holdForApproval(deps, context, {
+        decision: { reasons, limits, approvals },
+        policy,
+        nonceKey,
+        notAfter: intent.validUntil,
+        signatureHash,
+        relayJob,
+      })
+      return { status: held.status, body: held.body }
+    }
     const answer = await accept(
       deps,
       context,
-      {
-        reservation: reserved.reservation,
-        limits,
-        signatureHash,
-        relayJob: buildRelayJob({
-          requestDigest: intent.requestDigest,
-          chainId: chain.chainId,
-          forwarder: chain.addresses.forwarder,
-          request,
-          capPerGas: intent.gas.maxFeePerGas,
-          limits,
-          acceptedAt: now,
-        }),
-      },
+      { reservation: reserved.reservation, limits, signatureHash, relayJob },
       policy,
     )
     return { status: answer.status, body: answer.body }

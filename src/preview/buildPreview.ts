@@ -42,7 +42,12 @@ export type PreviewAnswer = {
    * Whether the gateway would approve this request now, had it a valid signature: the policy's
    * decision with the pipeline's own checks folded in. Limits are not counted in a preview.
    */
-  decision: { allow: boolean; reasons: Reason[] }
+  decision: {
+    allow: boolean
+    reasons: Reason[]
+    /** Present when the policy would hold the request for k-of-n operator approval. */
+    approvals?: { required: number; reason: string }
+  }
   checks: { deadline: PreviewCheck; simulation: PreviewCheck; signature?: PreviewCheck }
   policy: { revision: string; digest: string }
   template: TemplateBadge
@@ -86,7 +91,11 @@ export function buildPreview(parameters: {
   const reasons = [...checkReasons, ...decision.reasons]
 
   return {
-    decision: { allow: decision.allow && checkReasons.length === 0, reasons },
+    decision: {
+      allow: decision.allow && checkReasons.length === 0,
+      reasons,
+      ...(decision.approvals ? { approvals: decision.approvals } : {}),
+    },
     checks,
     policy: parameters.policy,
     template: {

@@ -13,6 +13,8 @@
  *   {p}inst:{id}                  HASH    templateDigest, templateId, params, intent (resolved JSON),
  *                                         att, status (active | revoked), createdAt, createdBy,
  *                                         statusReason, statusAt, statusBy
+ *   {p}inst:holders:{id}          SET     operators who obtained a token of the instance (created it
+ *                                         or issued one): the submitters of its requests
  *   {p}tok:revoked:{jti}          STRING  why; expires when the token would have
  * Kill switch
  *   {p}kill                       HASH    field global | template:{id} | instance:{id} | chain:{id}
@@ -26,6 +28,13 @@
  *   {p}req:{requestDigest}        STRING  JSON RequestRecord: status, decision, attestation, the answer given
  *   {p}sig:{keccak(signature)}    STRING  request digest that carried this signature (replay detection)
  *   {p}nonce:{chain}:{verifier}:{sender}:{nonce}  STRING  request digest holding this sender nonce
+ * Approvals of held requests (owned by src/approvals/approvalStore.ts)
+ *   {p}appr:{requestDigest}       HASH    id, kind, status (pending | approved | rejected | expired |
+ *                                         cancelled), required, reason, createdAt, expiresAt,
+ *                                         submitters (JSON), votes (JSON [{by, at}]), closedBy,
+ *                                         closedAt, closeReason, att:vote:{operator}, att:close
+ *   {p}appr:unfinished            ZSET    request digest -> expiresAt; pending approvals and decided ones
+ *                                         whose follow-up (relay, sponsorship, release) is not done
  * Sponsored user operations (owned by src/sponsor/sponsorshipStore.ts)
  *   {p}aa:pending                 ZSET    request digest -> validUntil; sponsored ops not yet settled
  *   {p}aa:uoh:{userOpHash}        STRING  request digest of the sponsored op with this hash
@@ -57,6 +66,9 @@ export function createRedisKeys(prefix: string) {
     request: (digest: string) => `${prefix}req:${digest}`,
     signature: (hash: string) => `${prefix}sig:${hash}`,
     nonce: (key: string) => `${prefix}nonce:${key}`,
+    instanceTokenHolders: (instanceId: string) => `${prefix}inst:holders:${instanceId}`,
+    approval: (digest: string) => `${prefix}appr:${digest}`,
+    approvalsUnfinished: () => `${prefix}appr:unfinished`,
     sponsorPending: () => `${prefix}aa:pending`,
     userOpHash: (hash: string) => `${prefix}aa:uoh:${hash}`,
     sponsorSettle: (digest: string) => `${prefix}aa:settle:${digest}`,

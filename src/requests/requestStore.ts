@@ -21,6 +21,34 @@ type RequestCommon = {
   answer: StoredAnswer
   /** For a sponsored user operation: what the paymaster signed, and its on-chain identity. */
   userOperation?: SponsoredUserOperationRecord
+  /** For a request the policy held for operator approval: the approvals, while it waits and after. */
+  approval?: RequestApproval
+}
+
+/** A held request's approval as its record shows it (src/approvals/ keeps the live count). */
+export type RequestApproval = {
+  /** How many distinct operators must approve. */
+  required: number
+  /** The policy's reason for holding it. */
+  reason: string
+  /** Unix seconds: not approved by then, it expires. */
+  expiresAt: number
+  /** The operators counted so far, in order, each with the log index of its approval's attestation. */
+  approvals: { by: string; at: string; logIndex: number }[]
+  /** When it was approved, or ended unapproved, ISO 8601. */
+  decidedAt?: string
+}
+
+/**
+ * What a held user operation is sponsored with once approved: the op in its JSON-RPC form, with
+ * this gateway's paymaster and gas limits, exactly as the held decision saw it.
+ */
+export type HeldUserOperation = {
+  userOp: Record<string, string>
+  /** Ids of the gasWei limits it reserved, reconciled to the actual gas cost once it settles. */
+  gasWeiLimits: string[]
+  /** SHA-256 of the held decision's log entry, 0x-prefixed: what the paymaster will emit on chain. */
+  decisionDigest: string
 }
 
 /** What the gateway signed for a user operation, kept to check it at eth_sendUserOperation and track it on chain. */
@@ -62,9 +90,13 @@ export type RelayedOutcome = {
 }
 
 /**
-/**
- * A request's lifecycle, discriminated on `status`. The pipeline creates `denied` and `queued`
- * records. The relay moves queued meta-transactions on:
+ * A request's lifecycle, discriminated on `status`. The pipeline creates `denied`, `queued` and
+ * `awaiting_approval` records. Approval (src/approvals/) moves a held request on:
+ *
+ *   awaiting_approval -> queued (a meta-transaction) | sponsored (a user operation)   k approvals
+ *   awaiting_approval -> cancelled                     rejected, expired, or its instance revoked
+ *
+ * The relay moves queued meta-transactions on:
  *
  *   queued -> submitted -> confirmed | reverted | cancelled
  *   queued | submitted -> failed          (it can no longer land: deadline passed, nonce used)
@@ -77,7 +109,16 @@ export type RequestRecord =
   | (RequestCommon & { status: 'denied' })
   | (RequestCommon & { status: 'queued'; relayJob?: RelayJob })
   | (RequestCommon & { status: 'sponsored'; userOperation: SponsoredUserOperationRecord })
-  | (RequestCommon & { status: 'awaiting_approval' })
+  | (RequestCommon & {
+      status: 'awaiting_approval'
+      approval: RequestApproval
+      /** The sender nonce claim it holds while it waits, given back if it never goes through. */
+      nonceKey: string
+      /** A meta-transaction's relay job, enqueued once it is approved. */
+      relayJob?: RelayJob
+      /** A user operation's op, sponsored once it is approved. */
+      heldUserOperation?: HeldUserOperation
+    })
   | (RequestCommon & {
       status: 'submitted'
       relayJob?: RelayJob

@@ -39,7 +39,9 @@ export async function checkSponsoredOperation(
 
   const id = userOperationDigest({ userOp, chainId: chain.chainId, entryPoint: chain.addresses.entryPoint })
   const record = await deps.requests.get(id)
-  if (!record?.userOperation || !record.decision.allow) {
+  // Only a sponsorship writes userOperation: one the policy allowed, or one operators approved.
+  const approved = record?.decision.allow || record?.approval !== undefined
+  if (!record?.userOperation || !approved) {
     throw invalid(
       'no sponsorship was decided for this exact operation; was it changed after pm_getPaymasterData?',
     )

@@ -47,7 +47,8 @@ export async function previewSponsorship(
   const decision = deps.policies
     .current()
     .policy.evaluate(policyInputFor(session, { subject: subjectOf(session), intent, now }))
-  if (!decision.allow) {
+  // A request the policy would hold for approval is not refused here: pm_getPaymasterData holds it.
+  if (!decision.allow && !decision.approvals) {
     throw new IntentGateError('POLICY_DENIED', 'Denied by policy', { reasons: decision.reasons })
   }
   return { ...paymasterFieldsOf(userOp, stubPaymasterData(intent.validUntil)), isFinal: false }

@@ -1,22 +1,23 @@
 import type { Hex } from 'viem'
-import { getUserOperationHash } from 'viem/account-abstraction'
 import type { CapabilityClaims } from '../auth/capabilityToken.js'
-import { IntentGateError, type Reason } from '../errors/index.js'
+import { type ErrorCode, errorCatalogue, IntentGateError, type Reason } from '../errors/index.js'
 import type { UserOperationV07 } from '../intents/userOperation.js'
 import type { Reservation } from '../limits/reserveLimits.js'
 import { authorizeSubject } from '../pipeline/authorizeSubject.js'
 import { attestDecision, recordBase, refuse } from '../pipeline/concludeDecision.js'
+import { approvalRequiredError, holdForApproval } from '../pipeline/holdForApproval.js'
 import type { DecisionContext } from '../pipeline/pipelineDeps.js'
 import { policyInputFor, reasonsOf } from '../pipeline/submitMetaTransaction.js'
 import type { Decision } from '../policy/decision.js'
 import type { RequestRecord } from '../requests/requestStore.js'
-import { signPaymasterData } from './paymasterData.js'
 import {
   type PaymasterFields,
   paymasterFieldsOf,
   type SponsorableUserOperation,
   sponsorshipIntentOf,
 } from './paymasterFields.js'
+import { signSponsorship } from './signSponsorship.js'
+import { heldUserOperationOf } from './sponsorApprovedOperation.js'
 import { assertInstanceHint, authorizationOf, type SponsorContext } from './sponsorContext.js'
 import { assertSponsorTarget, type SponsorDeps, type SponsorTarget } from './sponsorDeps.js'
 import { simulateUserOperation } from './userOperationChain.js'
@@ -79,7 +80,8 @@ export async function sponsorUserOperation(
   }
   const policy = deps.policies.current()
   const decision = policy.policy.evaluate(policyInputFor(checked.session, context))
-  if (!decision.allow) {
+  // Held for operator approval: reserved and attested like a sponsorship, but not signed yet.
+  if (!decision.allow && !decision.approvals) {
     return refuse(
       deps,
       context,
@@ -116,9 +118,11 @@ async function commitSponsorship(
   if (!recheck.ok) return refuseWith(recheck.error.code, recheck.error.shortMessage, reasonsOf(recheck.error))
   await deps.assertPaymasterTrustsSigner()
 
-  // Only one op per sender nonce can ever execute, so only one is sponsored (and counted).
+  // Only one op per sender nonce can ever execute, so only one is sponsored (and counted). A held
+  // op keeps the nonce while operators decide, and for its sponsorship window after.
   const nonceKey = `${chain.chainId}:${chain.addresses.entryPoint}:${intent.sender}:${intent.nonce}`
-  const holder = await deps.requests.claimNonce(nonceKey, intent.requestDigest, deps.windowSeconds + 3_600)
+  const holdFor = deps.windowSeconds + 3_600 + (decision.approvals ? deps.hold.windowSeconds : 0)
+  const holder = await deps.requests.claimNonce(nonceKey, intent.requestDigest, holdFor)
   if (holder === intent.requestDigest)
     return waitForSponsorship(deps, intent.requestDigest, { claims, userOp, now })
   if (holder) {
@@ -154,8 +158,18 @@ async function commitSponsorship(
     throw error
   }
 
+  const gasWeiLimits = decision.limits.filter((limit) => limit.metric === 'gasWei').map((limit) => limit.id)
   try {
-    const fromBlock = await chain.client.getBlockNumber()
+    if (decision.approvals) {
+      const { reasons, approvals } = decision
+      const held = await holdForApproval(deps, context, {
+        decision: { reasons, limits: decision.limits, approvals },
+        policy,
+        nonceKey,
+        heldUserOperation: { userOp: heldUserOperationOf(userOp), gasWeiLimits },
+      })
+      throw approvalRequiredError(held.body, reasons)
+    }
     const { envelopeDigest, ...attestation } = await attestDecision(
       deps,
       context,
@@ -163,24 +177,14 @@ async function commitSponsorship(
       decision.limits,
       policy,
     )
-    const decisionDigest: Hex = `0x${envelopeDigest}`
-    const paymaster = chain.addresses.paymaster
-    const paymasterData = await signPaymasterData({
-      chainId: chain.chainId,
-      paymaster,
-      userOperation: userOp,
+    const signed = await signSponsorship(deps, {
+      userOp,
       validUntil: intent.validUntil,
-      validAfter: 0,
-      decisionDigest,
-      signer: deps.signer,
+      decisionDigest: `0x${envelopeDigest}`,
+      nonceKey,
+      gasWeiLimits,
     })
-    const userOpHash = getUserOperationHash({
-      chainId: chain.chainId,
-      entryPointAddress: chain.addresses.entryPoint,
-      entryPointVersion: '0.7',
-      userOperation: { ...userOp, paymasterData, signature: '0x' },
-    }).toLowerCase()
-    const fields = paymasterFieldsOf(userOp, paymasterData)
+    const { fields, userOperation } = signed
     const answer = {
       kind: 'accepted' as const,
       status: 202 as const,
@@ -189,36 +193,52 @@ async function commitSponsorship(
     const record: RequestRecord = {
       ...recordBase(context, { allow: true, reasons: [] }, attestation, answer),
       status: 'sponsored',
-      userOperation: {
-        userOpHash,
-        entryPoint: chain.addresses.entryPoint,
-        paymaster,
-        paymasterVerificationGasLimit: String(userOp.paymasterVerificationGasLimit),
-        paymasterPostOpGasLimit: String(userOp.paymasterPostOpGasLimit),
-        paymasterData,
-        validUntil: intent.validUntil,
-        decisionDigest,
-        fromBlock: fromBlock.toString(),
-        nonceKey,
-        gasWeiLimits: decision.limits.filter((limit) => limit.metric === 'gasWei').map((limit) => limit.id),
-      },
+      userOperation,
     }
     // Tracked before it is recorded: a record nobody tracks would hold its reservation forever.
     await deps.sponsorships.track({
       requestDigest: intent.requestDigest,
-      userOpHash,
+      userOpHash: userOperation.userOpHash,
       validUntil: intent.validUntil,
     })
     await deps.requests.record(record, {})
     deps.logger.debug(
-      { requestDigest: intent.requestDigest, userOpHash, reservation },
+      { requestDigest: intent.requestDigest, userOpHash: userOperation.userOpHash, reservation },
       'user operation sponsored',
     )
     return fields
   } catch (error) {
+    // Held: everything stays reserved while operators decide; the client is told to ask again.
+    if (error instanceof IntentGateError && error.code === 'APPROVAL_REQUIRED') throw error
     // Nothing is sponsored unless its approval is attested and recorded: give everything back.
     await giveBack()
     throw error
+  }
+}
+
+/**
+ * The same op asked for again while operators decide on it (APPROVAL_REQUIRED again, with the
+ * approvals so far), or after they refused it or it expired unapproved (why, by its code).
+ */
+function assertNotHeld(record: RequestRecord): void {
+  if (record.status === 'awaiting_approval') {
+    const { approval } = record
+    throw approvalRequiredError(
+      {
+        id: record.id,
+        attestation: record.decisionAttestation,
+        approval: { ...approval, approvals: approval.approvals.length },
+      },
+      record.decision.reasons,
+    )
+  }
+  if (record.status === 'cancelled' && record.approval && record.reason) {
+    const { code, message } = record.reason
+    throw new IntentGateError(
+      code in errorCatalogue ? (code as ErrorCode) : 'REQUEST_REPLAYED',
+      'This user operation will not be sponsored',
+      { details: message, reasons: [record.reason] },
+    )
   }
 }
 
@@ -231,6 +251,7 @@ function sponsorAgain(
   record: RequestRecord,
   asked: { claims: CapabilityClaims; userOp: SponsorableUserOperation; now: number },
 ): PaymasterFields {
+  if (record.instanceId === asked.claims.sub) assertNotHeld(record)
   if (record.instanceId !== asked.claims.sub || record.status !== 'sponsored') {
     throw new IntentGateError('REQUEST_REPLAYED', 'This user operation was already sponsored', {
       details: 'change the operation (its fees, say) to ask for a new sponsorship',

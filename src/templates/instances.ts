@@ -41,10 +41,17 @@ export type InstanceStore = {
   get(instanceId: string): Promise<InstanceRecord | undefined>
   list(options: { limit: number }): Promise<InstanceRecord[]>
   revoke(instanceId: string, actor: string, reason: string): Promise<InstanceRecord>
+  /** Issues another token; `actor`, who receives it, becomes one of the instance's token holders. */
   issueToken(
     instanceId: string,
     options: { ttlSeconds?: number },
+    actor: string,
   ): Promise<{ token: string; tokenClaims: { jti: string; exp: number } }>
+  /**
+   * Every operator who ever obtained a capability token of the instance: its creator and whoever
+   * issued it another. Any of them could have sent one of its requests, so none may approve them.
+   */
+  tokenHolders(instanceId: string): Promise<string[]>
   /** Revokes one token by jti, for as long as any token can live. */
   revokeToken(jti: string, actor: string, reason: string): Promise<void>
 }
@@ -140,6 +147,7 @@ export function createInstanceStore(parameters: {
         .multi()
         .hset(keys.instance(instance.id), instanceToHash(instance))
         .zadd(keys.instanceIds(), Date.now(), instance.id)
+        .sadd(keys.instanceTokenHolders(instance.id), actor)
         .exec()
       return { instance, ...(await tokenFor(instance, tokenTtlSeconds)) }
     },
@@ -166,14 +174,26 @@ export function createInstanceStore(parameters: {
       return getOrThrow(instanceId)
     },
 
-    async issueToken(instanceId, { ttlSeconds }) {
+    async issueToken(instanceId, { ttlSeconds }, actor) {
       const instance = await getOrThrow(instanceId)
       if (instance.status === 'revoked') {
         throw new IntentGateError('INSTANCE_REVOKED', 'Instance is revoked', {
           details: instance.statusReason,
         })
       }
+      // Noted before the token exists: a holder the gateway does not know of could approve its own request.
+      await redis.sadd(keys.instanceTokenHolders(instanceId), actor)
       return tokenFor(instance, ttlSeconds)
+    },
+
+    async tokenHolders(instanceId) {
+      const [instance, issuers] = await Promise.all([
+        get(instanceId),
+        redis.smembers(keys.instanceTokenHolders(instanceId)),
+      ])
+      const holders = new Set(issuers)
+      if (instance?.createdBy) holders.add(instance.createdBy)
+      return [...holders].sort()
     },
 
     async revokeToken(jti, actor, reason) {

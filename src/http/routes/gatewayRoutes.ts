@@ -1,5 +1,7 @@
 import type { Hono } from 'hono'
 import type { RecordAdminAction } from '../../admin/adminActions.js'
+import type { ApprovalDeps } from '../../approvals/approvalDeps.js'
+import type { createApprovalSweeper } from '../../approvals/sweepApprovals.js'
 import type { TransparencyLog } from '../../attest/transparencyLog.js'
 import type { AuditReader } from '../../audit/auditReader.js'
 import type { AdminKeyVerifier } from '../../auth/adminKeys.js'
@@ -15,16 +17,20 @@ import type { InstanceStore } from '../../templates/instances.js'
 import type { TemplateRegistry } from '../../templates/registry.js'
 import type { RpcMethod } from '../rpc/rpcMethod.js'
 import { rpcRoute } from '../rpc/rpcRoute.js'
+import { approveRequestRoute } from './admin/approveRequest.js'
 import { changeTemplateStatusRoute } from './admin/changeTemplateStatus.js'
 import { createInstanceRoute } from './admin/createInstance.js'
 import { evaluatePolicyRoute } from './admin/evaluatePolicy.js'
+import { getApprovalRoute } from './admin/getApproval.js'
 import { getTemplateRoute } from './admin/getTemplate.js'
 import { instanceTokensRoute } from './admin/instanceTokens.js'
 import { killSwitchRoute } from './admin/killSwitch.js'
+import { listApprovalsRoute } from './admin/listApprovals.js'
 import { listTemplatesRoute } from './admin/listTemplates.js'
 import { policyRoute } from './admin/policy.js'
 import { publishTemplateRoute } from './admin/publishTemplate.js'
 import { readInstancesRoute } from './admin/readInstances.js'
+import { rejectRequestRoute } from './admin/rejectRequest.js'
 import { replayPolicyRoute } from './admin/replayPolicy.js'
 import { revokeInstanceRoute } from './admin/revokeInstance.js'
 import { metaTransactionsRoute } from './app/metaTransactions.js'
@@ -51,6 +57,10 @@ export type GatewayServices = {
   policies: PolicyStore
   pipeline: PipelineDeps
   dryRun: DryRunDeps
+  /** Held requests: listing, approving, rejecting (src/approvals/). */
+  approvals: ApprovalDeps
+  /** Expires held requests and finishes interrupted approvals in the background. */
+  approvalSweeper: ReturnType<typeof createApprovalSweeper>
   audit: AuditReader
   /** The JSON-RPC methods of POST /rpc (see src/http/rpc/rpcMethods.ts). */
   rpcMethods: RpcMethod[]
@@ -85,6 +95,11 @@ export function mountGatewayRoutes<Env extends object>(app: Hono<Env>, services:
       instances,
     }),
   )
+  const approvalDeps = { verifyAdminKey, approvals: services.approvals }
+  app.route('/', listApprovalsRoute(approvalDeps))
+  app.route('/', getApprovalRoute(approvalDeps))
+  app.route('/', approveRequestRoute(approvalDeps))
+  app.route('/', rejectRequestRoute(approvalDeps))
   const auditDeps = { verifyAdminKey, audit: services.audit }
   app.route('/', getCheckpointRoute(auditDeps))
   app.route('/', listEntriesRoute(auditDeps))

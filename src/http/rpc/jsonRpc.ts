@@ -1,5 +1,11 @@
 import { z } from 'zod'
-import { type ErrorCode, errorCatalogue, type IntentGateError, UpstreamRpcError } from '../../errors/index.js'
+import {
+  type ErrorCode,
+  errorCatalogue,
+  type HeldRequestInfo,
+  type IntentGateError,
+  UpstreamRpcError,
+} from '../../errors/index.js'
 
 /** JSON-RPC 2.0 error codes of the specification itself. */
 export const jsonRpcErrorCodes = {
@@ -12,7 +18,8 @@ export const jsonRpcErrorCodes = {
 
 /**
  * Application errors (policy denials, limits, sponsorship checks) use -33000 minus the HTTP
- * status of their stable code: POLICY_DENIED (403) is -33403, LIMIT_EXCEEDED (429) is -33429.
+ * status of their stable code: POLICY_DENIED (403) is -33403, LIMIT_EXCEEDED (429) is -33429,
+ * and APPROVAL_REQUIRED (202, a hold rather than a refusal) is -33202.
  * The range sits outside JSON-RPC's reserved -32768..-32000, and `data.code` always carries
  * the stable code itself, so clients match on that.
  */
@@ -33,6 +40,10 @@ export type JsonRpcErrorData = {
   reasons?: { code: string; message: string }[]
   requestId?: string
   attestation?: unknown
+  /** For APPROVAL_REQUIRED: the id of the held request, which GET /v1/requests/:id takes. */
+  id?: string
+  /** For APPROVAL_REQUIRED: how many approvals it needs and has, why, and until when. */
+  approval?: HeldRequestInfo['approval']
 }
 
 export type JsonRpcError = { code: number; message: string; data?: JsonRpcErrorData }
@@ -58,6 +69,7 @@ export function jsonRpcErrorOf(error: IntentGateError, requestId: string | undef
     ...(error.reasons.length > 0 ? { reasons: error.reasons } : {}),
     ...(requestId ? { requestId } : {}),
     ...(error.attestation === undefined ? {} : { attestation: error.attestation }),
+    ...(error.request ? { id: error.request.id, approval: error.request.approval } : {}),
   }
   return {
     code: error instanceof UpstreamRpcError ? error.rpcCode : jsonRpcCodeOf(error.code),

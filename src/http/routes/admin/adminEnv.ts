@@ -11,3 +11,9 @@ export const instanceIdParam = z.object({
   id: z.string().regex(/^inst_[A-Za-z0-9_-]{16}$/, 'expected an instance id'),
 })
 export const reasonBody = z.strictObject({ reason: z.string().trim().min(3).max(500) })
+export const requestIdParam = z.object({
+  id: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{64}$/, 'expected a request id (0x and 64 hex digits)')
+    .transform((id) => id.toLowerCase()),
+})

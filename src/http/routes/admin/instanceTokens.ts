@@ -28,7 +28,11 @@ export function instanceTokensRoute(deps: Deps) {
     .post('/v1/admin/instances/:id/tokens', requireAdmin(deps.verifyAdminKey, 'write'), async (c) => {
       const { id } = parseInput(instanceIdParam, c.req.param(), 'path')
       const { ttlSeconds } = await readJson(c, issueBody)
-      const issued = await deps.instances.issueToken(id, ttlSeconds ? { ttlSeconds } : {})
+      const issued = await deps.instances.issueToken(
+        id,
+        ttlSeconds ? { ttlSeconds } : {},
+        c.var.principal.name,
+      )
       await deps.recordAdminAction({
         actor: c.var.principal,
         action: 'token.issue',

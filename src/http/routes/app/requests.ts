@@ -31,9 +31,11 @@ export function requestsRoute(deps: {
       if (!record || record.instanceId !== c.var.session.instance.id) {
         throw new IntentGateError('REQUEST_NOT_FOUND', 'No such request', { details: id })
       }
-      // The stored answer and the relay job are the gateway's own bookkeeping.
-      const { answer: _answer, ...visible } = record
-      if ('relayJob' in visible) delete visible.relayJob
+      // The stored answer, the relay job and a held request's nonce claim are the gateway's own bookkeeping.
+      const { answer: _answer, ...rest } = record
+      const visible: Record<string, unknown> = rest
+      delete visible.relayJob
+      delete visible.nonceKey
       return c.json(visible)
     },
   )

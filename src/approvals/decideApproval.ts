@@ -1,0 +1,186 @@
+import type { AdminPrincipal } from '../auth/adminKeys.js'
+import { IntentGateError, type Reason } from '../errors/index.js'
+import type { RequestRecord } from '../requests/requestStore.js'
+import type { ApprovalDeps } from './approvalDeps.js'
+import type { ApprovalEntry, ApprovalStatus } from './approvalStore.js'
+import { type ApprovalView, approvalViewOf } from './approvalView.js'
+import { attestVote, completeApproval, noteApprovals } from './completeApproval.js'
+
+export type ApproveRequestReturnType = {
+  approval: ApprovalView
+  /** False when this operator's approval was already counted: it counts once. */
+  counted: boolean
+}
+
+/**
+ * One operator approves a held request. The count is atomic (src/approvals/approvalStore.ts): an
+ * operator counts once however often they approve, a submitter of the request never counts, and
+ * of two approvals landing together only one can be the k-th. Before counting, the kill switch
+ * and revocations are checked again: an engaged switch refuses the approval (the request keeps
+ * waiting), a revoked instance or template cancels the request. Each counted approval is
+ * attested; the k-th sends the request on (relayed, or sponsored) before this returns.
+ */
+export async function approveRequest(
+  deps: ApprovalDeps,
+  parameters: { id: string; operator: AdminPrincipal },
+): Promise<ApproveRequestReturnType> {
+  const { id, operator } = parameters
+  const { record, entry } = await heldRequest(deps, id)
+  if (entry.status !== 'pending') throw notPending(id, entry.status)
+  await assertStillAllowed(deps, record)
+
+  const now = deps.now()
+  const vote = await deps.approvals.vote(id, operator.name, now)
+  switch (vote.kind) {
+    case 'missing':
+      throw notFound(id)
+    case 'closed':
+      throw notPending(id, vote.status)
+    case 'expired':
+      await closeAndComplete(deps, id, { status: 'expired', by: '', reason: expiredReason(entry), now })
+      throw notPending(id, 'expired')
+    case 'submitter':
+      throw new IntentGateError('APPROVER_IS_SUBMITTER', 'A submitter may not approve this request', {
+        details: `${operator.name} obtained a capability token of instance ${record.instanceId}, which sent it`,
+      })
+    case 'duplicate':
+      return { approval: await viewOf(deps, id), counted: false }
+    case 'counted': {
+      // The entry as the count left it: this vote, and the ones before it, in order.
+      const counted = await deps.approvals.get(id)
+      if (!counted) throw notFound(id)
+      const ref = await attestVote(deps, record, counted, vote.count - 1, operator.role)
+      await noteApprovals(deps, {
+        ...counted,
+        voteAttestations: { ...counted.voteAttestations, [operator.name]: ref },
+      })
+      if (vote.status === 'approved') await completeApproval(deps, id)
+      deps.logger.info(
+        { id, by: operator.name, approvals: vote.count, required: counted.required, status: vote.status },
+        'held request approved by an operator',
+      )
+      return { approval: await viewOf(deps, id), counted: true }
+    }
+  }
+}
+
+/**
+ * One operator rejects a held request: it ends at once (one rejection is enough), attested, with
+ * its reservation given back. A submitter may reject their own request. A request past its window
+ * is expired instead, and the rejection refused.
+ */
+export async function rejectRequest(
+  deps: ApprovalDeps,
+  parameters: { id: string; operator: AdminPrincipal; reason: string },
+): Promise<ApprovalView> {
+  const { id, operator } = parameters
+  const { entry } = await heldRequest(deps, id)
+  if (entry.status !== 'pending') throw notPending(id, entry.status)
+  const now = deps.now()
+  const reason = { code: 'APPROVAL_REJECTED', message: `rejected by ${operator.name}: ${parameters.reason}` }
+  const closed = await closeAndComplete(deps, id, { status: 'rejected', by: operator.name, reason, now })
+  if (closed.kind === 'expired') {
+    await closeAndComplete(deps, id, { status: 'expired', by: '', reason: expiredReason(entry), now })
+    throw notPending(id, 'expired')
+  }
+  if (closed.kind === 'closed-already') throw notPending(id, closed.status)
+  if (closed.kind === 'missing') throw notFound(id)
+  deps.logger.info({ id, by: operator.name }, 'held request rejected by an operator')
+  return viewOf(deps, id)
+}
+
+/** Ends a pending approval and, if this call ended it, carries out what follows. */
+export async function closeAndComplete(
+  deps: ApprovalDeps,
+  id: string,
+  change: Parameters<ApprovalDeps['approvals']['close']>[1],
+) {
+  const closed = await deps.approvals.close(id, change)
+  if (closed.kind === 'closed') await completeApproval(deps, id)
+  return closed
+}
+
+export function expiredReason(entry: Pick<ApprovalEntry, 'expiresAt'>): Reason {
+  return {
+    code: 'APPROVAL_EXPIRED',
+    message: `not approved by ${new Date(entry.expiresAt * 1000).toISOString()}; its reservation was released`,
+  }
+}
+
+/** The operators' view of one held request, whatever its status. */
+export async function getApproval(deps: Pick<ApprovalDeps, 'approvals' | 'requests'>, id: string) {
+  return viewOf(deps, id)
+}
+
+async function viewOf(deps: Pick<ApprovalDeps, 'approvals' | 'requests'>, id: string): Promise<ApprovalView> {
+  const { record, entry } = await heldRequest(deps, id)
+  return approvalViewOf(entry, record)
+}
+
+async function heldRequest(
+  deps: Pick<ApprovalDeps, 'approvals' | 'requests'>,
+  id: string,
+): Promise<{ record: RequestRecord; entry: ApprovalEntry }> {
+  const [record, entry] = await Promise.all([deps.requests.get(id), deps.approvals.get(id)])
+  if (!record || !entry) throw notFound(id)
+  return { record, entry }
+}
+
+/**
+ * The state behind the request, read again when an operator approves: a kill switch refuses the
+ * approval and leaves the request waiting; a revocation, which is final, cancels the request.
+ */
+async function assertStillAllowed(deps: ApprovalDeps, record: RequestRecord): Promise<void> {
+  const engaged = await deps.killSwitch.check({
+    instanceId: record.instanceId,
+    templateId: record.templateId,
+    chainId: record.chainId,
+  })
+  if (engaged) {
+    const scope = engaged.target ? `${engaged.scope} ${engaged.target}` : engaged.scope
+    throw new IntentGateError('KILL_SWITCH', 'Kill switch engaged: nothing is approved', {
+      details: `${scope}; the request keeps waiting`,
+    })
+  }
+  const revoked = await revocationOf(deps, record.instanceId)
+  if (!revoked) return
+  await closeAndComplete(deps, record.id, { status: 'cancelled', by: '', reason: revoked, now: deps.now() })
+  throw new IntentGateError(
+    revoked.code as 'INSTANCE_REVOKED' | 'TEMPLATE_REVOKED',
+    'Held request cancelled',
+    {
+      details: `${revoked.message}; the request was cancelled`,
+    },
+  )
+}
+
+async function revocationOf(
+  deps: Pick<ApprovalDeps, 'instances' | 'registry'>,
+  instanceId: string,
+): Promise<Reason | undefined> {
+  const instance = await deps.instances.get(instanceId)
+  if (!instance || instance.status === 'revoked')
+    return {
+      code: 'INSTANCE_REVOKED',
+      message: `instance ${instanceId} was revoked while the request waited`,
+    }
+  const template = await deps.registry.state(instance.templateDigest)
+  if (!template || template.status === 'revoked')
+    return {
+      code: 'TEMPLATE_REVOKED',
+      message: `template ${instance.templateDigest} was revoked while the request waited`,
+    }
+  return undefined
+}
+
+function notFound(id: string): IntentGateError {
+  return new IntentGateError('REQUEST_NOT_FOUND', 'No request held for approval with this id', {
+    details: id,
+  })
+}
+
+function notPending(id: string, status: ApprovalStatus): IntentGateError {
+  return new IntentGateError('APPROVAL_NOT_PENDING', 'The request is not awaiting approval', {
+    details: `${id} is ${status}`,
+  })
+}
