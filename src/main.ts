@@ -11,13 +11,18 @@ import { ConfigError } from './config/loadConfig.js'
 import type { Config } from './config/schema.js'
 import { createReadinessProbe, type ReadinessReport } from './health/readiness.js'
 import { answerClientError } from './http/answerClientError.js'
+import { mountConsole } from './http/console/consoleRoutes.js'
+import { createConsoleDeps } from './http/console/createConsoleDeps.js'
 import { createApp } from './http/createApp.js'
 import { policyBundlePath } from './http/routes/admin/policy.js'
 import { policyReplayPath } from './http/routes/admin/replayPolicy.js'
 import { type GatewayServices, mountGatewayRoutes } from './http/routes/gatewayRoutes.js'
+import { createLimitUsageReader } from './limits/limitUsage.js'
 import { createGuardedFetch } from './net/guardedFetch.js'
+import { createDecisionRates } from './observability/decisionRates.js'
 import { createLogger, type Logger } from './observability/logger.js'
 import { createMetrics, type Metrics } from './observability/metrics.js'
+import { registerStateGauges } from './observability/stateGauges.js'
 import { loadBuiltinPolicy } from './policy/loadBuiltinPolicy.js'
 import { createPolicyStore, type LoadedPolicy, type PolicyStore } from './policy/policyStore.js'
 import { createShadowedPolicyStore } from './policy/shadowPolicy.js'
@@ -44,6 +49,8 @@ export type RunningGateway = {
   services: GatewayServices
   /** The relay worker, in the worker and all roles. */
   relay: RelayWorker | undefined
+  /** The Prometheus registry /metrics exposes. */
+  registry: Registry
   /**
    * Closes the HTTP server (waiting for in-flight requests), then the relay workers, the queues,
    * the log, and Redis, in that order. Safe to call twice.
@@ -66,6 +73,7 @@ export async function startGateway(
   const registry = new Registry()
   const metrics = createMetrics(registry)
   const relayMetrics = createRelayMetrics(registry)
+  const decisionRates = createDecisionRates()
   // Policies first: a bundle that does not verify stops boot before any connection is opened.
   const policies = createPolicyStore({
     initial: await loadBuiltinPolicy(config.policy),
@@ -135,7 +143,12 @@ export async function startGateway(
     chains: served,
     relay: queues,
     fetchFn: guardedFetch,
+    observe: { metrics, rates: decisionRates },
+    gasSpent: relayMetrics.gasSpent,
   })
+  const queueDepths = { chainIds: [...served.keys()], depth: (chainId: number) => queues.depth(chainId) }
+  const limitUsage = createLimitUsageReader({ redis, prefix: keys.prefix, instances: services.instances })
+  registerStateGauges(registry, { policies, log, queues: queueDepths, limitUsage })
   await services.killSwitch.start()
   const relay =
     role === 'api'
@@ -184,7 +197,15 @@ export async function startGateway(
       [policyReplayPath]: config.policy.bundleMaxBytes,
     },
     mountRoutes: (app) => {
-      if (role !== 'worker') mountGatewayRoutes(app, services)
+      if (role === 'worker') return
+      mountGatewayRoutes(app, services)
+      mountConsole(
+        app,
+        createConsoleDeps({
+          ...{ config, redis, keys, services, rates: decisionRates, relayMetrics },
+          ...{ queues: queueDepths, limitUsage },
+        }),
+      )
     },
   })
   const { server, url } = await listen(app.fetch, config.http)
@@ -206,7 +227,7 @@ export async function startGateway(
     })()
     return stopping
   }
-  return { url, logger, services, relay, stop }
+  return { url, logger, services, relay, registry, stop }
 }
 
 /**

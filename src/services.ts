@@ -18,7 +18,10 @@ import type { GatewayServices } from './http/routes/gatewayRoutes.js'
 import { buildRpcMethods } from './http/rpc/rpcMethods.js'
 import { createKillSwitch } from './killSwitch/killSwitch.js'
 import { createLimitStore } from './limits/reserveLimits.js'
+import type { DecisionRates } from './observability/decisionRates.js'
+import { instrumentPipeline } from './observability/instrumentPipeline.js'
 import type { Logger } from './observability/logger.js'
+import type { Metrics } from './observability/metrics.js'
 import type { PolicyStore } from './policy/policyStore.js'
 import type { RedisKeys } from './redis/keys.js'
 import type { RelayQueues } from './relay/relayQueue.js'
@@ -50,6 +53,10 @@ export type ServiceAdapters = {
   relay: Pick<RelayQueues, 'hold' | 'enqueue'>
   /** The fetch every user- or operator-set URL goes through (the outbound guard). */
   fetchFn?: typeof fetch
+  /** Decision metrics: stage timings, the decisions counter, the console's per-minute rates. */
+  observe?: { metrics: Pick<Metrics, 'decisions' | 'decisionStageDuration'>; rates?: DecisionRates }
+  /** intentgate_gas_spent_wei_total, for sponsored user operations as they settle. */
+  gasSpent?: SponsorDeps['gasSpent']
 }
 
 /**
@@ -123,7 +130,7 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
     keys,
     retentionSeconds: config.requestRetentionSeconds,
   })
-  const pipeline = {
+  const unobserved = {
     chains,
     authorizer,
     registry,
@@ -140,6 +147,7 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
     now,
     logger,
   }
+  const pipeline = adapters.observe ? instrumentPipeline(unobserved, adapters.observe) : unobserved
   const sponsorships = createSponsorshipStore({
     redis,
     keys,
@@ -164,6 +172,7 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
           sponsorships,
           killSwitch,
           instances,
+          ...(adapters.gasSpent ? { gasSpent: adapters.gasSpent } : {}),
         }
       : undefined
   const approvals: ApprovalDeps = {
