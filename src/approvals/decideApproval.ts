@@ -1,6 +1,7 @@
 import type { AdminPrincipal } from '../auth/adminKeys.js'
 import { IntentGateError, type Reason } from '../errors/index.js'
 import type { RequestRecord } from '../requests/requestStore.js'
+import { revocationOf } from '../templates/revocation.js'
 import type { ApprovalDeps } from './approvalDeps.js'
 import type { ApprovalEntry, ApprovalStatus } from './approvalStore.js'
 import { type ApprovalView, approvalViewOf } from './approvalView.js'
@@ -142,7 +143,7 @@ async function assertStillAllowed(deps: ApprovalDeps, record: RequestRecord): Pr
       details: `${scope}; the request keeps waiting`,
     })
   }
-  const revoked = await revocationOf(deps, record.instanceId)
+  const revoked = await revocationOf(deps, record.instanceId, 'while the request waited')
   if (!revoked) return
   await closeAndComplete(deps, record.id, { status: 'cancelled', by: '', reason: revoked, now: deps.now() })
   throw new IntentGateError(
@@ -152,25 +153,6 @@ async function assertStillAllowed(deps: ApprovalDeps, record: RequestRecord): Pr
       details: `${revoked.message}; the request was cancelled`,
     },
   )
-}
-
-async function revocationOf(
-  deps: Pick<ApprovalDeps, 'instances' | 'registry'>,
-  instanceId: string,
-): Promise<Reason | undefined> {
-  const instance = await deps.instances.get(instanceId)
-  if (!instance || instance.status === 'revoked')
-    return {
-      code: 'INSTANCE_REVOKED',
-      message: `instance ${instanceId} was revoked while the request waited`,
-    }
-  const template = await deps.registry.state(instance.templateDigest)
-  if (!template || template.status === 'revoked')
-    return {
-      code: 'TEMPLATE_REVOKED',
-      message: `template ${instance.templateDigest} was revoked while the request waited`,
-    }
-  return undefined
 }
 
 function notFound(id: string): IntentGateError {

@@ -1,3 +1,4 @@
+import { createPeriodicTask } from '../background/periodicTask.js'
 import type { ApprovalDeps } from './approvalDeps.js'
 import { attestMissingVotes, completeApproval, noteApprovals } from './completeApproval.js'
 import { closeAndComplete, expiredReason } from './decideApproval.js'
@@ -69,34 +70,10 @@ export function createApprovalSweeper(
   deps: ApprovalDeps,
   options: { intervalMs: number; graceSeconds: number },
 ) {
-  let timer: NodeJS.Timeout | undefined
-  let running: Promise<unknown> | undefined
-  let stopped = false
-  const pass = async () => {
-    try {
-      await sweepApprovals(deps, { graceSeconds: options.graceSeconds })
-    } catch (error) {
-      deps.logger.warn({ err: error }, 'sweeping held requests failed; retrying')
-    }
-  }
-  const schedule = () => {
-    if (stopped) return
-    timer = setTimeout(() => {
-      running = pass().finally(schedule)
-    }, options.intervalMs)
-  }
-  return {
-    start() {
-      stopped = false
-      schedule()
-    },
-    /** Stops the loop and waits for a pass under way. */
-    async stop() {
-      stopped = true
-      clearTimeout(timer)
-      await running
-    },
-    /** One pass now, for tests. */
-    sweepNow: () => sweepApprovals(deps, { graceSeconds: options.graceSeconds }),
-  }
+  return createPeriodicTask({
+    pass: () => sweepApprovals(deps, { graceSeconds: options.graceSeconds }),
+    intervalMs: options.intervalMs,
+    logger: deps.logger,
+    failure: 'sweeping held requests failed; retrying',
+  })
 }

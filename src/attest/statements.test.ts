@@ -7,6 +7,7 @@ import type { Intent } from '../intents/intent.js'
 import { inTotoPayloadType, parseStatement, predicateTypes } from './statementSchemas.js'
 import {
   buildAdminActionStatement,
+  buildApprovalStatement,
   buildDecisionStatement,
   buildOutcomeStatement,
   type DecisionStatementParameters,
@@ -152,6 +153,61 @@ describe('buildOutcomeStatement', () => {
     expect(() => buildOutcomeStatement({ ...base, outcome: { status: 'failed', gasUsed: 2 ** 60 } })).toThrow(
       RangeError,
     )
+  })
+})
+
+describe('buildApprovalStatement', () => {
+  const approval = {
+    requestDigest: requestDigest.toUpperCase().replace('0X', '0x'),
+    decisionEntry: { logIndex: 3, envelopeDigest: 'ee'.repeat(32) },
+    action: 'approve' as const,
+    actor: { name: 'bob', role: 'operator' },
+    approvals: { required: 2, approvers: ['bob'] },
+    status: 'pending' as const,
+    at: '2030-01-02T03:04:06.000Z',
+    gateway: { id: 'gw-1' },
+  }
+
+  test('records who did what to which held request, pointing back to the held decision', () => {
+    expect(buildApprovalStatement(approval)).toStrictEqual({
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ name: `request:${requestDigest}`, digest: { keccak256: 'ab'.repeat(32) } }],
+      predicateType: 'https://intentgate.dev/attestations/approval/v1',
+      predicate: {
+        gateway: { id: 'gw-1' },
+        at: '2030-01-02T03:04:06.000Z',
+        decisionEntry: { logIndex: 3, envelopeDigest: 'ee'.repeat(32) },
+        action: 'approve',
+        actor: { name: 'bob', role: 'operator' },
+        approvals: { required: 2, approvers: ['bob'] },
+        status: 'pending',
+      },
+    })
+  })
+
+  test('an expiry has no actor and says why', () => {
+    const { actor: _actor, ...expiry } = approval
+    const statement = buildApprovalStatement({
+      ...expiry,
+      action: 'expire',
+      status: 'expired',
+      reason: { code: 'APPROVAL_EXPIRED', message: 'not approved in time' },
+    })
+    expect(statement.predicate).not.toHaveProperty('actor')
+    expect(statement.predicate.reason).toStrictEqual({
+      code: 'APPROVAL_EXPIRED',
+      message: 'not approved in time',
+    })
+    expect(parseStatement(JSON.parse(JSON.stringify(statement))).success).toBe(true)
+  })
+
+  test('refuses an unknown action or status, a bad pointer, or no approvals required', () => {
+    expect(() => buildApprovalStatement({ ...approval, action: 'veto' as 'approve' })).toThrow()
+    expect(() => buildApprovalStatement({ ...approval, status: 'maybe' as 'pending' })).toThrow()
+    expect(() =>
+      buildApprovalStatement({ ...approval, decisionEntry: { logIndex: -1, envelopeDigest: 'ee' } }),
+    ).toThrow()
+    expect(() => buildApprovalStatement({ ...approval, approvals: { required: 0, approvers: [] } })).toThrow()
   })
 })
 

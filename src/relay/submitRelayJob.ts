@@ -5,6 +5,7 @@ import type { Logger } from '../observability/logger.js'
 import type { RequestStore } from '../requests/requestStore.js'
 import type { InstanceStore } from '../templates/instances.js'
 import type { TemplateRegistry } from '../templates/registry.js'
+import { revocationOf } from '../templates/revocation.js'
 import {
   broadcastRaw,
   type RelayNode,
@@ -85,7 +86,7 @@ export async function submitRelayJob(deps: SubmitRelayJobDeps, job: RelayJob): P
   })
   if (killed) throw new RelayRetryError(`kill switch (${killed.scope}) holds the relay`)
   // A revocation is final: one that landed after the approval still stops the broadcast.
-  const revoked = await revocationOf(deps, request.instanceId)
+  const revoked = await revocationOf(deps, request.instanceId, 'after the approval')
   if (revoked) {
     await failRelayedRequest(deps, { id, chainId: job.chainId, reason: revoked })
     return { kind: 'failed', code: revoked.code }
@@ -146,24 +147,6 @@ export async function submitRelayJob(deps: SubmitRelayJobDeps, job: RelayJob): P
   }
   const sent = await saveAndBroadcast(deps, record, attempt, deps.now() + deps.replaceAfterMs)
   return afterBroadcast(deps, sent.record, sent.result)
-}
-
-async function revocationOf(
-  deps: Pick<SubmitRelayJobDeps, 'instances' | 'registry'>,
-  instanceId: string,
-): Promise<{ code: string; message: string } | undefined> {
-  const instance = await deps.instances.get(instanceId)
-  if (!instance || instance.status === 'revoked') {
-    return { code: 'INSTANCE_REVOKED', message: `instance ${instanceId} was revoked after the approval` }
-  }
-  const template = await deps.registry.state(instance.templateDigest)
-  if (!template || template.status === 'revoked') {
-    return {
-      code: 'TEMPLATE_REVOKED',
-      message: `template ${instance.templateDigest} was revoked after the approval`,
-    }
-  }
-  return undefined
 }
 
 async function allocateNonce(

@@ -1,4 +1,5 @@
 import type { Hex } from 'viem'
+import { createPeriodicTask } from '../background/periodicTask.js'
 import type { RequestRecord } from '../requests/requestStore.js'
 import type { SponsoredRecord } from './checkSponsoredOperation.js'
 import type { SponsorDeps } from './sponsorDeps.js'
@@ -177,34 +178,10 @@ async function isOrphan(deps: SettleDeps, digest: string, now: number): Promise<
 
 /** Runs {@link settleSponsorships} every `intervalMs` until stopped; a failed pass is logged and retried. */
 export function createSponsorshipSettler(deps: SettleDeps, options: { owner: string; intervalMs: number }) {
-  let timer: NodeJS.Timeout | undefined
-  let running: Promise<unknown> | undefined
-  let stopped = false
-  const pass = async () => {
-    try {
-      await settleSponsorships(deps, { owner: options.owner })
-    } catch (error) {
-      deps.logger.warn({ err: error }, 'settling sponsored user operations failed; retrying')
-    }
-  }
-  const schedule = () => {
-    if (stopped) return
-    timer = setTimeout(() => {
-      running = pass().finally(schedule)
-    }, options.intervalMs)
-  }
-  return {
-    start() {
-      stopped = false
-      schedule()
-    },
-    /** Stops the loop and waits for a pass under way. */
-    async stop() {
-      stopped = true
-      clearTimeout(timer)
-      await running
-    },
-    /** One pass now, for tests and for shutdown paths that want settled state. */
-    settleNow: () => settleSponsorships(deps, { owner: options.owner }),
-  }
+  return createPeriodicTask({
+    pass: () => settleSponsorships(deps, { owner: options.owner }),
+    intervalMs: options.intervalMs,
+    logger: deps.logger,
+    failure: 'settling sponsored user operations failed; retrying',
+  })
 }

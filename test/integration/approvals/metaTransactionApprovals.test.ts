@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { runApprovals } from '../../../src/cli/approvals.js'
+import type { CliIo } from '../../../src/cli/cliIo.js'
 import type { RunningGateway } from '../../../src/main.js'
 import { callJson } from '../../support/gatewayHarness.js'
 import {
@@ -297,6 +299,46 @@ describe('a meta-transaction held for k-of-n approval', () => {
     const record = await gateway.services.requests.get(id)
     expect(record).toMatchObject({ status: 'cancelled', reason: { code: 'INSTANCE_REVOKED' } })
     expect(token).toBeTruthy()
+  })
+
+  test('the CLI lists held requests, approves and rejects them as the operator whose key it holds', async () => {
+    const run = async (args: string[], key: string) => {
+      let stdout = ''
+      const io: CliIo = {
+        stdout: (text) => (stdout += text),
+        stderr: () => undefined,
+        env: { INTENTGATE_URL: gateway.url, INTENTGATE_ADMIN_KEY: key },
+      }
+      const code = await runApprovals(args, io)
+      return { code, stdout }
+    }
+    const { id, token } = await heldRequest()
+    const other = await heldRequest()
+    const listed = await run(['list'], people.carol)
+    expect(listed.code).toBe(0)
+    expect(listed.stdout).toContain(`${id}  meta-tx on chain 31337`)
+    expect(listed.stdout).toContain('approve(amount=11')
+    const json = JSON.parse((await run(['list', '--json'], people.carol)).stdout) as { id: string }[]
+    expect(json.map((approval) => approval.id)).toEqual(expect.arrayContaining([id, other.id]))
+
+    expect((await run(['approve', id], people.bob)).stdout).toBe(
+      `${id}: counted; 1 of 2 approvals, pending (request awaiting_approval)\n`,
+    )
+    expect((await run(['approve', id], people.bob)).stdout).toContain('already counted')
+    await expect(run(['approve', id], people.alice)).rejects.toThrow(/^APPROVER_IS_SUBMITTER: /)
+    expect((await run(['approve', id], people.dave)).stdout).toContain(
+      '2 of 2 approvals, approved (request queued)',
+    )
+    expect((await waitForStatus(gateway.url, token, id, ['confirmed'])).status).toBe('confirmed')
+
+    await expect(run(['reject', other.id], people.erin)).rejects.toThrow('--reason')
+    expect((await run(['reject', other.id, '--reason', 'not today'], people.erin)).stdout).toBe(
+      `${other.id}: rejected (request cancelled)\n`,
+    )
+    const shown = JSON.parse((await run(['show', other.id], people.carol)).stdout) as {
+      approval: { closed: unknown }
+    }
+    expect(shown.approval.closed).toMatchObject({ by: 'erin', reason: { code: 'APPROVAL_REJECTED' } })
   })
 
   test('validates what operators send', async () => {
