@@ -12,13 +12,23 @@ import type { ApprovalAttestationRef, ApprovalEntry } from './approvalStore.js'
  * - `rejected`, `expired`, `cancelled`: the event attested, the reservation and the sender nonce
  *   claim given back, and the request `cancelled` with the reason.
  * Every step is safe to repeat, so a run that a crash interrupted is finished by the next one (the
- * sweep runs it again). Returns the request record as it stands after, if any.
+ * sweep runs it again, attesting approvals a crash left unattested). An operator's call passes
+ * `attestMissing: false`: it never attests another operator's approval, which that operator's own
+ * call is attesting. Returns the request record as it stands after, if any.
  */
-export async function completeApproval(deps: ApprovalDeps, id: string): Promise<RequestRecord | undefined> {
+export async function completeApproval(
+  deps: ApprovalDeps,
+  id: string,
+  options: { attestMissing: boolean } = { attestMissing: true },
+): Promise<RequestRecord | undefined> {
   const entry = await deps.approvals.get(id)
   const record = await deps.requests.get(id)
   if (!entry || entry.status === 'pending' || !record) return record
   if (entry.status === 'approved') {
+    // An operator's call that counted an approval attests it itself, then completes: one whose
+    // approval is still being attested leaves the rest to that call rather than attest it twice.
+    const unattested = entry.votes.some((vote) => !entry.voteAttestations[vote.by])
+    if (unattested && !options.attestMissing) return record
     const attested = await attestMissingVotes(deps, record, entry)
     await noteApprovals(deps, attested, entry.closedAt)
     if (record.status === 'awaiting_approval') await act(deps, record, entry.closedAt ?? deps.now())

@@ -51,11 +51,14 @@ export async function approveRequest(
       const counted = await deps.approvals.get(id)
       if (!counted) throw notFound(id)
       const ref = await attestVote(deps, record, counted, vote.count - 1, operator.role)
+      // Read again: approvals counted meanwhile, and whether this or a concurrent one was the k-th.
+      const latest = (await deps.approvals.get(id)) ?? counted
       await noteApprovals(deps, {
-        ...counted,
-        voteAttestations: { ...counted.voteAttestations, [operator.name]: ref },
+        ...latest,
+        voteAttestations: { ...latest.voteAttestations, [operator.name]: ref },
       })
-      if (vote.status === 'approved') await completeApproval(deps, id)
+      // Whichever call attests the last approval behind the k-th sends the request on.
+      if (latest.status === 'approved') await completeApproval(deps, id, { attestMissing: false })
       deps.logger.info(
         { id, by: operator.name, approvals: vote.count, required: counted.required, status: vote.status },
         'held request approved by an operator',

@@ -256,6 +256,28 @@ describe('a meta-transaction held for k-of-n approval', () => {
     }
   })
 
+  test('three operators approving at once: each approval attested once, the request relayed once', async () => {
+    for (let round = 0; round < 3; round++) {
+      const { id, token, user } = await heldRequest(3)
+      const answers = await Promise.all(
+        [people.bob, people.dave, people.erin].map((key) => approve(gateway, id, key)),
+      )
+      expect(answers.map((answer) => (answer.body as ApprovalAnswer).counted)).toEqual([true, true, true])
+      expect((await waitForStatus(gateway.url, token, id, ['confirmed'])).status).toBe('confirmed')
+      expect(await forwarderNonce(anvilUrl, user.address)).toBe(1n)
+      const lookup = await callJson(gateway.url, 'GET', `/v1/audit/requests/${id}`, { bearer: people.carol })
+      const entries = lookup.body.entries as { kind: string; actor?: string }[]
+      const approvals = entries.filter((entry) => entry.kind === 'approval').map((entry) => entry.actor)
+      expect(approvals.sort()).toEqual(['bob', 'dave', 'erin'])
+      const record = await gateway.services.requests.get(id)
+      expect(record?.approval?.approvals.map((approval) => approval.by).sort()).toEqual([
+        'bob',
+        'dave',
+        'erin',
+      ])
+    }
+  })
+
   test('a kill switch refuses approvals while engaged; a revoked instance cancels the request', async () => {
     const { id, token, instanceId, answer } = await heldRequest()
     const engaged = await callJson(gateway.url, 'POST', '/v1/admin/kill-switch', {
