@@ -35,7 +35,7 @@ export type JsonRpcErrorData = {
   attestation?: unknown
 }
 
-export type JsonRpcError = { code: number; message: string; data?: JsonRpcErrorData }
+export type JsonRpcError = { code: number; message: string; data: JsonRpcErrorData }
 
 export type JsonRpcResponse =
   | { jsonrpc: '2.0'; id: JsonRpcId; result: unknown }
