@@ -5,6 +5,8 @@ import { Registry } from 'prom-client'
 import { createAttestor } from './attest/attestationLog.js'
 import { openTransparencyLog } from './attest/transparencyLog.js'
 import { loadChainAddresses } from './chain/addresses.js'
+import { type ChainIdentity, createChainIdentity } from './chain/chainIdentity.js'
+import { createChainMetrics } from './chain/chainMetrics.js'
 import { createChainClients } from './chain/createChainClients.js'
 import { createServedChain, type ServedChain } from './chain/servedChain.js'
 import { ConfigError } from './config/loadConfig.js'
@@ -93,20 +95,45 @@ export async function startGateway(
   })
   const attestor = createAttestor({ log, key: attestationKey, gatewayId: config.gatewayId })
   const guardedFetch = createGuardedFetch(config.outbound)
+  const chainMetrics = createChainMetrics(registry)
   const clients = createChainClients(config.chains, {
-    timeoutMs: config.dependencyTimeoutMs,
+    retry: { ...config.chainRpc.retry, attemptTimeoutMs: config.dependencyTimeoutMs },
     fetchFn: guardedFetch,
+    onRetry: (chainId, reason) => chainMetrics.rpcRetries.inc({ chain: String(chainId), reason }),
   })
   const addresses = await loadChainAddresses(config.chainAddressesFile)
+  const keys = createRedisKeys(config.redis.keyPrefix)
+  const identities = new Map<number, ChainIdentity>(
+    clients.map(({ chainId, client }) => [
+      chainId,
+      createChainIdentity({
+        chainId,
+        client,
+        redis,
+        key: keys.chainGenesis(chainId),
+        intervalMs: config.chainRpc.identityCheckMs,
+        logger,
+        onChange: (state) =>
+          chainMetrics.identityChanged.set({ chain: String(chainId) }, state.status === 'changed' ? 1 : 0),
+      }),
+    ]),
+  )
+  // Read before serving: a gateway started against a replaced chain never signs for it.
+  await Promise.all([...identities.values()].map((identity) => identity.check()))
+  for (const identity of identities.values()) identity.start()
   const served = new Map<number, ServedChain>(
     clients
       .filter((chain) => chain.chainId === addresses.chainId)
       .map((chain) => [
         chain.chainId,
-        createServedChain({ ...chain, addresses, feeHeadroom: config.relay.feeHeadroom }),
+        createServedChain({
+          ...chain,
+          addresses,
+          feeHeadroom: config.relay.feeHeadroom,
+          ...optionalIdentity(identities.get(chain.chainId)),
+        }),
       ]),
   )
-  const keys = createRedisKeys(config.redis.keyPrefix)
   const queues = createRelayQueues({ connection: redis, prefix: keys.prefix, chainIds: [...served.keys()] })
   const pools = new Map<number, RelayerPool>(
     [...served.keys()].map((chainId) => [
@@ -135,6 +162,7 @@ export async function startGateway(
     chains: served,
     relay: queues,
     fetchFn: guardedFetch,
+    chainIdentities: identities,
   })
   await services.killSwitch.start()
   const relay =
@@ -147,7 +175,7 @@ export async function startGateway(
           chains: [...served.values()].flatMap((chain) => {
             const pool = pools.get(chain.chainId)
             return pool && pool.keys.length > 0
-              ? [{ chainId: chain.chainId, client: chain.client, pool }]
+              ? [{ chainId: chain.chainId, client: chain.client, pool, ...optionalIdentity(chain.identity) }]
               : []
           }),
           queues,
@@ -171,6 +199,7 @@ export async function startGateway(
     addresses: { source: config.chainAddressesFile, chainId: addresses.chainId },
     describe: () => describeState(services, log),
     relayers: () => describeRelayers(pools, served, BigInt(config.relay.minBalanceWei)),
+    identities: [...identities.values()],
   })
   const app = createApp({
     logger,
@@ -197,6 +226,7 @@ export async function startGateway(
       await services.settler?.stop()
       await queues.close()
       await services.killSwitch.stop()
+      for (const identity of identities.values()) identity.stop()
       await log.close()
       await Promise.all([redis, subscriber].map((client) => client.quit().catch(() => client.disconnect())))
       logger.info('stopped')
@@ -204,6 +234,10 @@ export async function startGateway(
     return stopping
   }
   return { url, logger, services, relay, stop }
+}
+
+function optionalIdentity<T>(identity: T | undefined): { identity: T } | Record<string, never> {
+  return identity ? { identity } : {}
 }
 
 /**

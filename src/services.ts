@@ -8,6 +8,7 @@ import { createAuditReader } from './audit/auditReader.js'
 import { createAdminKeyVerifier } from './auth/adminKeys.js'
 import { createAppAuthorizer } from './auth/authorizeApp.js'
 import { issueCapabilityToken, verifyCapabilityToken } from './auth/capabilityToken.js'
+import type { ChainIdentity } from './chain/chainIdentity.js'
 import type { ServedChain } from './chain/servedChain.js'
 import type { Config } from './config/schema.js'
 import type { PublicKeyInfo, SigningKey } from './crypto/ed25519.js'
@@ -46,6 +47,8 @@ export type ServiceAdapters = {
   relay: Pick<RelayQueues, 'hold' | 'enqueue'>
   /** The fetch every user- or operator-set URL goes through (the outbound guard). */
   fetchFn?: typeof fetch
+  /** Each served chain's genesis watch. */
+  chainIdentities?: ReadonlyMap<number, ChainIdentity>
 }
 
 /**
@@ -171,6 +174,7 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
     audit: createAuditReader({ log, attestationKeys: [adapters.attestationKey] }),
     rpcMethods: sponsorChain ? buildRpcMethods({ chain: sponsorChain, sponsor, bundler }) : [],
     findRequestByUserOpHash: (userOpHash) => sponsorships.requestOf(userOpHash),
+    chainIdentities: adapters.chainIdentities ?? new Map(),
     // Each process settles under its own name, so a crashed one's claims simply time out.
     settler: sponsor
       ? createSponsorshipSettler(sponsor, {

@@ -74,6 +74,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       sweepIntervalMs: settings.USER_OP_SWEEP_INTERVAL_MS,
     },
     dependencyTimeoutMs: settings.DEPENDENCY_TIMEOUT_MS,
+    chainRpc: {
+      retry: {
+        attempts: settings.CHAIN_RPC_ATTEMPTS,
+        baseDelayMs: settings.CHAIN_RPC_RETRY_BASE_MS,
+        maxDelayMs: settings.CHAIN_RPC_RETRY_MAX_MS,
+      },
+      identityCheckMs: settings.CHAIN_IDENTITY_CHECK_MS,
+    },
     outbound: { private: settings.OUTBOUND_PRIVATE_NETWORKS },
     shutdownTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
   }

@@ -135,6 +135,24 @@ export const settingsSchema = z.object({
   DEPENDENCY_TIMEOUT_MS: positiveInt
     .default(2_000)
     .describe('Timeout of each readiness probe of Redis and the chains.'),
+  CHAIN_RPC_ATTEMPTS: positiveInt
+    .max(10)
+    .default(3)
+    .describe(
+      'Attempts of a chain RPC read, the first included: a timeout (DEPENDENCY_TIMEOUT_MS each), a 429/5xx or a lost connection is retried. Transactions are sent once.',
+    ),
+  CHAIN_RPC_RETRY_BASE_MS: positiveInt
+    .default(100)
+    .describe('Delay before the first retry of a chain RPC read; it doubles each time, half of it random.'),
+  CHAIN_RPC_RETRY_MAX_MS: positiveInt
+    .default(1_000)
+    .describe('Cap on the delay between retries of a chain RPC read.'),
+  CHAIN_IDENTITY_CHECK_MS: positiveInt
+    .min(100)
+    .default(5_000)
+    .describe(
+      "How often each chain's genesis block is compared with the one first seen (kept in Redis); a chain replaced under the same RPC URL halts sponsorship and relay.",
+    ),
   OUTBOUND_PRIVATE_NETWORKS: z
     .enum(['allow', 'deny'])
     .default('allow')
@@ -389,6 +407,11 @@ export type Config = {
     sweepIntervalMs: number
   }
   dependencyTimeoutMs: number
+  chainRpc: {
+    /** Retries of reads; each attempt is bounded by dependencyTimeoutMs. */
+    retry: { attempts: number; baseDelayMs: number; maxDelayMs: number }
+    identityCheckMs: number
+  }
   /** What operator-set URLs the gateway fetches may connect to. */
   outbound: { private: 'allow' | 'deny' }
   shutdownTimeoutMs: number

@@ -34,6 +34,8 @@
  *   {p}relay:nonce:{chainId}:{address}:next    STRING  next nonce to hand out; absent until the first reconcile
  *   {p}relay:nonce:{chainId}:{address}:ledger  ZSET    nonce -> txId | gap:{n} (burned or lost) | fill:{n} (filler in flight)
  *   {p}relay:nonce:{chainId}:{address}:mined   STRING  one past the highest confirmed nonce; a floor for reconcile
+ * Chains
+ *   {p}chain:{chainId}:genesis    STRING  block 0 hash first seen on the chain; a different one halts it
  * Admin audit trail
  *   {p}admin:actions              STREAM  one entry per admin action: actor, role, action, target, detail
  *
@@ -60,5 +62,6 @@ export function createRedisKeys(prefix: string) {
     sponsorPending: () => `${prefix}aa:pending`,
     userOpHash: (hash: string) => `${prefix}aa:uoh:${hash}`,
     sponsorSettle: (digest: string) => `${prefix}aa:settle:${digest}`,
+    chainGenesis: (chainId: number) => `${prefix}chain:${chainId}:genesis`,
   }
 }

@@ -35,6 +35,7 @@ export function assertSponsorTarget(chain: ServedChain, target: SponsorTarget): 
     })
   }
   assertEntryPoint(chain, target.entryPoint)
+  chain.identity?.assertUnchanged()
 }
 
 /** Refuses an EntryPoint other than the served chain's v0.7 one. */
