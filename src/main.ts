@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { Registry } from 'prom-client'
-import { createAttestor } from './attest/attestationLog.js'
+import { type Attestor, createAttestor } from './attest/attestationLog.js'
 import { openTransparencyLog } from './attest/transparencyLog.js'
 import { loadChainAddresses } from './chain/addresses.js'
 import { type ChainIdentity, createChainIdentity } from './chain/chainIdentity.js'
@@ -23,11 +23,12 @@ import { createMetrics, type Metrics } from './observability/metrics.js'
 import { loadBuiltinPolicy } from './policy/loadBuiltinPolicy.js'
 import { createPolicyStore, type LoadedPolicy, type PolicyStore } from './policy/policyStore.js'
 import { createShadowedPolicyStore } from './policy/shadowPolicy.js'
+import { reconcileInflight } from './reconcile/reconcileInflight.js'
 import { createRedisClient } from './redis/createRedisClient.js'
 import { createRedisKeys } from './redis/keys.js'
 import { createRelayerPool, type RelayerPool } from './relay/relayerPool.js'
 import { createRelayMetrics } from './relay/relayMetrics.js'
-import { createRelayQueues } from './relay/relayQueue.js'
+import { createRelayQueues, type RelayQueues } from './relay/relayQueue.js'
 import { createRelayWorker, type RelayWorker } from './relay/relayWorker.js'
 import { createLocalKeySigner } from './relay/signer.js'
 import { buildGatewayServices } from './services.js'
@@ -77,7 +78,11 @@ export async function startGateway(
     },
   })
   const livePolicies = await shadowIfConfigured(config, policies, { metrics, logger })
-  const redis = createRedisClient({ url: config.redis.url.reveal(), logger })
+  const redis = createRedisClient({
+    url: config.redis.url.reveal(),
+    logger,
+    commandTimeoutMs: config.redis.commandTimeoutMs,
+  })
   const subscriber = createRedisClient({
     url: config.redis.url.reveal(),
     logger,
@@ -165,6 +170,9 @@ export async function startGateway(
     chainIdentities: identities,
   })
   await services.killSwitch.start()
+  const reconciler =
+    role === 'worker' ? undefined : startReconciler(config, services, { attestor, queues, logger })
+  await reconciler?.first
   const relay =
     role === 'api'
       ? undefined
@@ -226,6 +234,7 @@ export async function startGateway(
       await services.settler?.stop()
       await queues.close()
       await services.killSwitch.stop()
+      reconciler?.stop()
       for (const identity of identities.values()) identity.stop()
       await log.close()
       await Promise.all([redis, subscriber].map((client) => client.quit().catch(() => client.disconnect())))
@@ -234,6 +243,42 @@ export async function startGateway(
     return stopping
   }
   return { url, logger, services, relay, stop }
+}
+
+/** How long a reservation may stay unrecorded before a live process counts it as left behind. */
+const inflightGraceMs = 60_000
+
+/**
+ * Reconciles this gateway's requests left between reserve and record (see reconcileInflight.ts):
+ * everything at start, since nothing of this process can still be in flight then, and after
+ * that, every half minute, what has been in flight for over a minute (a Redis outage mid-request).
+ */
+function startReconciler(
+  config: Config,
+  services: GatewayServices,
+  adapters: { attestor: Attestor; queues: RelayQueues; logger: Logger },
+) {
+  const deps = {
+    gatewayId: config.gatewayId,
+    limits: services.limits,
+    requests: services.requests,
+    audit: services.audit,
+    attestor: adapters.attestor,
+    relay: adapters.queues,
+    logger: adapters.logger,
+  }
+  const run = (beforeMs: number) =>
+    reconcileInflight(deps, { beforeMs }).catch((error: unknown) => {
+      adapters.logger.warn(
+        { err: (error as Error).message },
+        'reconciling in-flight requests failed; will retry',
+      )
+      return undefined
+    })
+  const first = run(Date.now())
+  const timer = setInterval(() => void run(Date.now() - inflightGraceMs), inflightGraceMs / 2)
+  timer.unref()
+  return { first, stop: () => clearInterval(timer) }
 }
 
 function optionalIdentity<T>(identity: T | undefined): { identity: T } | Record<string, never> {

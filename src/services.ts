@@ -12,6 +12,7 @@ import type { ChainIdentity } from './chain/chainIdentity.js'
 import type { ServedChain } from './chain/servedChain.js'
 import type { Config } from './config/schema.js'
 import type { PublicKeyInfo, SigningKey } from './crypto/ed25519.js'
+import { createFailpoint } from './failpoints.js'
 import type { GatewayServices } from './http/routes/gatewayRoutes.js'
 import { buildRpcMethods } from './http/rpc/rpcMethods.js'
 import { createKillSwitch } from './killSwitch/killSwitch.js'
@@ -122,6 +123,8 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
     relay,
     now,
     logger,
+    gatewayId: config.gatewayId,
+    ...optional('failpoint', createFailpoint(config.failpoints)),
   }
   const sponsorships = createSponsorshipStore({
     redis,
@@ -183,4 +186,9 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
         })
       : undefined,
   }
+}
+
+/** `{ [name]: value }`, or nothing when the value is undefined (exactOptionalPropertyTypes). */
+function optional<Name extends string, Value>(name: Name, value: Value | undefined) {
+  return (value === undefined ? {} : { [name]: value }) as Partial<Record<Name, Value>>
 }

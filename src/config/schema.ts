@@ -2,6 +2,7 @@ import type { Hex } from 'viem'
 import { z } from 'zod'
 import { type AdminKeyEntry, parseAdminKeysConfig } from '../auth/adminKeys.js'
 import { type PublicKeyInfo, parsePublicKey, parseSigningKey, type SigningKey } from '../crypto/ed25519.js'
+import { type FailpointName, parseFailpoints } from '../failpoints.js'
 import { parseRequiredSignatures } from '../templates/verifyTemplate.js'
 import { Secret } from './secret.js'
 
@@ -134,7 +135,12 @@ export const settingsSchema = z.object({
     .describe('Largest request body accepted, chunked or not; larger bodies get 413.'),
   DEPENDENCY_TIMEOUT_MS: positiveInt
     .default(2_000)
-    .describe('Timeout of each readiness probe of Redis and the chains.'),
+    .describe('Timeout of each readiness probe of Redis and the chains, and of each chain RPC attempt.'),
+  REDIS_COMMAND_TIMEOUT_MS: positiveInt
+    .default(5_000)
+    .describe(
+      'Longest a Redis command may wait for its answer (a paused or stuck Redis): the request then fails closed with 503.',
+    ),
   CHAIN_RPC_ATTEMPTS: positiveInt
     .max(10)
     .default(3)
@@ -352,6 +358,20 @@ export const settingsSchema = z.object({
     .describe(
       'How often sponsored user operations are checked for their UserOperationEvent, and expired ones released.',
     ),
+  FAILPOINTS: z
+    .string()
+    .default('')
+    .transform((raw, context) => {
+      try {
+        return parseFailpoints(raw)
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message })
+        return z.NEVER
+      }
+    })
+    .describe(
+      'Test only, never set in production: name:n,… makes the process SIGKILL itself the n-th time it reaches a named point of the approval path (after-reserve, after-attest, after-hold, after-record, after-enqueue). Empty: inert.',
+    ),
   SHUTDOWN_TIMEOUT_MS: positiveInt
     .default(10_000)
     .describe('How long SIGTERM waits for in-flight requests before closing connections.'),
@@ -363,7 +383,7 @@ export type Settings = z.output<typeof settingsSchema>
 export type Config = {
   http: { host: string; port: number; bodyLimitBytes: number }
   logging: { level: Settings['LOG_LEVEL'] }
-  redis: { url: Secret; keyPrefix: string }
+  redis: { url: Secret; keyPrefix: string; commandTimeoutMs: number }
   chains: Settings['CHAIN_RPC_URLS']
   chainAddressesFile: string
   templates: { authorities: PublicKeyInfo[]; signatureThresholds: readonly [number, number, number, number] }
@@ -415,6 +435,8 @@ export type Config = {
   /** What operator-set URLs the gateway fetches may connect to. */
   outbound: { private: 'allow' | 'deny' }
   shutdownTimeoutMs: number
+  /** Test-only crash points; empty in production (see src/failpoints.ts). */
+  failpoints: ReadonlyMap<FailpointName, number>
 }
 
 /** Names, defaults and descriptions of every setting, in declaration order, for documentation. */
@@ -434,6 +456,7 @@ function defaultAsText(value: unknown): string {
   if (value === undefined) return ''
   if (value instanceof Secret) return String(value.reveal())
   if (Array.isArray(value) && value.length === 0) return ''
+  if (value instanceof Map) return [...value].map(([name, count]) => `${name}:${count}`).join(',')
   if (Array.isArray(value) && typeof value[0] === 'number') return value.join(',')
   if (Array.isArray(value)) {
     return value

@@ -5,7 +5,7 @@ import type { AttestationRef, RequestRecord, StoredAnswer } from '../requests/re
 import type { DecisionContext, PipelineDeps } from './pipelineDeps.js'
 
 type ConcludeDeps = Pick<PipelineDeps, 'attestor' | 'requests' | 'policies'> &
-  Partial<Pick<PipelineDeps, 'relay' | 'logger'>>
+  Partial<Pick<PipelineDeps, 'relay' | 'logger' | 'failpoint'>>
 
 /**
  * Ends a request with a refusal: the denial is attested and logged (durably) first, then, if
@@ -82,12 +82,14 @@ export async function accept(
     approval.limits,
     policy,
   )
+  deps.failpoint?.('after-attest')
   const answer = {
     kind: 'accepted' as const,
     status: 202 as const,
     body: { id: context.intent.requestDigest, status: 'queued', attestation },
   }
   if (relay && relayJob) await relay.hold(relayJob)
+  deps.failpoint?.('after-hold')
   await deps.requests.record(
     {
       ...recordBase(context, { allow: true, reasons: [] }, attestation, answer),
@@ -96,6 +98,7 @@ export async function accept(
     },
     approval.signatureHash ? { signatureHash: approval.signatureHash } : {},
   )
+  deps.failpoint?.('after-record')
   if (relay && relayJob) {
     await relay.enqueue(relayJob).catch((error: unknown) => {
       deps.logger?.warn(
@@ -104,6 +107,7 @@ export async function accept(
       )
     })
   }
+  deps.failpoint?.('after-enqueue')
   return answer
 }
 

@@ -136,8 +136,20 @@ async function commit(
   }
 
   const limits = decision.limits
+  const relayJob = buildRelayJob({
+    requestDigest: intent.requestDigest,
+    chainId: chain.chainId,
+    forwarder: chain.addresses.forwarder,
+    request,
+    capPerGas: intent.gas.maxFeePerGas,
+    limits,
+    acceptedAt: now,
+  })
+  // Kept with the reservation: if this process dies before the request is recorded, whoever
+  // reconciles it finds the job to relay (when the approval was logged) or what to give back.
+  const pending = { gatewayId: deps.gatewayId, nonceKey, signatureHash, relayJob }
   const reserved = await deps.limits
-    .reserve(intent.requestDigest, limits, now)
+    .reserve(intent.requestDigest, limits, now, pending)
     .catch(async (error: unknown) => {
       await deps.requests.releaseNonce(nonceKey, intent.requestDigest)
       throw error
@@ -152,6 +164,7 @@ async function commit(
     return refuseWith('LIMIT_EXCEEDED', 'Limit reached', [{ code: 'LIMIT_EXCEEDED', message }], limit.id)
   }
 
+  deps.failpoint?.('after-reserve')
   try {
     const answer = await accept(
       deps,
@@ -160,15 +173,7 @@ async function commit(
         reservation: reserved.reservation,
         limits,
         signatureHash,
-        relayJob: buildRelayJob({
-          requestDigest: intent.requestDigest,
-          chainId: chain.chainId,
-          forwarder: chain.addresses.forwarder,
-          request,
-          capPerGas: intent.gas.maxFeePerGas,
-          limits,
-          acceptedAt: now,
-        }),
+        relayJob,
       },
       policy,
     )

@@ -21,7 +21,10 @@
  * Limits and reservations (built by src/limits/limitKeys.ts)
  *   {p}lim:{limitId}:{scope}:{keyParts…}:{metric}:d{window}:{start}   STRING  decimal total, one per UTC-day window
  *   {p}lim:{limitId}:{scope}:{keyParts…}:{metric}:r{bucket}:{n}       STRING  decimal total, rolling sub-bucket
- *   {p}res:{requestDigest}        STRING  JSON of what a request reserved, for release and refunds
+ *   {p}res:{requestDigest}        STRING  JSON of what a request reserved, for release and refunds, and
+ *                                         (PendingDecision) what concludes it if its process dies
+ *   {p}inflight                   ZSET    request digest -> reserved at (ms); left when the request is
+ *                                         recorded or its reservation released (reconcileInflight.ts)
  * Requests
  *   {p}req:{requestDigest}        STRING  JSON RequestRecord: status, decision, attestation, the answer given
  *   {p}sig:{keccak(signature)}    STRING  request digest that carried this signature (replay detection)
@@ -42,6 +45,8 @@
  * Multi-key scripts need all their keys in one slot on Redis Cluster; give the prefix a hash tag
  * (for example `{ig}:`) there.
  */
+import { inflightIndexKey } from '../limits/reserveLimits.js'
+
 export type RedisKeys = ReturnType<typeof createRedisKeys>
 
 export function createRedisKeys(prefix: string) {
@@ -62,6 +67,7 @@ export function createRedisKeys(prefix: string) {
     sponsorPending: () => `${prefix}aa:pending`,
     userOpHash: (hash: string) => `${prefix}aa:uoh:${hash}`,
     sponsorSettle: (digest: string) => `${prefix}aa:settle:${digest}`,
+    inflight: () => inflightIndexKey(prefix),
     chainGenesis: (chainId: number) => `${prefix}chain:${chainId}:genesis`,
   }
 }

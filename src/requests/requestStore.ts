@@ -116,11 +116,13 @@ export type RequestStore = {
   ): Promise<RequestRecord | undefined>
 }
 
-// Records are written once; later status changes go through the relay's own transitions.
+// Records are written once; later status changes go through the relay's own transitions. A
+// recorded request is no longer in flight (KEYS[2]: see reconcileInflight.ts).
 const recordScript = `
+redis.call('ZREM', KEYS[2], ARGV[3])
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-if KEYS[2] then redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[2]) end
+if KEYS[3] then redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[2]) end
 return 1
 `
 // Not re-entrant: a second copy of the same request learns it is a copy, and never goes on to
@@ -145,14 +147,23 @@ return 1
 /** Requests in Redis, keyed by digest (see src/redis/keys.ts). */
 export function createRequestStore(parameters: {
   redis: Redis
-  keys: { request(id: string): string; signature(hash: string): string; nonce(key: string): string }
+  keys: {
+    request(id: string): string
+    signature(hash: string): string
+    nonce(key: string): string
+    inflight(): string
+  }
   /** How long decided requests are kept for status queries and idempotency. */
   retentionSeconds: number
 }): RequestStore {
   const { redis, keys, retentionSeconds } = parameters
   return {
     async record(record, { signatureHash }) {
-      const keyList = [keys.request(record.id), ...(signatureHash ? [keys.signature(signatureHash)] : [])]
+      const keyList = [
+        keys.request(record.id),
+        keys.inflight(),
+        ...(signatureHash ? [keys.signature(signatureHash)] : []),
+      ]
       const stored = await redis.eval(
         recordScript,
         keyList.length,

@@ -138,7 +138,10 @@ async function commitSponsorship(
 
   let reservation: Reservation
   try {
-    const reserved = await deps.limits.reserve(intent.requestDigest, decision.limits, now)
+    const reserved = await deps.limits.reserve(intent.requestDigest, decision.limits, now, {
+      gatewayId: deps.gatewayId,
+      nonceKey,
+    })
     if (!reserved.ok && reserved.reason === 'duplicate') {
       return waitForSponsorship(deps, intent.requestDigest, { claims, userOp, now })
     }
