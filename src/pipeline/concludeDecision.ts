@@ -83,6 +83,36 @@ export async function accept(
     policy,
   )
   deps.failpoint?.('after-attest')
+  try {
+    return await recordApproval(deps, context, approval, attestation)
+  } catch (error) {
+    throw new ApprovalNotRecordedError(context.intent.requestDigest, error)
+  }
+}
+
+/**
+ * An approval that was attested but whose record, inbox entry or job may not have been written
+ * (Redis failed or timed out meanwhile: a timed-out write may still land). Its reservation and
+ * nonce claim must stay: the reconciler (src/reconcile/reconcileInflight.ts) concludes it from
+ * the log. The client sees 503, and a retry gets the approval once it is recorded.
+ */
+export class ApprovalNotRecordedError extends IntentGateError {
+  constructor(requestDigest: string, cause: unknown) {
+    super('DEPENDENCY_UNAVAILABLE', 'A dependency is unavailable', {
+      details: `request ${requestDigest} is approved; recording it failed and is retried`,
+      cause,
+    })
+  }
+}
+
+async function recordApproval(
+  deps: ConcludeDeps,
+  context: DecisionContext,
+  approval: { signatureHash?: string; relayJob?: RelayJob },
+  attestation: AttestationRef,
+): Promise<Extract<StoredAnswer, { kind: 'accepted' }>> {
+  const { relayJob } = approval
+  const relay = relayJob ? deps.relay : undefined
   const answer = {
     kind: 'accepted' as const,
     status: 202 as const,

@@ -28,7 +28,7 @@
  * Requests
  *   {p}req:{requestDigest}        STRING  JSON RequestRecord: status, decision, attestation, the answer given
  *   {p}sig:{keccak(signature)}    STRING  request digest that carried this signature (replay detection)
- *   {p}nonce:{chain}:{verifier}:{sender}:{nonce}  STRING  request digest holding this sender nonce
+ *   {p}nonce:{chain}:{verifier}:{sender}:{nonce}  STRING  "digest attempt" of the call holding this sender nonce
  * Sponsored user operations (owned by src/sponsor/sponsorshipStore.ts)
  *   {p}aa:pending                 ZSET    request digest -> validUntil; sponsored ops not yet settled
  *   {p}aa:uoh:{userOpHash}        STRING  request digest of the sponsored op with this hash

@@ -102,9 +102,17 @@ export type RequestStore = {
    * cannot both be approved. Returns the id already holding it (which may be `id` itself, when
    * another copy of the same request got there first), or undefined once claimed.
    */
-  claimNonce(nonceKey: string, id: string, ttlSeconds: number): Promise<string | undefined>
-  /** Gives a nonce claim back, only if `id` still holds it. */
-  releaseNonce(nonceKey: string, id: string): Promise<void>
+  claimNonce(nonceKey: string, id: string, ttlSeconds: number, attempt?: string): Promise<string | undefined>
+  /**
+   * Gives a nonce claim back, only if `id` still holds it; with `attempt`, only if that very
+   * attempt made the claim (so a call whose claim timed out never frees a copy's claim).
+   */
+  releaseNonce(nonceKey: string, id: string, attempt?: string): Promise<void>
+  /**
+   * Makes `attempt` the holder of a claim that another call of the same request `id` left (it
+   * died, or lost Redis, between claiming and reserving). Never takes a claim of another request.
+   */
+  takeOverNonce(nonceKey: string, id: string, attempt: string, ttlSeconds: number): Promise<boolean>
   /**
    * Moves a request on: `change` sees the current record and returns the next one, or undefined
    * to leave it. Compare-and-set, so two workers can never both move the same request; returns
@@ -126,12 +134,21 @@ if KEYS[3] then redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[2]) end
 return 1
 `
 // Not re-entrant: a second copy of the same request learns it is a copy, and never goes on to
-// release the first copy's claim.
+// release the first copy's claim. The value is "id attempt": the holder's id, and which call of
+// it claimed, so a call that lost its answer (a Redis timeout) can give back its own claim only.
 const claimScript = `
 local holder = redis.call('GET', KEYS[1])
 if holder then return holder end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return false
+`
+// Only a claim of the same request id changes hands.
+const takeOverScript = `
+local holder = redis.call('GET', KEYS[1])
+if not holder then return 0 end
+if holder ~= ARGV[1] and string.sub(holder, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return 0 end
+redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'EX', ARGV[3])
+return 1
 `
 // Compare-and-set of the whole record: the write happens only if nobody changed it since it was read.
 const swapScript = `
@@ -139,8 +156,13 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 return 1
 `
+// ARGV[1] is the claim's exact value ("id attempt") or, with ARGV[2] = 'any', just the id.
 const releaseScript = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+local holder = redis.call('GET', KEYS[1])
+if not holder then return 1 end
+if holder == ARGV[1] or (ARGV[2] == 'any' and string.sub(holder, 1, #ARGV[1] + 1) == ARGV[1] .. ' ') then
+  redis.call('DEL', KEYS[1])
+end
 return 1
 `
 
@@ -181,12 +203,19 @@ export function createRequestStore(parameters: {
     async findBySignature(signatureHash) {
       return (await redis.get(keys.signature(signatureHash))) ?? undefined
     },
-    async claimNonce(nonceKey, id, ttlSeconds) {
-      const holder = (await redis.eval(claimScript, 1, keys.nonce(nonceKey), id, ttlSeconds)) as string | null
-      return holder ?? undefined
+    async claimNonce(nonceKey, id, ttlSeconds, attempt) {
+      const value = attempt ? `${id} ${attempt}` : id
+      const holder = (await redis.eval(claimScript, 1, keys.nonce(nonceKey), value, ttlSeconds)) as
+        | string
+        | null
+      return holder?.split(' ')[0]
     },
-    async releaseNonce(nonceKey, id) {
-      await redis.eval(releaseScript, 1, keys.nonce(nonceKey), id)
+    async releaseNonce(nonceKey, id, attempt) {
+      if (attempt) await redis.eval(releaseScript, 1, keys.nonce(nonceKey), `${id} ${attempt}`, 'exact')
+      else await redis.eval(releaseScript, 1, keys.nonce(nonceKey), id, 'any')
+    },
+    async takeOverNonce(nonceKey, id, attempt, ttlSeconds) {
+      return (await redis.eval(takeOverScript, 1, keys.nonce(nonceKey), id, attempt, ttlSeconds)) === 1
     },
     async update(id, change) {
       for (let attempt = 0; attempt < 16; attempt++) {

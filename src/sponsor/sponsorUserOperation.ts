@@ -157,6 +157,7 @@ async function commitSponsorship(
     throw error
   }
 
+  let attested = false
   try {
     const fromBlock = await chain.client.getBlockNumber()
     const { envelopeDigest, ...attestation } = await attestDecision(
@@ -166,6 +167,7 @@ async function commitSponsorship(
       decision.limits,
       policy,
     )
+    attested = true
     const decisionDigest: Hex = `0x${envelopeDigest}`
     const paymaster = chain.addresses.paymaster
     const paymasterData = await signPaymasterData({
@@ -220,7 +222,9 @@ async function commitSponsorship(
     return fields
   } catch (error) {
     // Nothing is sponsored unless its approval is attested and recorded: give everything back.
-    await giveBack()
+    // Once attested, the reconciler concludes it from the log instead (an outcome against the
+    // logged approval), since a write that timed out may still land.
+    if (!attested) await giveBack()
     throw error
   }
 }

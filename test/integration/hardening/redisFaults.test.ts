@@ -44,7 +44,9 @@ beforeAll(async () => {
   redis = await startRedisServer({ persistDir })
   gateway = await harness.start(gatewayEnv(), { role: 'api' })
   ;({ token, instanceId } = await demoInstance(harness, gateway, {
-    intent: { limits: [{ id: 'instance-votes', scope: 'instance', metric: 'count', window: '1d', max: '100000' }] },
+    intent: {
+      limits: [{ id: 'instance-votes', scope: 'instance', metric: 'count', window: '1d', max: '100000' }],
+    },
   }))
 }, 60_000)
 afterAll(async () => {
@@ -53,7 +55,12 @@ afterAll(async () => {
   await redis?.stop()
 })
 
-type Outcome = { body: Awaited<ReturnType<typeof signForwardRequest>>; status: number | 'error'; code?: string; ms: number }
+type Outcome = {
+  body: Awaited<ReturnType<typeof signForwardRequest>>
+  status: number | 'error'
+  code?: string
+  ms: number
+}
 
 const vote = encodeFunctionData({ abi: communityPollAbi, functionName: 'vote', args: [1n] })
 
@@ -146,16 +153,24 @@ describe('Redis faults mid-request', () => {
 
   test('after a restart the records, the log, the counter, the reservations and the queue agree; retries are approved once', async () => {
     await restartGateway()
+    const count = (status: number | 'error') => all.filter((outcome) => outcome.status === status).length
+    console.info(`redis faults: ${count(202)} approved, ${count(503)} refused with 503, of ${all.length}`)
     const approved = all.filter((outcome) => outcome.status === 202)
     const refused = all.filter((outcome) => outcome.status !== 202)
     // A client retries what failed: each is approved now (decided afresh, or recovered from the log).
     for (const outcome of refused) {
-      const retried = await callJson(gateway.url, 'POST', '/v1/meta-transactions', { bearer: token, body: outcome.body })
+      const retried = await callJson(gateway.url, 'POST', '/v1/meta-transactions', {
+        bearer: token,
+        body: outcome.body,
+      })
       expect(retried.status, JSON.stringify(retried.body)).toBe(202)
     }
     // And a request approved during the outage gets its same answer again.
     for (const outcome of approved) {
-      const again = await callJson(gateway.url, 'POST', '/v1/meta-transactions', { bearer: token, body: outcome.body })
+      const again = await callJson(gateway.url, 'POST', '/v1/meta-transactions', {
+        bearer: token,
+        body: outcome.body,
+      })
       expect(again.status).toBe(202)
     }
     const client = new Redis(redis.url)
@@ -163,7 +178,10 @@ describe('Redis faults mid-request', () => {
     try {
       const ids: string[] = []
       for (const outcome of all) {
-        const answer = await callJson(gateway.url, 'POST', '/v1/meta-transactions', { bearer: token, body: outcome.body })
+        const answer = await callJson(gateway.url, 'POST', '/v1/meta-transactions', {
+          bearer: token,
+          body: outcome.body,
+        })
         ids.push(String(answer.body.id))
       }
       expect(new Set(ids).size).toBe(all.length)
