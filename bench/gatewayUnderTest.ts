@@ -39,7 +39,9 @@ export type GatewayUnderTest = {
  * fixture state, the built-in policy, a log on disk, BullMQ relay queues), with the demo template published and one instance
  * whose daily cap will not bind, so every signed vote from a fresh user is allowed.
  */
-export async function startGatewayUnderTest(): Promise<GatewayUnderTest> {
+export async function startGatewayUnderTest(
+  options: { env?: Record<string, string> } = {},
+): Promise<GatewayUnderTest> {
   const [redis, anvil] = await Promise.all([
     startRedisServer(),
     startAnvil({ stateFile: fixture('state.json') }),
@@ -57,6 +59,7 @@ export async function startGatewayUnderTest(): Promise<GatewayUnderTest> {
       ATTESTATION_SIGNING_KEY: exportSigningKey(generateSigningKey()),
       LOG_SIGNING_KEY: exportSigningKey(generateSigningKey()),
       DATA_DIR: mkdtempSync(join(tmpdir(), 'intentgate-bench-log-')),
+      ...options.env,
     }),
     // The api role decides and enqueues the relay job; no worker competes for the cores.
     { role: 'api' },
