@@ -15,9 +15,12 @@ import { createApp } from './http/createApp.js'
 import { policyBundlePath } from './http/routes/admin/policy.js'
 import { policyReplayPath } from './http/routes/admin/replayPolicy.js'
 import { type GatewayServices, mountGatewayRoutes } from './http/routes/gatewayRoutes.js'
+import { createLimitUsageReader } from './limits/limitUsage.js'
 import { createGuardedFetch } from './net/guardedFetch.js'
+import { createDecisionRates } from './observability/decisionRates.js'
 import { createLogger, type Logger } from './observability/logger.js'
 import { createMetrics, type Metrics } from './observability/metrics.js'
+import { registerStateGauges } from './observability/stateGauges.js'
 import { loadBuiltinPolicy } from './policy/loadBuiltinPolicy.js'
 import { createPolicyStore, type LoadedPolicy, type PolicyStore } from './policy/policyStore.js'
 import { createShadowedPolicyStore } from './policy/shadowPolicy.js'
@@ -44,6 +47,8 @@ export type RunningGateway = {
   services: GatewayServices
   /** The relay worker, in the worker and all roles. */
   relay: RelayWorker | undefined
+  /** The Prometheus registry /metrics exposes. */
+  registry: Registry
   /**
    * Closes the HTTP server (waiting for in-flight requests), then the relay workers, the queues,
    * the log, and Redis, in that order. Safe to call twice.
@@ -66,6 +71,7 @@ export async function startGateway(
   const registry = new Registry()
   const metrics = createMetrics(registry)
   const relayMetrics = createRelayMetrics(registry)
+  const decisionRates = createDecisionRates()
   // Policies first: a bundle that does not verify stops boot before any connection is opened.
   const policies = createPolicyStore({
     initial: await loadBuiltinPolicy(config.policy),
@@ -148,6 +154,14 @@ export async function startGateway(
     chains: served,
     relay: queues,
     fetchFn: guardedFetch,
+    observe: { metrics, rates: decisionRates },
+    gasSpent: relayMetrics.gasSpent,
+  })
+  registerStateGauges(registry, {
+    policies,
+    log,
+    queues: { chainIds: [...served.keys()], depth: (chainId) => queues.depth(chainId) },
+    limitUsage: createLimitUsageReader({ redis, prefix: keys.prefix, instances: services.instances }),
   })
   await services.killSwitch.start()
   const relay =
@@ -216,7 +230,7 @@ export async function startGateway(
     })()
     return stopping
   }
-  return { url, logger, services, relay, stop }
+  return { url, logger, services, relay, registry, stop }
 }
 
 /**

@@ -15,7 +15,10 @@ import type { GatewayServices } from './http/routes/gatewayRoutes.js'
 import { buildRpcMethods } from './http/rpc/rpcMethods.js'
 import { createKillSwitch } from './killSwitch/killSwitch.js'
 import { createLimitStore } from './limits/reserveLimits.js'
+import type { DecisionRates } from './observability/decisionRates.js'
+import { instrumentPipeline } from './observability/instrumentPipeline.js'
 import type { Logger } from './observability/logger.js'
+import type { Metrics } from './observability/metrics.js'
 import type { PolicyStore } from './policy/policyStore.js'
 import type { RedisKeys } from './redis/keys.js'
 import type { RelayQueues } from './relay/relayQueue.js'
@@ -46,6 +49,10 @@ export type ServiceAdapters = {
   relay: Pick<RelayQueues, 'hold' | 'enqueue'>
   /** The fetch every user- or operator-set URL goes through (the outbound guard). */
   fetchFn?: typeof fetch
+  /** Decision metrics: stage timings, the decisions counter, the console's per-minute rates. */
+  observe?: { metrics: Pick<Metrics, 'decisions' | 'decisionStageDuration'>; rates?: DecisionRates }
+  /** intentgate_gas_spent_wei_total, for sponsored user operations as they settle. */
+  gasSpent?: SponsorDeps['gasSpent']
 }
 
 /**
@@ -107,7 +114,7 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
   const limits = createLimitStore({ redis, prefix: keys.prefix })
   const now = () => Math.floor(Date.now() / 1000)
   const livePolicies = adapters.livePolicies ?? policies
-  const pipeline = {
+  const unobserved = {
     chains,
     authorizer,
     registry,
@@ -119,6 +126,7 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
     now,
     logger,
   }
+  const pipeline = adapters.observe ? instrumentPipeline(unobserved, adapters.observe) : unobserved
   const sponsorships = createSponsorshipStore({
     redis,
     keys,
@@ -143,6 +151,7 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
           sponsorships,
           killSwitch,
           instances,
+          ...(adapters.gasSpent ? { gasSpent: adapters.gasSpent } : {}),
         }
       : undefined
   const bundlerUrl = config.sponsorship.bundlerUrl?.reveal()

@@ -6,8 +6,10 @@
 #   where now is unix seconds chosen by the gateway, so a replay of the same input
 #   always reaches the same decision.
 #   Data: data.intentgate.config, the operator's settings (policies/intentgate/data.json).
-#   Output: {allow, reasons, limits}. allow is true only when no rule adds a reason to
-#   deny, which makes deny the default for anything the rules do not vouch for.
+#   Output: {allow, reasons, limits}, plus approvals {required, reason} when the request
+#   is held for operator approval (approvals.rego). allow is true only when no rule adds
+#   a reason to deny and no approval threshold is passed, which makes deny the default
+#   for anything the rules do not vouch for.
 package intentgate
 
 import data.intentgate.decimal
@@ -15,11 +17,18 @@ import data.intentgate.decimal
 # METADATA
 # title: decision
 # description: The only entrypoint. Defined for every input, including none at all.
-decision := {
-	"allow": count(deny) == 0,
-	"reasons": sort(deny),
+decision := object.union(verdict, held_part)
+
+verdict := {
+	"allow": (count(deny) + count(held_reasons)) == 0,
+	"reasons": sort(deny | held_reasons),
 	"limits": limits,
 }
+
+# The approvals key is there only for a held request, so a plain decision keeps its shape.
+default held_part := {}
+
+held_part := {"approvals": approval_request} if held
 
 # Every rule that can refuse an intent adds one {code, message} to deny; the rules live
 # in the other files of this package, one concern each. sort(deny) in decision orders
@@ -27,7 +36,8 @@ decision := {
 # same order, whatever order the rules were evaluated in.
 
 # The counters an allowed request must fit under, one per template limit, in the
-# template's order. A denied request reserves nothing.
+# template's order. A denied request reserves nothing; a held one reserves them while it
+# waits, so approving it can never pass a limit.
 default limits := []
 
 limits := [limit_request(limit) | some limit in input.template.intent.limits] if count(deny) == 0

@@ -130,6 +130,7 @@ template_intent_fields := {
 	"input.template.intent.limits": "an array",
 	"input.template.intent.maxTxValueWei": "a decimal when present",
 	"input.template.intent.gas": "an object with decimal maxGasLimit, maxFeePerGasWei and maxCostWei",
+	"input.template.intent.approvals": "absent, or an object with required from 1 to 10, a decimal valueAboveWei when present and an array tokenAmountsAbove when present",
 }
 
 template_intent_field_holds["input.template.intent.chains"] if template_chains_are_valid
@@ -153,6 +154,25 @@ template_intent_field_holds["input.template.intent.gas"] if {
 	decimal.is_decimal(input.template.intent.gas.maxFeePerGasWei)
 	decimal.is_decimal(input.template.intent.gas.maxCostWei)
 }
+
+template_intent_field_holds["input.template.intent.approvals"] if {
+	not "approvals" in object.keys(input.template.intent)
+}
+
+template_intent_field_holds["input.template.intent.approvals"] if approvals_are_valid
+
+# What decision.rego reads of the section: how many approvals, and which thresholds.
+approvals_are_valid if {
+	section := input.template.intent.approvals
+	is_object(section)
+	section.required in numbers.range(1, 10)
+	check_holds("optional_decimal", section, "valueAboveWei")
+	optional_array(section, "tokenAmountsAbove")
+}
+
+optional_array(item, field) if not field in object.keys(item)
+
+optional_array(item, field) if is_array(item[field])
 
 template_chains_are_valid if {
 	is_array(input.template.intent.chains)
@@ -185,6 +205,12 @@ input_problems contains problem if {
 input_problems contains problem if {
 	some i, cap in input.template.intent.tokenCaps
 	some problem in item_problems(indexed("input.template.intent.tokenCaps", i), cap, token_cap_checks)
+}
+
+input_problems contains problem if {
+	some i, threshold in input.template.intent.approvals.tokenAmountsAbove
+	path := indexed("input.template.intent.approvals.tokenAmountsAbove", i)
+	some problem in item_problems(path, threshold, approval_threshold_checks)
 }
 
 input_problems contains problem if {
@@ -281,6 +307,8 @@ call_checks := {
 allowed_call_checks := {"to": "address", "maxValueWei": "decimal", "functions": "array"}
 
 allowed_function_checks := {"signature": "string", "selector": "selector", "maxValueWei": "optional_decimal"}
+
+approval_threshold_checks := {"token": "address", "amount": "decimal"}
 
 token_cap_checks := {"token": "address", "maxTransferAmount": "optional_decimal", "maxApproveAmount": "optional_decimal"}
 

@@ -43,6 +43,8 @@ export type TransparencyLog = {
   consistencyProof(first: number, second?: number): Hash[]
   /** The newest signed checkpoint. */
   latestCheckpoint(): SignedCheckpoint
+  /** When the newest checkpoint was signed, or adopted at open (ms since the epoch). */
+  latestCheckpointAt(): number
   /** A checkpoint covering every durable entry, signing a new one if the latest does not. */
   checkpoint(): Promise<SignedCheckpoint>
   /** The verifier key of the log key, in the C2SP text form, for publishing. */
@@ -284,6 +286,10 @@ class FileTransparencyLog implements TransparencyLog {
   latestCheckpoint(): SignedCheckpoint {
     if (!this.#latest) throw new Error('the log has not started')
     return this.#latest
+  }
+
+  latestCheckpointAt(): number {
+    return this.#lastCheckpointAt
   }
 
   checkpoint(): Promise<SignedCheckpoint> {

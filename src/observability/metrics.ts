@@ -1,15 +1,34 @@
 import { Counter, collectDefaultMetrics, Histogram, type Registry } from 'prom-client'
 
+/** The pipeline stages timed by `intentgate_decision_stage_duration_seconds` (see instrumentPipeline.ts). */
+export const decisionStages = [
+  'authorize',
+  'normalize',
+  'simulate',
+  'decide',
+  'reserve',
+  'attest',
+  'enqueue',
+] as const
+export type DecisionStage = (typeof decisionStages)[number]
+
 export type Metrics = {
   readonly registry: Registry
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'status'>
   /** Live decisions the shadow policy also made, by how its verdict differs (`unchanged` when it agrees). */
   readonly policyShadowDecisions: Counter<'change'>
+  /** Attested decisions, by verdict, primary reason code and template id. */
+  readonly decisions: Counter<'decision' | 'reason' | 'template'>
+  /** Time spent in each stage of the decision pipeline. */
+  readonly decisionStageDuration: Histogram<'stage'>
 }
 
 /**
  * Creates the gateway's metrics in the registry it is given, never in prom-client's global one,
  * so tests and several apps in one process do not collide.
+ *
+ * Labels stay bounded: templates are published by operators, reasons are codes, stages a fixed
+ * list; instance ids, senders and request digests never become labels.
  */
 export function createMetrics(registry: Registry): Metrics {
   collectDefaultMetrics({ register: registry, prefix: 'intentgate_' })
@@ -26,6 +45,19 @@ export function createMetrics(registry: Registry): Metrics {
       name: 'intentgate_policy_shadow_decisions_total',
       help: 'Live decisions evaluated by the shadow policy too, by change: unchanged, newly-denied, newly-allowed, reasons-changed.',
       labelNames: ['change'],
+      registers: [registry],
+    }),
+    decisions: new Counter({
+      name: 'intentgate_decisions_total',
+      help: 'Attested decisions by decision (allow, deny, held), primary reason code (none when allowed) and template id.',
+      labelNames: ['decision', 'reason', 'template'],
+      registers: [registry],
+    }),
+    decisionStageDuration: new Histogram({
+      name: 'intentgate_decision_stage_duration_seconds',
+      help: 'Time spent in each stage of the decision pipeline: authorize, normalize (chain reads), simulate, decide (policy), reserve (limits), attest (sign and fsync), enqueue.',
+      labelNames: ['stage'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),
   }

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url'
+import type { Address } from 'viem'
 import { beforeAll, describe, expect, test } from 'vitest'
 import type { DecodedCall, Intent, IntentCall } from '../intents/intent.js'
 import type { ResolvedIntent } from '../templates/resolveInstanceIntent.js'
@@ -193,6 +194,18 @@ describe('the committed policy reads what buildPolicyInput builds', () => {
       expect(decision.reasons.filter((reason) => reason.code === 'INPUT_INVALID')).toEqual([])
     },
   )
+
+  test('holds a transfer above the template approvals threshold for the operators', () => {
+    const approvals = { required: 2, tokenAmountsAbove: [{ token: token as Address, amount: '999' }] }
+    const held = { ...template, intent: { ...resolvedIntent, approvals } }
+    const input = buildPolicyInput({ ...parameters, template: held })
+    expect(input.template.intent.approvals).toStrictEqual(approvals)
+    expect(input.template.intent.approvals).not.toBe(approvals)
+    const decision = policy.evaluate(input)
+    expect(decision).toMatchObject({ allow: false, approvals: { required: 2 } })
+    expect(decision.reasons.map((reason) => reason.code)).toEqual(['APPROVAL_REQUIRED'])
+    expect(decision.limits).toHaveLength(1)
+  })
 
   test('denies an opaque call it is given', () => {
     const calls = [{ ...voteCall, opaque: { reason: 'unknown selector' } }]

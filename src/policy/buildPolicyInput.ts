@@ -1,5 +1,6 @@
 import type { DecodedCall, Intent, IntentCall } from '../intents/intent.js'
 import type {
+  ResolvedApprovals,
   ResolvedCall,
   ResolvedFunction,
   ResolvedIntent,
@@ -227,6 +228,19 @@ function copyResolvedIntent(intent: ResolvedIntent): ResolvedIntent {
       maxFeePerGasWei: intent.gas.maxFeePerGasWei,
       maxCostWei: intent.gas.maxCostWei,
     },
+    ...(intent.approvals === undefined ? {} : { approvals: copyApprovals(intent.approvals) }),
+  }
+}
+
+function copyApprovals(approvals: ResolvedApprovals): ResolvedApprovals {
+  return {
+    required: approvals.required,
+    ...(approvals.valueAboveWei === undefined ? {} : { valueAboveWei: approvals.valueAboveWei }),
+    ...(approvals.tokenAmountsAbove === undefined
+      ? {}
+      : {
+          tokenAmountsAbove: approvals.tokenAmountsAbove.map(({ token, amount }) => ({ token, amount })),
+        }),
   }
 }
 

@@ -12,6 +12,13 @@ const limit = {
   windowKind: 'utc-day',
 }
 
+const held = {
+  allow: false,
+  reasons: [{ code: 'APPROVAL_REQUIRED', message: 'value 2 is above 1' }],
+  limits: [limit],
+  approvals: { required: 2, reason: 'value 2 is above 1' },
+}
+
 describe('parseDecision', () => {
   test('accepts an allow with limits', () => {
     const raw = { allow: true, reasons: [], limits: [limit] }
@@ -23,6 +30,16 @@ describe('parseDecision', () => {
       allow: false,
       reasons: [{ code: 'CHAIN_NOT_ALLOWED', message: 'chain 10 is not allowed' }],
       limits: [],
+    }
+    expect(parseDecision(raw)).toEqual(raw)
+  })
+
+  test('accepts a request held for approval, with the limits it reserves', () => {
+    const raw = {
+      allow: false,
+      reasons: [{ code: 'APPROVAL_REQUIRED', message: 'value 2 is above 1' }],
+      limits: [limit],
+      approvals: { required: 2, reason: 'value 2 is above 1' },
     }
     expect(parseDecision(raw)).toEqual(raw)
   })
@@ -62,6 +79,24 @@ describe('parseDecision', () => {
     ['an unknown window kind', { allow: true, reasons: [], limits: [{ ...limit, windowKind: 'calendar' }] }],
     ['a missing window kind', { allow: true, reasons: [], limits: [{ ...limit, windowKind: undefined }] }],
     ['an empty key part', { allow: true, reasons: [], limits: [{ ...limit, keyParts: ['inst-01', ''] }] }],
+    [
+      'a deny that reserves limits',
+      { allow: false, reasons: [{ code: 'NO', message: 'no' }], limits: [limit] },
+    ],
+    ['approvals on an allow', { ...held, allow: true, reasons: [] }],
+    [
+      'approvals beside a real denial',
+      { ...held, reasons: [...held.reasons, { code: 'NO', message: 'no' }] },
+    ],
+    ['approvals without a reason', { ...held, reasons: [] }],
+    ['an approval reason without approvals', { ...held, approvals: undefined }],
+    ['zero approvals', { ...held, approvals: { required: 0, reason: 'r' } }],
+    ['eleven approvals', { ...held, approvals: { required: 11, reason: 'r' } }],
+    ['a fractional count of approvals', { ...held, approvals: { required: 1.5, reason: 'r' } }],
+    ['approvals as a string', { ...held, approvals: { required: '2', reason: 'r' } }],
+    ['approvals with an empty reason', { ...held, approvals: { required: 2, reason: '' } }],
+    ['approvals without a reason field', { ...held, approvals: { required: 2 } }],
+    ['approvals as true', { ...held, approvals: true }],
   ])('denies %s as POLICY_RESULT_INVALID', (_, raw) => {
     const decision = parseDecision(raw)
     expect(decision.allow).toBe(false)

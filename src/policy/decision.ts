@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { MAX_APPROVALS_REQUIRED } from '../templates/manifest.js'
 
 /**
  * Reason codes the gateway itself gives when a policy cannot produce a decision. Policies
@@ -69,13 +70,56 @@ export const limitRequestSchema = z.object({
 
 export type LimitRequest = z.infer<typeof limitRequestSchema>
 
+/** The reason code every reason of a held decision carries; anything else in it is a denial. */
+export const APPROVAL_REQUIRED = 'APPROVAL_REQUIRED'
+
+/**
+ * A policy's answer that a request within the template must still be approved by `required`
+ * distinct operators before it is relayed or sponsored: "not yet" rather than "no".
+ */
+export const approvalRequestSchema = z.object({
+  required: z.number().int().min(1).max(MAX_APPROVALS_REQUIRED),
+  /** For the operators who decide, and for the audit log. */
+  reason: z.string().min(1).max(2_000),
+})
+
+export type ApprovalRequest = z.infer<typeof approvalRequestSchema>
+
 export const decisionSchema = z
   .object({
     allow: z.boolean(),
     reasons: z.array(reasonSchema),
     limits: z.array(limitRequestSchema),
+    approvals: approvalRequestSchema.optional(),
   })
   .superRefine((decision, context) => {
+    // A held answer is a deny that the policy would allow once approved; every field must say
+    // so, because a held request is reserved and shown to operators who may let it through.
+    // One that also carries a real denial, allows, or drops its limits must never reach them.
+    const approvalReasons = decision.reasons.filter((reason) => reason.code === APPROVAL_REQUIRED)
+    if (decision.approvals) {
+      if (decision.allow)
+        context.addIssue({
+          code: 'custom',
+          path: ['approvals'],
+          message: 'an allowed decision cannot ask for approvals',
+        })
+      if (approvalReasons.length !== decision.reasons.length)
+        context.addIssue({
+          code: 'custom',
+          path: ['reasons'],
+          message: `a decision asking for approvals carries only ${APPROVAL_REQUIRED} reasons`,
+        })
+    } else if (approvalReasons.length > 0) {
+      context.addIssue({
+        code: 'custom',
+        path: ['approvals'],
+        message: `a ${APPROVAL_REQUIRED} reason needs approvals: {required, reason}`,
+      })
+    }
+    if (!decision.allow && !decision.approvals && decision.limits.length > 0) {
+      context.addIssue({ code: 'custom', path: ['limits'], message: 'a denied decision reserves no limits' })
+    }
     // An allow that carries reasons is ambiguous, and a deny without one cannot be explained
     // to the client or the auditor; both are treated as a malformed result.
     if (decision.allow && decision.reasons.length > 0) {
@@ -94,7 +138,11 @@ export const decisionSchema = z
     }
   })
 
-/** What the policy decided for one request, and which counters an allow must reserve. */
+/**
+ * What the policy decided for one request, and which counters an allow (or a request held for
+ * approval) must reserve. `approvals` is present exactly when the request is held: `allow` is
+ * then false and every reason is APPROVAL_REQUIRED.
+ */
 export type Decision = z.infer<typeof decisionSchema>
 
 /** A deny with a single reason, as the gateway records it when it fails closed. */

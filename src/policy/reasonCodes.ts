@@ -25,6 +25,8 @@ export const policyReasonCodes = {
   VALIDITY_TOO_LONG: 'The request stays valid for longer than validity.max_seconds allows.',
   LEVEL_TOO_LOW: "The template's verification level is below a level gate from the data document.",
   ADDRESS_DENIED: 'The sender, a call target or an address a decoded call names is on the deny-list.',
+  APPROVAL_REQUIRED:
+    'Not a denial: the request is within the template but above its approvals threshold (value or token amount), so it waits for k-of-n operator approval.',
   [policyFailureCodes.error]: 'Evaluation failed inside the policy; the gateway denied, failing closed.',
   [policyFailureCodes.undefined]: 'The policy produced no decision for this input; the gateway denied.',
   [policyFailureCodes.builtinMissing]: 'The policy needs a builtin the gateway does not provide; denied.',

@@ -60,6 +60,26 @@ describe('loadWasmPolicy with the committed policy', () => {
     ])
   })
 
+  test('holds a request above the template approvals threshold, as a decision the gateway accepts', () => {
+    const template = allowedInput.template as { intent: Record<string, unknown> }
+    const decision = policy.evaluate({
+      ...allowedInput,
+      template: {
+        ...template,
+        intent: { ...template.intent, approvals: { required: 2, valueAboveWei: '1' } },
+      },
+    })
+    expect(decision.allow).toBe(false)
+    expect(decision.reasons.map((reason) => reason.code)).toEqual(['APPROVAL_REQUIRED'])
+    expect(decision.approvals).toEqual({ required: 2, reason: decision.reasons[0]?.message })
+    expect(decision.limits.map((limit) => limit.id)).toEqual([
+      'sender-count-1d',
+      'instance-valueWei-1h',
+      'template-gasWei-1d',
+      'global-count-1h',
+    ])
+  })
+
   test('denies an intent on another chain with the policy reason', () => {
     expect(policy.evaluate({ ...allowedInput, intent: { ...allowedInput.intent, chainId: 10 } })).toEqual({
       allow: false,

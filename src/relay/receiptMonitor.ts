@@ -69,7 +69,12 @@ export function createReceiptMonitor(deps: ReceiptMonitorDeps): ReceiptMonitor {
       const request = await deps.requests.get(record.txId)
       const job = request && 'relayJob' in request ? request.relayJob : undefined
       const written = await settleRelayedRequest(deps, { record, receipt, job })
-      if (written) deps.metrics?.relayOutcomes.inc({ chain: String(deps.chainId), status: written.status })
+      if (written) {
+        const chain = String(deps.chainId)
+        deps.metrics?.relayOutcomes.inc({ chain, status: written.status })
+        if ('actualCostWei' in written && written.actualCostWei)
+          deps.metrics?.gasSpent.inc({ chain, template: written.templateId }, Number(written.actualCostWei))
+      }
       await deps.pool.byAddress(record.signer)?.nonces.confirm(record.txId)
     }
     await deps.transactions.remove(record)

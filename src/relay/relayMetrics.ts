@@ -5,6 +5,8 @@ export type RelayMetrics = {
   inFlight: Gauge<'chain'>
   relayOutcomes: Counter<'chain' | 'status'>
   relayJobs: Counter<'chain' | 'result'>
+  /** Wei paid on chain for settled requests, relayed or sponsored, per template. */
+  gasSpent: Counter<'chain' | 'template'>
 }
 
 /** The relay's metrics, in the registry it is given (never prom-client's global one). */
@@ -33,6 +35,12 @@ export function createRelayMetrics(registry: Registry): RelayMetrics {
       name: 'intentgate_relay_jobs_total',
       help: 'Relay job runs, by result (submitted, already-done, failed, retry).',
       labelNames: ['chain', 'result'],
+      registers,
+    }),
+    gasSpent: new Counter({
+      name: 'intentgate_gas_spent_wei_total',
+      help: 'Wei paid for gas by settled requests (relayed meta-transactions and sponsored user operations), per chain and template.',
+      labelNames: ['chain', 'template'],
       registers,
     }),
   }

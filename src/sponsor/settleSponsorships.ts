@@ -10,7 +10,7 @@ import {
 
 export type SettleDeps = Pick<
   SponsorDeps,
-  'chain' | 'requests' | 'limits' | 'attestor' | 'sponsorships' | 'now' | 'logger'
+  'chain' | 'requests' | 'limits' | 'attestor' | 'sponsorships' | 'now' | 'logger' | 'gasSpent'
 >
 
 export type SettleResult = { confirmed: number; reverted: number; expired: number }
@@ -106,6 +106,10 @@ async function settle(
     },
   })
   await reconcileGas(deps, record, settlement.actualGasCost)
+  deps.gasSpent?.inc(
+    { chain: String(record.chainId), template: record.templateId },
+    Number(settlement.actualGasCost),
+  )
   const next: RequestRecord = {
     ...record,
     status,

@@ -22,6 +22,8 @@ export type SponsorDeps = Pick<
   /** Re-read at eth_sendUserOperation, so a kill switch or revocation after sponsorship stops relaying. */
   killSwitch: Pick<KillSwitch, 'check'>
   instances: Pick<InstanceStore, 'get'>
+  /** intentgate_gas_spent_wei_total, counted when an op settles. */
+  gasSpent?: { inc(labels: { chain: string; template: string }, wei: number): void }
 }
 
 /** Where an ERC-7677 or bundler call says its op goes. */

@@ -256,6 +256,96 @@ describe('parseTemplateManifest', () => {
     expect(result).toMatchObject({ ok: false, code: 'TEMPLATE_INVALID', message })
   })
 
+  test('an approvals section with thresholds from params is accepted', () => {
+    const document = exampleWith((d) => {
+      d.params.approvalValue = { type: 'uint256', default: '5000000000000000' }
+      d.intent.approvals = {
+        required: 2,
+        valueAboveWei: '{{approvalValue}}',
+        tokenAmountsAbove: [{ token: '{{token}}', amount: '50000000000000000000' }],
+      }
+    })
+    const result = parseTemplateManifest(document)
+    if (!result.ok) throw new Error(result.message)
+    expect(result.manifest.intent.approvals).toStrictEqual({
+      required: 2,
+      valueAboveWei: '{{approvalValue}}',
+      tokenAmountsAbove: [{ token: '{{token}}', amount: '50000000000000000000' }],
+    })
+  })
+
+  const approvalsOf = (d: TemplateManifestDocument) => {
+    d.intent.approvals = { required: 2, valueAboveWei: '1' }
+    return d.intent.approvals
+  }
+  test.each<[string, Change, string]>([
+    [
+      'no trigger',
+      (d) => (d.intent.approvals = { required: 2 }),
+      'intent.approvals: give valueAboveWei, tokenAmountsAbove or both',
+    ],
+    [
+      'zero approvals',
+      (d) => (approvalsOf(d).required = 0),
+      'intent.approvals.required: at least 1 approval',
+    ],
+    [
+      'eleven approvals',
+      (d) => (approvalsOf(d).required = 11),
+      'intent.approvals.required: at most 10 approvals',
+    ],
+    [
+      'a fraction of an approval',
+      (d) => (approvalsOf(d).required = 1.5),
+      'intent.approvals.required: expected a whole number of approvals',
+    ],
+    [
+      'required as a string',
+      (d) => set(approvalsOf(d), 'required', '2'),
+      'intent.approvals.required: expected a number of approvals',
+    ],
+    [
+      'a threshold as a number',
+      (d) => set(approvalsOf(d), 'valueAboveWei', 1),
+      'intent.approvals.valueAboveWei: expected a uint256 decimal string or a {{param}} placeholder',
+    ],
+    [
+      'an unknown field',
+      (d) => set(approvalsOf(d), 'newTargets', true),
+      'intent.approvals.newTargets: unknown field',
+    ],
+    [
+      'no token thresholds listed',
+      (d) => (approvalsOf(d).tokenAmountsAbove = []),
+      'intent.approvals.tokenAmountsAbove: list at least one token',
+    ],
+    [
+      'a threshold naming an undeclared param',
+      (d) => (approvalsOf(d).valueAboveWei = '{{missing}}'),
+      'intent.approvals.valueAboveWei: placeholder {{missing}} refers to an undeclared param "missing"',
+    ],
+    [
+      'a token threshold naming a uint256 param',
+      (d) => (approvalsOf(d).tokenAmountsAbove = [{ token: '{{dailyRequestCap}}', amount: '1' }]),
+      'intent.approvals.tokenAmountsAbove[0].token: placeholder {{dailyRequestCap}} refers to param "dailyRequestCap" of type uint256, not address',
+    ],
+    [
+      'one token with two thresholds',
+      (d) =>
+        (approvalsOf(d).tokenAmountsAbove = [
+          { token: '{{token}}', amount: '1' },
+          { token: '{{token}}', amount: '2' },
+        ]),
+      'intent.approvals.tokenAmountsAbove[1].token: {{token}} already has a threshold at intent.approvals.tokenAmountsAbove[0]',
+    ],
+  ])('refuses an approvals section with %s', (_, change, message) => {
+    expect(parseTemplateManifest(exampleWith(change))).toMatchObject({
+      ok: false,
+      code: 'TEMPLATE_INVALID',
+      message,
+    })
+  })
+
   test('a placeholder may set a function value cap from a uint256 param', () => {
     const document = exampleWith((d) => {
       d.params.maxDonation = { type: 'uint256', default: '1000' }

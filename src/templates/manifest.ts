@@ -139,6 +139,34 @@ const limit = z.strictObject({
   max: uint256OrPlaceholder,
 })
 
+/** The most approvals a template may ask for: more distinct operators than a team plausibly has on call. */
+export const MAX_APPROVALS_REQUIRED = 10
+
+/**
+ * When a request within the template still needs k-of-n operator approval before it is relayed
+ * or sponsored: its native value (all calls together) above `valueAboveWei`, or, per token, its
+ * ERC-20 transfers or its approvals (each summed over the request) above `amount`. At least one
+ * trigger must be given, else the section would hold nothing and look like a control.
+ */
+const approvalTokenThreshold = z.strictObject({
+  token: addressOrPlaceholder,
+  amount: uint256OrPlaceholder,
+})
+
+const approvals = z
+  .strictObject({
+    required: z
+      .number({ error: unlessMissing('expected a number of approvals') })
+      .int('expected a whole number of approvals')
+      .min(1, 'at least 1 approval')
+      .max(MAX_APPROVALS_REQUIRED, `at most ${MAX_APPROVALS_REQUIRED} approvals`),
+    valueAboveWei: uint256OrPlaceholder.optional(),
+    tokenAmountsAbove: z.array(approvalTokenThreshold).min(1, 'list at least one token').max(64).optional(),
+  })
+  .refine((section) => section.valueAboveWei !== undefined || section.tokenAmountsAbove !== undefined, {
+    message: 'give valueAboveWei, tokenAmountsAbove or both',
+  })
+
 const chainId = z
   .number({ error: unlessMissing('expected a chain id') })
   .int('expected a chain id: a positive integer')
@@ -155,6 +183,8 @@ const intent = z.strictObject({
     maxFeePerGasWei: uint256String,
     maxCostWei: uint256String,
   }),
+  /** Optional: when the policy holds a request for k-of-n operator approval instead of deciding it. */
+  approvals: approvals.optional(),
 })
 
 /**

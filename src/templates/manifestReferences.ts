@@ -10,7 +10,8 @@ const argumentReference = /\{(\d+)\}/g
 /**
  * The rules of a manifest that span fields, checked once its shape is valid: placeholders name a
  * declared param of the right type; no call allows one selector twice; a description refers only to
- * arguments its function has; no two calls or token caps share a target; limit ids are unique.
+ * arguments its function has; no two calls, token caps or approval thresholds share a target; limit
+ * ids are unique.
  */
 export function checkManifestReferences(manifest: TemplateManifest): ValidationIssue[] {
   const issues: ValidationIssue[] = []
@@ -78,6 +79,23 @@ export function checkManifestReferences(manifest: TemplateManifest): ValidationI
       report(
         tokenPath,
         `${cap.token} is already capped by ${formatPath(['intent', 'tokenCaps', earlier], '')}`,
+      )
+  })
+
+  const approvals = manifest.intent.approvals
+  if (approvals?.valueAboveWei !== undefined)
+    checkPlaceholder(approvals.valueAboveWei, 'uint256', ['intent', 'approvals', 'valueAboveWei'])
+  const thresholdTokens = new Map<string, number>()
+  approvals?.tokenAmountsAbove?.forEach((threshold, t) => {
+    const thresholdPath = ['intent', 'approvals', 'tokenAmountsAbove', t]
+    checkPlaceholder(threshold.token, 'address', [...thresholdPath, 'token'])
+    checkPlaceholder(threshold.amount, 'uint256', [...thresholdPath, 'amount'])
+    const earlier = thresholdTokens.get(threshold.token)
+    if (earlier === undefined) thresholdTokens.set(threshold.token, t)
+    else
+      report(
+        [...thresholdPath, 'token'],
+        `${threshold.token} already has a threshold at ${formatPath(['intent', 'approvals', 'tokenAmountsAbove', earlier], '')}`,
       )
   })
 

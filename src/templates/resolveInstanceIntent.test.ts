@@ -99,6 +99,37 @@ describe('resolveInstanceIntent', () => {
     if (result.ok) expect(JSON.parse(JSON.stringify(result.intent))).toStrictEqual(result.intent)
   })
 
+  test('resolves an approvals section, leaving it out when the template has none', () => {
+    const withApprovals = parsed({
+      ...example,
+      params: { ...example.params, approvalValue: { type: 'uint256', default: '7' } },
+      intent: {
+        ...example.intent,
+        approvals: {
+          required: 3,
+          valueAboveWei: '{{approvalValue}}',
+          tokenAmountsAbove: [{ token: '{{token}}', amount: '9' }],
+        },
+      },
+    })
+    const result = resolveInstanceIntent(withApprovals, { poll, token, approvalValue: '0012' })
+    expect(result.ok).toBe(false)
+    const resolved = resolveInstanceIntent(withApprovals, {
+      poll,
+      token: token.toLowerCase(),
+      approvalValue: '12',
+    })
+    if (!resolved.ok) throw new Error(resolved.message)
+    expect(resolved.intent.approvals).toStrictEqual({
+      required: 3,
+      valueAboveWei: '12',
+      tokenAmountsAbove: [{ token, amount: '9' }],
+    })
+    const plain = resolveInstanceIntent(manifest, { poll, token })
+    if (!plain.ok) throw new Error(plain.message)
+    expect('approvals' in plain.intent).toBe(false)
+  })
+
   test('a given param replaces its default', () => {
     const result = resolveInstanceIntent(manifest, { poll, token, dailyRequestCap: '500' })
     expect(result.ok && result.intent.limits[1]?.max).toBe('500')

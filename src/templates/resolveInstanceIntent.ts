@@ -28,6 +28,18 @@ export type ResolvedIntent = {
   maxTxValueWei?: string
   limits: ResolvedLimit[]
   gas: { maxGasLimit: string; maxFeePerGasWei: string; maxCostWei: string }
+  /** When a request needs k-of-n operator approval; absent for templates without the section. */
+  approvals?: ResolvedApprovals
+}
+
+/** The manifest's approvals section with its placeholders resolved. */
+export type ResolvedApprovals = {
+  /** How many distinct operators must approve. */
+  required: number
+  /** Held when the calls together send more native value than this. */
+  valueAboveWei?: string
+  /** Held when a token's transfers, or its approvals, summed over the request exceed `amount`. */
+  tokenAmountsAbove?: { token: Address; amount: string }[]
 }
 
 export type ResolvedCall = {
@@ -155,6 +167,8 @@ export function resolveInstanceIntent(
     }
   })
 
+  const approvals = resolveApprovals(manifest.intent.approvals, resolve, claimTarget)
+
   if (issues.length > 0) return templateFailure('PARAMS_INVALID', issues)
   const { maxTxValueWei, gas } = manifest.intent
   return {
@@ -167,7 +181,30 @@ export function resolveInstanceIntent(
       ...(maxTxValueWei === undefined ? {} : { maxTxValueWei }),
       limits,
       gas: { maxGasLimit: gas.maxGasLimit, maxFeePerGasWei: gas.maxFeePerGasWei, maxCostWei: gas.maxCostWei },
+      ...(approvals === undefined ? {} : { approvals }),
     },
+  }
+}
+
+function resolveApprovals(
+  section: TemplateManifest['intent']['approvals'],
+  resolve: (value: string, segments: PathSegment[]) => string,
+  claimTarget: (kind: string, written: string, resolved: string, segments: PathSegment[]) => void,
+): ResolvedApprovals | undefined {
+  if (section === undefined) return undefined
+  const path = ['intent', 'approvals'] as PathSegment[]
+  const tokens = section.tokenAmountsAbove?.map((threshold, t) => {
+    const tokenPath = [...path, 'tokenAmountsAbove', t, 'token']
+    const token = resolve(threshold.token, tokenPath) as Address
+    claimTarget('approval-token', threshold.token, token, tokenPath)
+    return { token, amount: resolve(threshold.amount, [...path, 'tokenAmountsAbove', t, 'amount']) }
+  })
+  return {
+    required: section.required,
+    ...(section.valueAboveWei === undefined
+      ? {}
+      : { valueAboveWei: resolve(section.valueAboveWei, [...path, 'valueAboveWei']) }),
+    ...(tokens === undefined ? {} : { tokenAmountsAbove: tokens }),
   }
 }
 

@@ -37,7 +37,10 @@ function withValueAt(document: Json, path: (string | number)[], value: Json | un
   let parent = copy
   for (const key of path.slice(0, -1)) parent = parent[key]
   const last = path[path.length - 1] as string | number
-  if (value !== undefined) parent[last] = value
+  // Defined, not assigned: fast-check favours keys like "__proto__", which assignment would turn into
+  // a prototype change; JSON.parse (what the gateway does with the body) makes it an own key too.
+  if (value !== undefined)
+    Object.defineProperty(parent, last, { value, enumerable: true, writable: true, configurable: true })
   else if (Array.isArray(parent)) parent.splice(Number(last), 1)
   else delete parent[last]
   return copy

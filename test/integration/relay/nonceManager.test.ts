@@ -88,7 +88,7 @@ describe('burned nonces', () => {
     const [a, b, c] = [await manager.allocate('a'), await manager.allocate('b'), await manager.allocate('c')]
     expect(await manager.burn('b')).toBe(b)
     // a must be mined before `latest` is read; c then waits in the node's queue behind the hole at b.
-    await client.waitForTransactionReceipt({ hash: await sendAt(signer, a) })
+    const first = await client.waitForTransactionReceipt({ hash: await sendAt(signer, a) })
     await sendAt(signer, c)
     expect(await chainNonces(signer.address)).toStrictEqual({ pending: b, latest: b })
     expect(await manager.gaps()).toStrictEqual([b])
@@ -100,7 +100,8 @@ describe('burned nonces', () => {
     await manager.confirm('a')
 
     expect(await chainNonces(signer.address)).toStrictEqual({ pending: c + 1, latest: c + 1 })
-    const blockNonces = await minedNonces(signer.address)
+    // From a's block on: other test files mine blocks on the same Anvil meanwhile.
+    const blockNonces = await minedNonces(signer.address, first.blockNumber)
     expect(blockNonces.slice(-3)).toStrictEqual([a, b, c])
     expect(await manager.gaps()).toStrictEqual([])
     expect(await manager.reconcile(await chainNonces(signer.address))).toMatchObject({
@@ -191,10 +192,10 @@ describe('drift', () => {
 })
 
 /** Nonces of the key's mined transactions, in block order, read back from the chain. */
-async function minedNonces(address: Address): Promise<number[]> {
+async function minedNonces(address: Address, fromBlock: bigint): Promise<number[]> {
   const head = await client.getBlockNumber()
   const nonces: number[] = []
-  for (let number = head > 10n ? head - 10n : 0n; number <= head; number++) {
+  for (let number = fromBlock; number <= head; number++) {
     const block = await client.getBlock({ blockNumber: number, includeTransactions: true })
     for (const transaction of block.transactions) {
       if (transaction.from.toLowerCase() === address.toLowerCase()) nonces.push(transaction.nonce)

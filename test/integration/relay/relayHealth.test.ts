@@ -46,6 +46,7 @@ test('a key that runs out of funds leaves the pool: the other key relays, and /r
     )
   }
   const client = createPublicClient({ chain: foundry, transport: http(anvilUrl) })
+  let spentWei = 0n
   for (const id of ids) {
     const view = await waitForStatus(gateway.url, instance.token, id, [
       'confirmed',
@@ -54,6 +55,7 @@ test('a key that runs out of funds leaves the pool: the other key relays, and /r
       'cancelled',
     ])
     expect(view.status).toBe('confirmed')
+    spentWei += BigInt(view.actualCostWei as string)
     const tx = await client.getTransaction({ hash: view.txHash as Hex })
     expect(tx.from.toLowerCase()).toBe(funded.addresses[0]?.toLowerCase())
   }
@@ -81,6 +83,12 @@ test('a key that runs out of funds leaves the pool: the other key relays, and /r
       `intentgate_relayer_balance_wei\\{chain="31337",address="${funded.addresses[0]?.toLowerCase()}"\\} \\d`,
     ),
   )
+  // What the relay paid for these six, per template, as the outcomes recorded it.
+  expect(metrics).toContain('intentgate_relay_outcomes_total{chain="31337",status="confirmed"} 6')
+  const spent = /^intentgate_gas_spent_wei_total\{chain="31337",template="community-poll"\} (\S+)$/m.exec(
+    metrics,
+  )
+  expect(Number(spent?.[1])).toBe(Number(spentWei))
 })
 
 test('a monitor tick over 1,000 pending transactions costs node calls per block, not per transaction', {
