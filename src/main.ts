@@ -11,6 +11,8 @@ import { ConfigError } from './config/loadConfig.js'
 import type { Config } from './config/schema.js'
 import { createReadinessProbe, type ReadinessReport } from './health/readiness.js'
 import { answerClientError } from './http/answerClientError.js'
+import { mountConsole } from './http/console/consoleRoutes.js'
+import { createConsoleDeps } from './http/console/createConsoleDeps.js'
 import { createApp } from './http/createApp.js'
 import { policyBundlePath } from './http/routes/admin/policy.js'
 import { policyReplayPath } from './http/routes/admin/replayPolicy.js'
@@ -157,12 +159,9 @@ export async function startGateway(
     observe: { metrics, rates: decisionRates },
     gasSpent: relayMetrics.gasSpent,
   })
-  registerStateGauges(registry, {
-    policies,
-    log,
-    queues: { chainIds: [...served.keys()], depth: (chainId) => queues.depth(chainId) },
-    limitUsage: createLimitUsageReader({ redis, prefix: keys.prefix, instances: services.instances }),
-  })
+  const queueDepths = { chainIds: [...served.keys()], depth: (chainId: number) => queues.depth(chainId) }
+  const limitUsage = createLimitUsageReader({ redis, prefix: keys.prefix, instances: services.instances })
+  registerStateGauges(registry, { policies, log, queues: queueDepths, limitUsage })
   await services.killSwitch.start()
   const relay =
     role === 'api'
@@ -209,7 +208,15 @@ export async function startGateway(
       [policyReplayPath]: config.policy.bundleMaxBytes,
     },
     mountRoutes: (app) => {
-      if (role !== 'worker') mountGatewayRoutes(app, services)
+      if (role === 'worker') return
+      mountGatewayRoutes(app, services)
+      mountConsole(
+        app,
+        createConsoleDeps({
+          ...{ config, redis, keys, services, rates: decisionRates, relayMetrics },
+          ...{ queues: queueDepths, limitUsage },
+        }),
+      )
     },
   })
   const { server, url } = await listen(app.fetch, config.http)

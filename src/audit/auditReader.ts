@@ -27,6 +27,8 @@ export type AuditReader = {
   /** A checkpoint that covers every durable entry. */
   coveringCheckpoint(): Promise<SignedCheckpoint>
   entry(index: number): Promise<AuditEntry>
+  /** The exact bytes logged at `index`: what the leaf hash covers, for verifiers that trust nothing decoded. */
+  entryBytes(index: number): Promise<Uint8Array>
   query(filter: EntryFilter, page: { cursor?: number; limit: number }): Promise<EntryPage>
   lookup(key: RequestLookup): Promise<EntrySummary[]>
   inclusionProof(index: number, size: number): Hash[]
@@ -97,6 +99,7 @@ export function createAuditReader(parameters: CreateAuditReaderParameters): Audi
         entryDigest: logEntryDigest(bytes),
       }
     },
+    entryBytes: (at) => log.entry(at),
     async query(filter, page) {
       await current()
       return index.query(filter, page)

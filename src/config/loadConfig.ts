@@ -40,6 +40,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxTtlSeconds: settings.TOKEN_MAX_TTL_SECONDS,
     },
     adminKeys: settings.ADMIN_KEYS,
+    console: {
+      sessionTtlSeconds: settings.CONSOLE_SESSION_TTL_SECONDS,
+      cookieSecure: settings.CONSOLE_COOKIE_SECURE,
+      loginAttempts: settings.CONSOLE_LOGIN_ATTEMPTS,
+    },
     killSwitch: { maxStalenessMs: settings.KILL_SWITCH_MAX_STALENESS_MS },
     gatewayId: settings.GATEWAY_ID,
     log: {

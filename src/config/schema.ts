@@ -190,6 +190,23 @@ export const settingsSchema = z.object({
     .describe(
       'Admin API keys as name:role:sha256hex, comma-separated; role is operator or auditor. Only hashes are stored.',
     ),
+  CONSOLE_SESSION_TTL_SECONDS: positiveInt
+    .min(300)
+    .max(7 * 24 * 3600)
+    .default(8 * 3600)
+    .describe('How long a console login lasts. Sessions live in Redis and end sooner at logout.'),
+  CONSOLE_COOKIE_SECURE: z
+    .enum(['auto', 'always'])
+    .default('auto')
+    .describe(
+      'Secure flag of the console cookie: auto sets it when the request arrived over TLS (https, or X-Forwarded-Proto: https from a TLS proxy); always sets it on every login. Use always behind TLS.',
+    ),
+  CONSOLE_LOGIN_ATTEMPTS: positiveInt
+    .max(1_000)
+    .default(10)
+    .describe(
+      'Console logins one client address may try per 15 minutes; more get 429 until the window ends.',
+    ),
   GATEWAY_ID: z
     .string()
     .regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'expected a lowercase name like gw-1')
@@ -358,6 +375,7 @@ export type Config = {
     maxTtlSeconds: number
   }
   adminKeys: AdminKeyEntry[]
+  console: { sessionTtlSeconds: number; cookieSecure: 'auto' | 'always'; loginAttempts: number }
   killSwitch: { maxStalenessMs: number }
   gatewayId: string
   log: { dir: string; origin: string; signingKey: Secret<SigningKey> | undefined }

@@ -138,6 +138,7 @@ function printBanner(
     '',
     `  intentgate dev is up`,
     `    gateway  ${urls.gateway}`,
+    `    console  ${urls.gateway}/console  (log in with the operator or auditor key below)`,
     `    anvil    ${urls.anvil}  (chain ${fixtureChainId}, state from ${fixtureState})`,
     `    alto     ${urls.alto}  (ERC-4337 bundler behind ${urls.gateway}/rpc)`,
     `    redis    ${urls.redis}${urls.ownRedis ? '  (throwaway redis-server started for this session)' : ''}`,

@@ -114,6 +114,10 @@ export const errorCatalogue = {
     description: 'The body is larger than BODY_LIMIT_BYTES, chunked or not.',
   },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The body is not application/json.' },
+  RATE_LIMITED: {
+    status: 429,
+    description: 'Too many console logins from this address; Retry-After says when to try again.',
+  },
   DEPENDENCY_UNAVAILABLE: {
     status: 503,
     description:

@@ -36,6 +36,10 @@
  *   {p}relay:nonce:{chainId}:{address}:mined   STRING  one past the highest confirmed nonce; a floor for reconcile
  * Admin audit trail
  *   {p}admin:actions              STREAM  one entry per admin action: actor, role, action, target, detail
+ * Console (owned by src/auth/consoleSessions.ts)
+ *   {p}console:session:{sha256 of the session id}  STRING  JSON {principal, csrfToken, createdAt, expiresAt};
+ *                                 expires with the session; the cookie's id itself is never stored
+ *   {p}console:login:{address}:{window}  STRING  login attempts from one client address in a 15-minute window
  *
  * Multi-key scripts need all their keys in one slot on Redis Cluster; give the prefix a hash tag
  * (for example `{ig}:`) there.
@@ -54,6 +58,8 @@ export function createRedisKeys(prefix: string) {
     killSwitch: () => `${prefix}kill`,
     killSwitchChannel: () => `${prefix}kill:changed`,
     adminActions: () => `${prefix}admin:actions`,
+    consoleSession: (idHash: string) => `${prefix}console:session:${idHash}`,
+    consoleLoginAttempts: (address: string, window: number) => `${prefix}console:login:${address}:${window}`,
     request: (digest: string) => `${prefix}req:${digest}`,
     signature: (hash: string) => `${prefix}sig:${hash}`,
     nonce: (key: string) => `${prefix}nonce:${key}`,

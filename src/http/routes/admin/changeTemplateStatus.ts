@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import type { RecordAdminAction } from '../../../admin/adminActions.js'
+import { changeTemplateStatus } from '../../../admin/operatorActions.js'
 import type { AdminKeyVerifier } from '../../../auth/adminKeys.js'
 import type { TemplateRegistry } from '../../../templates/registry.js'
 import { requireAdmin } from '../../middleware/requireAdmin.js'
@@ -23,13 +24,7 @@ export function changeTemplateStatusRoute(deps: Deps, change: 'deprecate' | 'rev
     async (c) => {
       const { digest } = parseInput(digestParam, c.req.param(), 'path')
       const { reason } = await readJson(c, reasonBody)
-      const record = await deps.registry[change](digest, c.var.principal.name, reason)
-      await deps.recordAdminAction({
-        actor: c.var.principal,
-        action: `template.${change}`,
-        target: digest,
-        detail: { reason },
-      })
+      const record = await changeTemplateStatus(deps, c.var.principal, { change, digest, reason })
       const { manifest: _manifest, envelope: _envelope, ...summary } = record
       return c.json({ template: summary })
     },

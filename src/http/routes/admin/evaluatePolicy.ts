@@ -12,7 +12,8 @@ const common = {
   instanceId: z.string().regex(/^inst_[A-Za-z0-9_-]{16}$/, 'expected an instance id'),
   now: z.number().int().min(0).optional(),
 }
-const body = z.union([
+/** A dry run's body: an instance and a meta-transaction or an Intent; the console's playground reads the same. */
+export const evaluateBody = z.union([
   z.strictObject({ ...common, metaTransaction: forwardRequestBodySchema }),
   z.strictObject({ ...common, intent: intentSchema }),
 ])
@@ -26,7 +27,7 @@ export function evaluatePolicyRoute(deps: { verifyAdminKey: AdminKeyVerifier; dr
     '/v1/policy/evaluate',
     requireAdmin(deps.verifyAdminKey, 'write'),
     async (c) => {
-      const request = await readJson(c, body)
+      const request = await readJson(c, evaluateBody)
       return c.json(await evaluateDryRun(deps.dryRun, request))
     },
   )

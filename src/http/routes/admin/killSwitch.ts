@@ -1,13 +1,15 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import type { RecordAdminAction } from '../../../admin/adminActions.js'
+import { engageKillSwitch, releaseKillSwitch } from '../../../admin/operatorActions.js'
 import type { AdminKeyVerifier } from '../../../auth/adminKeys.js'
 import type { KillSwitch } from '../../../killSwitch/killSwitch.js'
 import { requireAdmin } from '../../middleware/requireAdmin.js'
 import { readJson } from '../../readJson.js'
 import type { AdminEnv } from './adminEnv.js'
 
-const target = z.discriminatedUnion('scope', [
+/** A kill switch's scope and target, as the API and the console accept them. */
+export const killSwitchTarget = z.discriminatedUnion('scope', [
   z.strictObject({ scope: z.literal('global') }),
   z.strictObject({
     scope: z.literal('template'),
@@ -19,7 +21,7 @@ const target = z.discriminatedUnion('scope', [
   }),
   z.strictObject({ scope: z.literal('chain'), target: z.string().regex(/^[1-9]\d{0,18}$/, 'a chain id') }),
 ])
-const engageBody = z.intersection(target, z.object({ reason: z.string().trim().min(3).max(500) }))
+const engageBody = z.intersection(killSwitchTarget, z.object({ reason: z.string().trim().min(3).max(500) }))
 
 type Deps = { verifyAdminKey: AdminKeyVerifier; killSwitch: KillSwitch; recordAdminAction: RecordAdminAction }
 
@@ -34,30 +36,11 @@ export function killSwitchRoute(deps: Deps) {
     )
     .post('/v1/admin/kill-switch', requireAdmin(deps.verifyAdminKey, 'write'), async (c) => {
       const request = await readJson(c, engageBody)
-      const requestTarget = 'target' in request ? request.target : undefined
-      const entry = await deps.killSwitch.engage({
-        scope: request.scope,
-        ...(requestTarget ? { target: requestTarget } : {}),
-        reason: request.reason,
-        by: c.var.principal.name,
-      })
-      await deps.recordAdminAction({
-        actor: c.var.principal,
-        action: 'kill-switch.engage',
-        target: requestTarget ? `${request.scope}:${requestTarget}` : request.scope,
-        detail: { reason: request.reason },
-      })
+      const entry = await engageKillSwitch(deps, c.var.principal, request)
       return c.json({ engaged: entry }, 201)
     })
     .delete('/v1/admin/kill-switch', requireAdmin(deps.verifyAdminKey, 'write'), async (c) => {
-      const request = await readJson(c, target)
-      const requestTarget = 'target' in request ? request.target : undefined
-      const released = await deps.killSwitch.release(request.scope, requestTarget)
-      await deps.recordAdminAction({
-        actor: c.var.principal,
-        action: 'kill-switch.release',
-        target: requestTarget ? `${request.scope}:${requestTarget}` : request.scope,
-      })
-      return c.json({ released })
+      const request = await readJson(c, killSwitchTarget)
+      return c.json({ released: await releaseKillSwitch(deps, c.var.principal, request) })
     })
 }

@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import type { RecordAdminAction } from '../../../admin/adminActions.js'
+import { revokeInstance } from '../../../admin/operatorActions.js'
 import type { AdminKeyVerifier } from '../../../auth/adminKeys.js'
 import type { InstanceStore } from '../../../templates/instances.js'
 import { requireAdmin } from '../../middleware/requireAdmin.js'
@@ -18,13 +19,7 @@ export function revokeInstanceRoute(deps: {
     async (c) => {
       const { id } = parseInput(instanceIdParam, c.req.param(), 'path')
       const { reason } = await readJson(c, reasonBody)
-      const instance = await deps.instances.revoke(id, c.var.principal.name, reason)
-      await deps.recordAdminAction({
-        actor: c.var.principal,
-        action: 'instance.revoke',
-        target: id,
-        detail: { reason },
-      })
+      const instance = await revokeInstance(deps, c.var.principal, { id, reason })
       return c.json({ instance })
     },
   )
