@@ -96,9 +96,20 @@ export async function startGateway(
     logger,
     connectionName: 'intentgate-sub',
   })
+  // BullMQ defines its forty-odd Lua commands on the connection it is given, and ioredis copies
+  // every defined command into each pipeline it builds: on the request connection that made
+  // every pipeline cost as much as a policy evaluation. The queues get a connection of their own.
+  const queueRedis = createRedisClient({
+    url: config.redis.url.reveal(),
+    logger,
+    connectionName: 'intentgate-queue',
+    // The inbox and the enqueue are on the approval path: a paused Redis must fail them too.
+    commandTimeoutMs: config.redis.commandTimeoutMs,
+  })
+  const connections = [redis, subscriber, queueRedis]
   // Boot waits a moment for Redis but never fails on it: without Redis the gateway starts,
   // reports not ready, and fails closed until Redis answers.
-  await Promise.all([redis, subscriber].map((client) => waitForRedis(client, config.dependencyTimeoutMs)))
+  await Promise.all(connections.map((client) => waitForRedis(client, config.dependencyTimeoutMs)))
 
   const log = await openTransparencyLog({
     dir: config.log.dir,
@@ -147,7 +158,11 @@ export async function startGateway(
         }),
       ]),
   )
-  const queues = createRelayQueues({ connection: redis, prefix: keys.prefix, chainIds: [...served.keys()] })
+  const queues = createRelayQueues({
+    connection: queueRedis,
+    prefix: keys.prefix,
+    chainIds: [...served.keys()],
+  })
   const pools = new Map<number, RelayerPool>(
     [...served.keys()].map((chainId) => [
       chainId,
@@ -258,7 +273,7 @@ export async function startGateway(
       reconciler?.stop()
       for (const identity of identities.values()) identity.stop()
       await log.close()
-      await Promise.all([redis, subscriber].map((client) => client.quit().catch(() => client.disconnect())))
+      await Promise.all(connections.map((client) => client.quit().catch(() => client.disconnect())))
       logger.info('stopped')
     })()
     return stopping

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis'
+import { luaScript } from '../redis/luaScript.js'
 import type { RelayJob } from '../relay/relayJob.js'
 import { decimalLua } from './decimalScript.js'
 import { type LimitWindowKind, limitCounter } from './limitKeys.js'
@@ -45,7 +46,7 @@ export type ReserveLimitsResult =
 // ARGV: limit count, reservation ttl, reservation JSON, time (ms), request digest, then per
 // limit: key count, amount, max, ttl. Checks every limit first and writes only if all fit: all or none, in one
 // atomic step. The request joins the in-flight index until it is recorded or released.
-const reserveScript = `${decimalLua}
+const reserveScript = luaScript(`${decimalLua}
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'duplicate'} end
 local count = tonumber(ARGV[1])
 local k, a = 3, 6
@@ -69,11 +70,11 @@ end
 redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])
 return {'ok'}
-`
+`)
 
 // KEYS: reservation key, in-flight index. ARGV: request digest, then (key, amount) pairs to
 // subtract. Subtracts and forgets the reservation; the request is no longer in flight.
-const releaseScript = `${decimalLua}
+const releaseScript = luaScript(`${decimalLua}
 redis.call('ZREM', KEYS[2], ARGV[1])
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 for i = 2, #ARGV, 2 do
@@ -82,7 +83,7 @@ for i = 2, #ARGV, 2 do
 end
 redis.call('DEL', KEYS[1])
 return 1
-`
+`)
 
 export type LimitStore = {
   /**
@@ -145,7 +146,7 @@ export function createLimitStore(parameters: { redis: Redis; prefix: string }): 
         inflightKey,
         ...counters.flatMap((counter) => counter.sumKeys),
       ]
-      const outcome = (await redis.eval(reserveScript, keys.length, ...keys, ...args)) as string[]
+      const outcome = (await reserveScript.run(redis, keys, args)) as string[]
       if (outcome[0] === 'duplicate') return { ok: false, reason: 'duplicate' }
       if (outcome[0] === 'limit') {
         const limit = limits[Number(outcome[1]) - 1]
@@ -167,7 +168,7 @@ export function createLimitStore(parameters: { redis: Redis; prefix: string }): 
         return [entry.key, override ? override.amount : entry.amount]
       })
       const keys = [reservationKey(requestDigest), inflightKey]
-      return (await redis.eval(releaseScript, 2, ...keys, requestDigest, ...pairs)) === 1
+      return (await releaseScript.run(redis, keys, [requestDigest, ...pairs])) === 1
     },
 
     reservation,

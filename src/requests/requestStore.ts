@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis'
 import type { ErrorCode, Reason } from '../errors/index.js'
 import type { IntentKind } from '../intents/intent.js'
+import { luaScript } from '../redis/luaScript.js'
 import type { RelayJob } from '../relay/relayJob.js'
 
 /** A logged attestation as clients see it: its log index and the signed envelope. */
@@ -126,45 +127,45 @@ export type RequestStore = {
 
 // Records are written once; later status changes go through the relay's own transitions. A
 // recorded request is no longer in flight (KEYS[2]: see reconcileInflight.ts).
-const recordScript = `
+const recordScript = luaScript(`
 redis.call('ZREM', KEYS[2], ARGV[3])
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 if KEYS[3] then redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[2]) end
 return 1
-`
+`)
 // Not re-entrant: a second copy of the same request learns it is a copy, and never goes on to
 // release the first copy's claim. The value is "id attempt": the holder's id, and which call of
 // it claimed, so a call that lost its answer (a Redis timeout) can give back its own claim only.
-const claimScript = `
+const claimScript = luaScript(`
 local holder = redis.call('GET', KEYS[1])
 if holder then return holder end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return false
-`
+`)
 // Only a claim of the same request id changes hands.
-const takeOverScript = `
+const takeOverScript = luaScript(`
 local holder = redis.call('GET', KEYS[1])
 if not holder then return 0 end
 if holder ~= ARGV[1] and string.sub(holder, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return 0 end
 redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'EX', ARGV[3])
 return 1
-`
+`)
 // Compare-and-set of the whole record: the write happens only if nobody changed it since it was read.
-const swapScript = `
+const swapScript = luaScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 return 1
-`
+`)
 // ARGV[1] is the claim's exact value ("id attempt") or, with ARGV[2] = 'any', just the id.
-const releaseScript = `
+const releaseScript = luaScript(`
 local holder = redis.call('GET', KEYS[1])
 if not holder then return 1 end
 if holder == ARGV[1] or (ARGV[2] == 'any' and string.sub(holder, 1, #ARGV[1] + 1) == ARGV[1] .. ' ') then
   redis.call('DEL', KEYS[1])
 end
 return 1
-`
+`)
 
 /** Requests in Redis, keyed by digest (see src/redis/keys.ts). */
 export function createRequestStore(parameters: {
@@ -186,14 +187,11 @@ export function createRequestStore(parameters: {
         keys.inflight(),
         ...(signatureHash ? [keys.signature(signatureHash)] : []),
       ]
-      const stored = await redis.eval(
-        recordScript,
-        keyList.length,
-        ...keyList,
+      const stored = await recordScript.run(redis, keyList, [
         JSON.stringify(record),
         retentionSeconds,
         record.id,
-      )
+      ])
       return stored === 1
     },
     async get(id) {
@@ -205,17 +203,18 @@ export function createRequestStore(parameters: {
     },
     async claimNonce(nonceKey, id, ttlSeconds, attempt) {
       const value = attempt ? `${id} ${attempt}` : id
-      const holder = (await redis.eval(claimScript, 1, keys.nonce(nonceKey), value, ttlSeconds)) as
+      const holder = (await claimScript.run(redis, [keys.nonce(nonceKey)], [value, ttlSeconds])) as
         | string
         | null
       return holder?.split(' ')[0]
     },
     async releaseNonce(nonceKey, id, attempt) {
-      if (attempt) await redis.eval(releaseScript, 1, keys.nonce(nonceKey), `${id} ${attempt}`, 'exact')
-      else await redis.eval(releaseScript, 1, keys.nonce(nonceKey), id, 'any')
+      const nonce = [keys.nonce(nonceKey)]
+      if (attempt) await releaseScript.run(redis, nonce, [`${id} ${attempt}`, 'exact'])
+      else await releaseScript.run(redis, nonce, [id, 'any'])
     },
     async takeOverNonce(nonceKey, id, attempt, ttlSeconds) {
-      return (await redis.eval(takeOverScript, 1, keys.nonce(nonceKey), id, attempt, ttlSeconds)) === 1
+      return (await takeOverScript.run(redis, [keys.nonce(nonceKey)], [id, attempt, ttlSeconds])) === 1
     },
     async update(id, change) {
       for (let attempt = 0; attempt < 16; attempt++) {
@@ -224,7 +223,7 @@ export function createRequestStore(parameters: {
         const next = change(JSON.parse(raw) as RequestRecord)
         if (!next) return undefined
         const written = JSON.stringify(next)
-        if ((await redis.eval(swapScript, 1, keys.request(id), raw, written)) === 1) return next
+        if ((await swapScript.run(redis, [keys.request(id)], [raw, written])) === 1) return next
       }
       throw new Error(`request ${id} kept changing under 16 updates in a row`)
     },
