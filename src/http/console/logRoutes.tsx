@@ -151,21 +151,23 @@ export function logRoutes(deps: { audit: AuditReader }) {
   return new Hono<ConsoleEnv>()
     .get('/console/entries', requireConsole('read'), async (c) => {
       const form = parseInput(filterForm, c.req.query(), 'query')
-      const page = await deps.audit.query(filterQuery(form), {
-        cursor: filterQuery(form).cursor ?? 0,
-        limit: pageSize,
-      })
-      const nextLink = new URLSearchParams(
-        Object.entries({ ...form, cursor: String(page.next) }).filter(
-          (pair): pair is [string, string] => typeof pair[1] === 'string' && pair[1] !== '',
-        ),
-      )
+      const query = filterQuery(form)
+      const page = await deps.audit.query(query, { cursor: query.cursor ?? 0, limit: pageSize })
+      // The index reads forward from a cursor, so "newest" is a cursor near the end of the log.
+      const linkFrom = (cursor: number) =>
+        new URLSearchParams(
+          Object.entries({ ...form, cursor: String(cursor) }).filter(
+            (pair): pair is [string, string] => typeof pair[1] === 'string' && pair[1] !== '',
+          ),
+        )
+      const newest = Math.max(0, deps.audit.size() - pageSize)
       return renderPage(
         c,
         <Layout title="Log explorer" session={c.get('session')} current="/console/entries">
           <p>
-            This gateway's transparency log: {deps.audit.size()} entries, oldest first. Open an entry to read
-            its decoded statement and verify it in your browser.
+            This gateway's transparency log: {deps.audit.size()} entries, in log order from entry #
+            {query.cursor ?? 0}. Open an entry to read its decoded statement and verify it in your browser.{' '}
+            <a href={`/console/entries?${linkFrom(newest)}`}>Jump to the newest {pageSize} entries</a>
           </p>
           <FilterFields form={form} />
           {page.entries.length === 0 ? (
@@ -175,7 +177,7 @@ export function logRoutes(deps: { audit: AuditReader }) {
           )}
           {page.next === null ? null : (
             <p>
-              <a href={`/console/entries?${nextLink}`}>Next {pageSize} entries</a>
+              <a href={`/console/entries?${linkFrom(page.next)}`}>Next {pageSize} matching entries</a>
             </p>
           )}
         </Layout>,
