@@ -57,16 +57,73 @@ function describeCall(call: Call): string {
   return `${selector}: ${call.decoded.standard} ${call.decoded.function}(${args})`
 }
 
+/** A normalized Intent for reading: who, where, until when, gas, and every call with what the decoders made of it. */
+export function IntentView(props: { intent: unknown }) {
+  const intent = props.intent as {
+    kind?: string
+    chainId?: number
+    sender?: string
+    calls?: Call[]
+    gas?: Record<string, string>
+    validUntil?: number
+  }
+  const calls = intent.calls ?? []
+  return (
+    <>
+      <dl class="facts">
+        <dt>Kind</dt>
+        <dd>{intent.kind}</dd>
+        <dt>Chain</dt>
+        <dd>{intent.chainId}</dd>
+        <dt>Sender</dt>
+        <dd class="mono">{intent.sender}</dd>
+        {intent.validUntil === undefined ? null : (
+          <>
+            <dt>Valid until</dt>
+            <dd>{new Date(intent.validUntil * 1000).toISOString()}</dd>
+          </>
+        )}
+        {intent.gas ? (
+          <>
+            <dt>Gas</dt>
+            <dd>
+              limit {intent.gas.limit}, max fee {intent.gas.maxFeePerGas} wei, max cost{' '}
+              {intent.gas.maxCostWei} wei
+            </dd>
+          </>
+        ) : null}
+      </dl>
+      <table>
+        <caption>Calls, nested ones included</caption>
+        <thead>
+          <tr>
+            <th scope="col">Path</th>
+            <th scope="col">Role</th>
+            <th scope="col">To</th>
+            <th scope="col">Function</th>
+            <th scope="col">Value (wei)</th>
+          </tr>
+        </thead>
+        <tbody>
+          {calls.map((call) => (
+            <tr>
+              <td>{call.path ?? ''}</td>
+              <td>{call.role ?? ''}</td>
+              <td class="mono">{call.to ?? ''}</td>
+              <td class="mono">{describeCall(call)}</td>
+              <td>{call.value ?? '0'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  )
+}
+
 export function StatementView(props: { entry: AuditEntry; outcomes: AuditEntry[]; related: EntrySummary[] }) {
   const { statement } = props.entry
   if (statement.predicateType === 'https://intentgate.dev/attestations/decision/v1') {
     const { predicate } = statement
-    const intent = predicate.intent as typeof predicate.intent & {
-      gas?: Record<string, string>
-      validUntil?: number
-      nonce?: string
-    }
-    const calls = intent.calls as Call[]
     return (
       <>
         <h2>Decision</h2>
@@ -87,52 +144,7 @@ export function StatementView(props: { entry: AuditEntry; outcomes: AuditEntry[]
           </ul>
         )}
         <h2>Decoded intent</h2>
-        <dl class="facts">
-          <dt>Kind</dt>
-          <dd>{intent.kind}</dd>
-          <dt>Chain</dt>
-          <dd>{intent.chainId}</dd>
-          <dt>Sender</dt>
-          <dd class="mono">{intent.sender}</dd>
-          {intent.validUntil === undefined ? null : (
-            <>
-              <dt>Valid until</dt>
-              <dd>{new Date(intent.validUntil * 1000).toISOString()}</dd>
-            </>
-          )}
-          {intent.gas ? (
-            <>
-              <dt>Gas</dt>
-              <dd>
-                limit {intent.gas.limit}, max fee {intent.gas.maxFeePerGas} wei, max cost{' '}
-                {intent.gas.maxCostWei} wei
-              </dd>
-            </>
-          ) : null}
-        </dl>
-        <table>
-          <caption>Calls, nested ones included</caption>
-          <thead>
-            <tr>
-              <th scope="col">Path</th>
-              <th scope="col">Role</th>
-              <th scope="col">To</th>
-              <th scope="col">Function</th>
-              <th scope="col">Value (wei)</th>
-            </tr>
-          </thead>
-          <tbody>
-            {calls.map((call) => (
-              <tr>
-                <td>{call.path ?? ''}</td>
-                <td>{call.role ?? ''}</td>
-                <td class="mono">{call.to ?? ''}</td>
-                <td class="mono">{describeCall(call)}</td>
-                <td>{call.value ?? '0'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <IntentView intent={predicate.intent} />
         <h2>Outcome</h2>
         {props.outcomes.length === 0 ? (
           <p>
