@@ -89,9 +89,18 @@ export async function startGateway(
     logger,
     connectionName: 'intentgate-sub',
   })
+  // BullMQ defines its forty-odd Lua commands on the connection it is given, and ioredis copies
+  // every defined command into each pipeline it builds: on the request connection that made
+  // every pipeline cost as much as a policy evaluation. The queues get a connection of their own.
+  const queueRedis = createRedisClient({
+    url: config.redis.url.reveal(),
+    logger,
+    connectionName: 'intentgate-queue',
+  })
+  const connections = [redis, subscriber, queueRedis]
   // Boot waits a moment for Redis but never fails on it: without Redis the gateway starts,
   // reports not ready, and fails closed until Redis answers.
-  await Promise.all([redis, subscriber].map((client) => waitForRedis(client, config.dependencyTimeoutMs)))
+  await Promise.all(connections.map((client) => waitForRedis(client, config.dependencyTimeoutMs)))
 
   const log = await openTransparencyLog({
     dir: config.log.dir,
@@ -115,7 +124,11 @@ export async function startGateway(
       ]),
   )
   const keys = createRedisKeys(config.redis.keyPrefix)
-  const queues = createRelayQueues({ connection: redis, prefix: keys.prefix, chainIds: [...served.keys()] })
+  const queues = createRelayQueues({
+    connection: queueRedis,
+    prefix: keys.prefix,
+    chainIds: [...served.keys()],
+  })
   const pools = new Map<number, RelayerPool>(
     [...served.keys()].map((chainId) => [
       chainId,
@@ -219,7 +232,7 @@ export async function startGateway(
       await queues.close()
       await services.killSwitch.stop()
       await log.close()
-      await Promise.all([redis, subscriber].map((client) => client.quit().catch(() => client.disconnect())))
+      await Promise.all(connections.map((client) => client.quit().catch(() => client.disconnect())))
       logger.info('stopped')
     })()
     return stopping

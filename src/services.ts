@@ -7,7 +7,7 @@ import type { TransparencyLog } from './attest/transparencyLog.js'
 import { createAuditReader } from './audit/auditReader.js'
 import { createAdminKeyVerifier } from './auth/adminKeys.js'
 import { createAppAuthorizer } from './auth/authorizeApp.js'
-import { issueCapabilityToken, verifyCapabilityToken } from './auth/capabilityToken.js'
+import { createCapabilityTokenVerifier, issueCapabilityToken } from './auth/capabilityToken.js'
 import type { ServedChain } from './chain/servedChain.js'
 import type { Config } from './config/schema.js'
 import type { PublicKeyInfo, SigningKey } from './crypto/ed25519.js'
@@ -102,14 +102,13 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
     redis,
     keys,
     killSwitch,
-    verifyToken: (token) =>
-      verifyCapabilityToken(token, {
-        keys: tokenKeys,
-        issuer: config.tokens.issuer,
-        audience: config.tokens.audience,
-        maxTtlSeconds: config.tokens.maxTtlSeconds,
-        now: new Date(),
-      }),
+    verifyToken: createCapabilityTokenVerifier({
+      keys: tokenKeys,
+      issuer: config.tokens.issuer,
+      audience: config.tokens.audience,
+      maxTtlSeconds: config.tokens.maxTtlSeconds,
+      now: () => new Date(),
+    }),
   })
   const requests = createRequestStore({ redis, keys, retentionSeconds: config.requestRetentionSeconds })
   const limits = createLimitStore({ redis, prefix: keys.prefix })

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis'
+import { luaScript } from '../redis/luaScript.js'
 import { decimalLua } from './decimalScript.js'
 import { type LimitWindowKind, limitCounter } from './limitKeys.js'
 
@@ -27,7 +28,7 @@ export type ReserveLimitsResult =
 // KEYS: reservation key, then each limit's sum keys (its current bucket last).
 // ARGV: limit count, reservation ttl, reservation JSON, then per limit: key count, amount, max, ttl.
 // Checks every limit first and writes only if all fit: all or none, in one atomic step.
-const reserveScript = `${decimalLua}
+const reserveScript = luaScript(`${decimalLua}
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'duplicate'} end
 local count = tonumber(ARGV[1])
 local k, a = 2, 4
@@ -50,10 +51,10 @@ for i = 1, count do
 end
 redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[2])
 return {'ok'}
-`
+`)
 
 // KEYS: reservation key. ARGV: (key, amount) pairs to subtract. Subtracts and forgets the reservation.
-const releaseScript = `${decimalLua}
+const releaseScript = luaScript(`${decimalLua}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 for i = 1, #ARGV, 2 do
   local current = redis.call('GET', ARGV[i])
@@ -61,7 +62,7 @@ for i = 1, #ARGV, 2 do
 end
 redis.call('DEL', KEYS[1])
 return 1
-`
+`)
 
 export type LimitStore = {
   /**
@@ -103,7 +104,7 @@ export function createLimitStore(parameters: { redis: Redis; prefix: string }): 
         if (counter) args.push(counter.sumKeys.length, limit.amount, limit.max, counter.ttlSeconds)
       })
       const keys = [reservationKey(requestDigest), ...counters.flatMap((counter) => counter.sumKeys)]
-      const outcome = (await redis.eval(reserveScript, keys.length, ...keys, ...args)) as string[]
+      const outcome = (await reserveScript.run(redis, keys, args)) as string[]
       if (outcome[0] === 'duplicate') return { ok: false, reason: 'duplicate' }
       if (outcome[0] === 'limit') {
         const limit = limits[Number(outcome[1]) - 1]
@@ -121,7 +122,7 @@ export function createLimitStore(parameters: { redis: Redis; prefix: string }): 
         if (amounts && !override) return []
         return [entry.key, override ? override.amount : entry.amount]
       })
-      return (await redis.eval(releaseScript, 1, reservationKey(requestDigest), ...pairs)) === 1
+      return (await releaseScript.run(redis, [reservationKey(requestDigest)], pairs)) === 1
     },
 
     reservation,

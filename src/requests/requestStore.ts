@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis'
 import type { ErrorCode, Reason } from '../errors/index.js'
 import type { IntentKind } from '../intents/intent.js'
+import { luaScript } from '../redis/luaScript.js'
 import type { RelayJob } from '../relay/relayJob.js'
 
 /** A logged attestation as clients see it: its log index and the signed envelope. */
@@ -117,30 +118,30 @@ export type RequestStore = {
 }
 
 // Records are written once; later status changes go through the relay's own transitions.
-const recordScript = `
+const recordScript = luaScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 if KEYS[2] then redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[2]) end
 return 1
-`
+`)
 // Not re-entrant: a second copy of the same request learns it is a copy, and never goes on to
 // release the first copy's claim.
-const claimScript = `
+const claimScript = luaScript(`
 local holder = redis.call('GET', KEYS[1])
 if holder then return holder end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return false
-`
+`)
 // Compare-and-set of the whole record: the write happens only if nobody changed it since it was read.
-const swapScript = `
+const swapScript = luaScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 return 1
-`
-const releaseScript = `
+`)
+const releaseScript = luaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
-`
+`)
 
 /** Requests in Redis, keyed by digest (see src/redis/keys.ts). */
 export function createRequestStore(parameters: {
@@ -153,14 +154,11 @@ export function createRequestStore(parameters: {
   return {
     async record(record, { signatureHash }) {
       const keyList = [keys.request(record.id), ...(signatureHash ? [keys.signature(signatureHash)] : [])]
-      const stored = await redis.eval(
-        recordScript,
-        keyList.length,
-        ...keyList,
+      const stored = await recordScript.run(redis, keyList, [
         JSON.stringify(record),
         retentionSeconds,
         record.id,
-      )
+      ])
       return stored === 1
     },
     async get(id) {
@@ -171,11 +169,11 @@ export function createRequestStore(parameters: {
       return (await redis.get(keys.signature(signatureHash))) ?? undefined
     },
     async claimNonce(nonceKey, id, ttlSeconds) {
-      const holder = (await redis.eval(claimScript, 1, keys.nonce(nonceKey), id, ttlSeconds)) as string | null
+      const holder = (await claimScript.run(redis, [keys.nonce(nonceKey)], [id, ttlSeconds])) as string | null
       return holder ?? undefined
     },
     async releaseNonce(nonceKey, id) {
-      await redis.eval(releaseScript, 1, keys.nonce(nonceKey), id)
+      await releaseScript.run(redis, [keys.nonce(nonceKey)], [id])
     },
     async update(id, change) {
       for (let attempt = 0; attempt < 16; attempt++) {
@@ -184,7 +182,7 @@ export function createRequestStore(parameters: {
         const next = change(JSON.parse(raw) as RequestRecord)
         if (!next) return undefined
         const written = JSON.stringify(next)
-        if ((await redis.eval(swapScript, 1, keys.request(id), raw, written)) === 1) return next
+        if ((await swapScript.run(redis, [keys.request(id)], [raw, written])) === 1) return next
       }
       throw new Error(`request ${id} kept changing under 16 updates in a row`)
     },
