@@ -7,6 +7,7 @@ import { Hono } from 'hono'
 import { encodeFunctionData } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { type ChainAddresses, loadChainAddresses } from '../src/chain/addresses.js'
+import { fixtureAccounts } from '../src/chain/anvilAccounts.js'
 import { communityPollAbi } from '../src/chain/artifacts/CommunityPoll.js'
 import { loadConfig } from '../src/config/loadConfig.js'
 import { exportSigningKey, formatPublicKey, generateSigningKey } from '../src/crypto/ed25519.js'
@@ -36,10 +37,14 @@ export type GatewayUnderTest = {
 
 /**
  * A real gateway as production runs its api role (its own throwaway redis-server, Anvil from the
- * fixture state, the built-in policy, a log on disk, BullMQ relay queues), with the demo template published and one instance
- * whose daily cap will not bind, so every signed vote from a fresh user is allowed.
+ * fixture state, the built-in policy, a log on disk, BullMQ relay queues, the fixture paymaster's
+ * signer), with the demo template published (gas caps raised for account deployment) and one
+ * instance whose daily cap will not bind, so every signed vote or user operation from a fresh
+ * sender is allowed.
  */
-export async function startGatewayUnderTest(): Promise<GatewayUnderTest> {
+export async function startGatewayUnderTest(
+  options: { env?: Record<string, string> } = {},
+): Promise<GatewayUnderTest> {
   const [redis, anvil] = await Promise.all([
     startRedisServer(),
     startAnvil({ stateFile: fixture('state.json') }),
@@ -57,17 +62,28 @@ export async function startGatewayUnderTest(): Promise<GatewayUnderTest> {
       ATTESTATION_SIGNING_KEY: exportSigningKey(generateSigningKey()),
       LOG_SIGNING_KEY: exportSigningKey(generateSigningKey()),
       DATA_DIR: mkdtempSync(join(tmpdir(), 'intentgate-bench-log-')),
+      // (d): the gateway signs for the fixture's IntentPaymaster; no bundler is needed to sponsor.
+      PAYMASTER_SIGNER_KEY: fixtureAccounts.paymasterSigner.privateKey,
+      ...options.env,
     }),
     // The api role decides and enqueues the relay job; no worker competes for the cores.
     { role: 'api' },
   )
   const addresses = await loadChainAddresses(fixture('addresses.json'))
-  const manifest = communityPollManifest({
+  const demo = communityPollManifest({
     chainId: 31337,
     expiresAt: new Date(Date.now() + 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z'),
     poll: addresses.targets.communityPoll,
     token: addresses.targets.demoToken,
   })
+  // Gas caps with room for a user operation that deploys its account, which (d) sponsors.
+  const manifest = {
+    ...demo,
+    intent: {
+      ...demo.intent,
+      gas: { maxGasLimit: '3000000', maxFeePerGasWei: '100000000000', maxCostWei: '100000000000000000' },
+    },
+  }
   const { record } = await gateway.services.registry.publish(signTemplate(manifest, [authority]), 'bench')
   const { token } = await gateway.services.instances.create(
     { templateDigest: record.digest, params: { dailyRequestCap: '1000000000' } },

@@ -16,6 +16,8 @@ export type LoadJob = {
   body?: string
   requests?: number
   concurrency: number
+  /** When set, answers whose body contains this text are counted as `matched`. */
+  expectInBody?: string
 }
 
 export type LoadResult = {
@@ -25,6 +27,8 @@ export type LoadResult = {
   p50Ms: number
   p99Ms: number
   statuses: Record<string, number>
+  /** Answers containing `expectInBody`, when the job set it. */
+  matched?: number
 }
 
 function runJob(job: LoadJob): Promise<LoadResult> {
@@ -33,6 +37,8 @@ function runJob(job: LoadJob): Promise<LoadResult> {
   const bodies = job.bodies ?? Array.from({ length: job.requests ?? 0 }, () => job.body ?? '')
   const latencies: number[] = []
   const statuses: Record<string, number> = {}
+  const expected = job.expectInBody
+  let matched = 0
   let next = 0
 
   const sendOne = (body: string) =>
@@ -48,8 +54,13 @@ function runJob(job: LoadJob): Promise<LoadResult> {
           headers: body ? { ...job.headers, 'content-length': Buffer.byteLength(body) } : job.headers,
         },
         (response) => {
-          response.on('data', () => undefined)
+          let text = ''
+          response.setEncoding('utf8')
+          response.on('data', (chunk: string) => {
+            if (expected !== undefined) text += chunk
+          })
           response.on('end', () => {
+            if (expected !== undefined && text.includes(expected)) matched++
             latencies.push(Number(process.hrtime.bigint() - started) / 1e6)
             const status = String(response.statusCode)
             statuses[status] = (statuses[status] ?? 0) + 1
@@ -80,6 +91,7 @@ function runJob(job: LoadJob): Promise<LoadResult> {
       p50Ms: at(0.5),
       p99Ms: at(0.99),
       statuses,
+      ...(expected === undefined ? {} : { matched }),
     }
   })
 }

@@ -1,7 +1,10 @@
 import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { type ManagedProcess, spawnUntilReady } from '../src/devtools/childProcess.js'
 import { freePort } from '../src/devtools/redisServer.js'
+import type { LoadResult } from './loadClient.js'
+import { runLoad } from './measure.js'
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url))
 
@@ -48,4 +51,31 @@ export async function startOpaServer(): Promise<{ url: string; process: ManagedP
   }
   await process.stop()
   throw new Error('opa did not answer /health')
+}
+
+/**
+ * (b)'s baseline: the same Rego and input evaluated by `opa run --server` over HTTP at c=16, after
+ * a warm-up, with the load client every HTTP figure uses. Every answer must be a 200.
+ */
+export async function measureOpaOverHttp(policyInputFile: string): Promise<LoadResult> {
+  const opa = await startOpaServer()
+  try {
+    const body = JSON.stringify({ input: JSON.parse(readFileSync(policyInputFile, 'utf8')) })
+    const job = (requests: number) =>
+      runLoad({
+        url: `${opa.url}/v1/data/intentgate/decision`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        requests,
+        concurrency: 16,
+        body,
+      })
+    await job(500)
+    const result = await job(5_000)
+    if (result.statuses['200'] !== result.requests)
+      throw new Error(`opa answered ${JSON.stringify(result.statuses)}`)
+    return result
+  } finally {
+    await opa.process.stop()
+  }
 }

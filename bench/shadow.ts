@@ -1,4 +1,10 @@
+import { execFileSync } from 'node:child_process'
+import { generateKeyPairSync } from 'node:crypto'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Counter, Registry } from 'prom-client'
 import { createPolicyStore } from '../src/policy/policyStore.js'
 import { createShadowedPolicyStore } from '../src/policy/shadowPolicy.js'
@@ -34,4 +40,36 @@ export async function measureShadowEvaluation(deps: {
     plain: await secondsPerOp(() => store.current().policy.evaluate(input), { batch: 10 }),
     shadowed: await secondsPerOp(() => shadowed.current().policy.evaluate(input), { batch: 10 }),
   }
+}
+
+/**
+ * A signed candidate bundle of the repository's own policies (built and signed by
+ * `scripts/policies sign` with a key made for this run) and the settings that make a gateway
+ * shadow it: what an operator trying a candidate of the same size would run.
+ */
+export function shadowSettings(): Record<string, string> {
+  const dir = mkdtempSync(join(tmpdir(), 'intentgate-bench-shadow-'))
+  const pair = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const privateKey = join(dir, 'bench.pem')
+  const publicKey = join(dir, 'bench.public.pem')
+  writeFileSync(privateKey, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 })
+  writeFileSync(publicKey, pair.publicKey.export({ type: 'spki', format: 'pem' }))
+  const bundle = join(dir, 'shadow.tar.gz')
+  execFileSync(
+    'bash',
+    [
+      fileURLToPath(new URL('../scripts/policies', import.meta.url)),
+      'sign',
+      '--signing-key',
+      privateKey,
+      '--key-id',
+      'bench',
+      '--revision',
+      'bench-shadow',
+      '--output',
+      bundle,
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  )
+  return { POLICY_BUNDLE_KEYS: `bench=${publicKey}`, POLICY_SHADOW_BUNDLE_FILE: bundle }
 }

@@ -2,9 +2,11 @@ import { readFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { Registry } from 'prom-client'
-import { createAttestor } from './attest/attestationLog.js'
+import { type Attestor, createAttestor } from './attest/attestationLog.js'
 import { openTransparencyLog } from './attest/transparencyLog.js'
 import { loadChainAddresses } from './chain/addresses.js'
+import { type ChainIdentity, createChainIdentity } from './chain/chainIdentity.js'
+import { createChainMetrics } from './chain/chainMetrics.js'
 import { createChainClients } from './chain/createChainClients.js'
 import { createServedChain, type ServedChain } from './chain/servedChain.js'
 import { ConfigError } from './config/loadConfig.js'
@@ -26,11 +28,12 @@ import { registerStateGauges } from './observability/stateGauges.js'
 import { loadBuiltinPolicy } from './policy/loadBuiltinPolicy.js'
 import { createPolicyStore, type LoadedPolicy, type PolicyStore } from './policy/policyStore.js'
 import { createShadowedPolicyStore } from './policy/shadowPolicy.js'
+import { reconcileInflight } from './reconcile/reconcileInflight.js'
 import { createRedisClient } from './redis/createRedisClient.js'
 import { createRedisKeys } from './redis/keys.js'
 import { createRelayerPool, type RelayerPool } from './relay/relayerPool.js'
 import { createRelayMetrics } from './relay/relayMetrics.js'
-import { createRelayQueues } from './relay/relayQueue.js'
+import { createRelayQueues, type RelayQueues } from './relay/relayQueue.js'
 import { createRelayWorker, type RelayWorker } from './relay/relayWorker.js'
 import { createLocalKeySigner } from './relay/signer.js'
 import { buildGatewayServices } from './services.js'
@@ -83,15 +86,30 @@ export async function startGateway(
     },
   })
   const livePolicies = await shadowIfConfigured(config, policies, { metrics, logger })
-  const redis = createRedisClient({ url: config.redis.url.reveal(), logger })
+  const redis = createRedisClient({
+    url: config.redis.url.reveal(),
+    logger,
+    commandTimeoutMs: config.redis.commandTimeoutMs,
+  })
   const subscriber = createRedisClient({
     url: config.redis.url.reveal(),
     logger,
     connectionName: 'intentgate-sub',
   })
+  // BullMQ defines its forty-odd Lua commands on the connection it is given, and ioredis copies
+  // every defined command into each pipeline it builds: on the request connection that made
+  // every pipeline cost as much as a policy evaluation. The queues get a connection of their own.
+  const queueRedis = createRedisClient({
+    url: config.redis.url.reveal(),
+    logger,
+    connectionName: 'intentgate-queue',
+    // The inbox and the enqueue are on the approval path: a paused Redis must fail them too.
+    commandTimeoutMs: config.redis.commandTimeoutMs,
+  })
+  const connections = [redis, subscriber, queueRedis]
   // Boot waits a moment for Redis but never fails on it: without Redis the gateway starts,
   // reports not ready, and fails closed until Redis answers.
-  await Promise.all([redis, subscriber].map((client) => waitForRedis(client, config.dependencyTimeoutMs)))
+  await Promise.all(connections.map((client) => waitForRedis(client, config.dependencyTimeoutMs)))
 
   const log = await openTransparencyLog({
     dir: config.log.dir,
@@ -101,21 +119,50 @@ export async function startGateway(
   })
   const attestor = createAttestor({ log, key: attestationKey, gatewayId: config.gatewayId })
   const guardedFetch = createGuardedFetch(config.outbound)
+  const chainMetrics = createChainMetrics(registry)
   const clients = createChainClients(config.chains, {
-    timeoutMs: config.dependencyTimeoutMs,
+    retry: { ...config.chainRpc.retry, attemptTimeoutMs: config.dependencyTimeoutMs },
     fetchFn: guardedFetch,
+    onRetry: (chainId, reason) => chainMetrics.rpcRetries.inc({ chain: String(chainId), reason }),
   })
   const addresses = await loadChainAddresses(config.chainAddressesFile)
+  const keys = createRedisKeys(config.redis.keyPrefix)
+  const identities = new Map<number, ChainIdentity>(
+    clients.map(({ chainId, client }) => [
+      chainId,
+      createChainIdentity({
+        chainId,
+        client,
+        redis,
+        key: keys.chainGenesis(chainId),
+        intervalMs: config.chainRpc.identityCheckMs,
+        logger,
+        onChange: (state) =>
+          chainMetrics.identityChanged.set({ chain: String(chainId) }, state.status === 'changed' ? 1 : 0),
+      }),
+    ]),
+  )
+  // Read before serving: a gateway started against a replaced chain never signs for it.
+  await Promise.all([...identities.values()].map((identity) => identity.check()))
+  for (const identity of identities.values()) identity.start()
   const served = new Map<number, ServedChain>(
     clients
       .filter((chain) => chain.chainId === addresses.chainId)
       .map((chain) => [
         chain.chainId,
-        createServedChain({ ...chain, addresses, feeHeadroom: config.relay.feeHeadroom }),
+        createServedChain({
+          ...chain,
+          addresses,
+          feeHeadroom: config.relay.feeHeadroom,
+          ...optionalIdentity(identities.get(chain.chainId)),
+        }),
       ]),
   )
-  const keys = createRedisKeys(config.redis.keyPrefix)
-  const queues = createRelayQueues({ connection: redis, prefix: keys.prefix, chainIds: [...served.keys()] })
+  const queues = createRelayQueues({
+    connection: queueRedis,
+    prefix: keys.prefix,
+    chainIds: [...served.keys()],
+  })
   const pools = new Map<number, RelayerPool>(
     [...served.keys()].map((chainId) => [
       chainId,
@@ -143,6 +190,7 @@ export async function startGateway(
     chains: served,
     relay: queues,
     fetchFn: guardedFetch,
+    chainIdentities: identities,
     observe: { metrics, rates: decisionRates },
     gasSpent: relayMetrics.gasSpent,
   })
@@ -150,6 +198,9 @@ export async function startGateway(
   const limitUsage = createLimitUsageReader({ redis, prefix: keys.prefix, instances: services.instances })
   registerStateGauges(registry, { policies, log, queues: queueDepths, limitUsage })
   await services.killSwitch.start()
+  const reconciler =
+    role === 'worker' ? undefined : startReconciler(config, services, { attestor, queues, logger })
+  await reconciler?.first
   const relay =
     role === 'api'
       ? undefined
@@ -160,7 +211,7 @@ export async function startGateway(
           chains: [...served.values()].flatMap((chain) => {
             const pool = pools.get(chain.chainId)
             return pool && pool.keys.length > 0
-              ? [{ chainId: chain.chainId, client: chain.client, pool }]
+              ? [{ chainId: chain.chainId, client: chain.client, pool, ...optionalIdentity(chain.identity) }]
               : []
           }),
           queues,
@@ -186,6 +237,7 @@ export async function startGateway(
     addresses: { source: config.chainAddressesFile, chainId: addresses.chainId },
     describe: () => describeState(services, log),
     relayers: () => describeRelayers(pools, served, BigInt(config.relay.minBalanceWei)),
+    identities: [...identities.values()],
   })
   const app = createApp({
     logger,
@@ -221,13 +273,55 @@ export async function startGateway(
       await services.approvalSweeper.stop()
       await queues.close()
       await services.killSwitch.stop()
+      reconciler?.stop()
+      for (const identity of identities.values()) identity.stop()
       await log.close()
-      await Promise.all([redis, subscriber].map((client) => client.quit().catch(() => client.disconnect())))
+      await Promise.all(connections.map((client) => client.quit().catch(() => client.disconnect())))
       logger.info('stopped')
     })()
     return stopping
   }
   return { url, logger, services, relay, registry, stop }
+}
+
+/** How long a reservation may stay unrecorded before a live process counts it as left behind. */
+const inflightGraceMs = 60_000
+
+/**
+ * Reconciles this gateway's requests left between reserve and record (see reconcileInflight.ts):
+ * everything at start, since nothing of this process can still be in flight then, and after
+ * that, every half minute, what has been in flight for over a minute (a Redis outage mid-request).
+ */
+function startReconciler(
+  config: Config,
+  services: GatewayServices,
+  adapters: { attestor: Attestor; queues: RelayQueues; logger: Logger },
+) {
+  const deps = {
+    gatewayId: config.gatewayId,
+    limits: services.limits,
+    requests: services.requests,
+    audit: services.audit,
+    attestor: adapters.attestor,
+    relay: adapters.queues,
+    logger: adapters.logger,
+  }
+  const run = (beforeMs: number) =>
+    reconcileInflight(deps, { beforeMs }).catch((error: unknown) => {
+      adapters.logger.warn(
+        { err: (error as Error).message },
+        'reconciling in-flight requests failed; will retry',
+      )
+      return undefined
+    })
+  const first = run(Date.now())
+  const timer = setInterval(() => void run(Date.now() - inflightGraceMs), inflightGraceMs / 2)
+  timer.unref()
+  return { first, stop: () => clearInterval(timer) }
+}
+
+function optionalIdentity<T>(identity: T | undefined): { identity: T } | Record<string, never> {
+  return identity ? { identity } : {}
 }
 
 /**

@@ -10,10 +10,12 @@ import type { TransparencyLog } from './attest/transparencyLog.js'
 import { createAuditReader } from './audit/auditReader.js'
 import { createAdminKeyVerifier } from './auth/adminKeys.js'
 import { createAppAuthorizer } from './auth/authorizeApp.js'
-import { issueCapabilityToken, verifyCapabilityToken } from './auth/capabilityToken.js'
+import { createCapabilityTokenVerifier, issueCapabilityToken } from './auth/capabilityToken.js'
+import type { ChainIdentity } from './chain/chainIdentity.js'
 import type { ServedChain } from './chain/servedChain.js'
 import type { Config } from './config/schema.js'
 import type { PublicKeyInfo, SigningKey } from './crypto/ed25519.js'
+import { createFailpoint } from './failpoints.js'
 import type { GatewayServices } from './http/routes/gatewayRoutes.js'
 import { buildRpcMethods } from './http/rpc/rpcMethods.js'
 import { createKillSwitch } from './killSwitch/killSwitch.js'
@@ -53,6 +55,8 @@ export type ServiceAdapters = {
   relay: Pick<RelayQueues, 'hold' | 'enqueue'>
   /** The fetch every user- or operator-set URL goes through (the outbound guard). */
   fetchFn?: typeof fetch
+  /** Each served chain's genesis watch. */
+  chainIdentities?: ReadonlyMap<number, ChainIdentity>
   /** Decision metrics: stage timings, the decisions counter, the console's per-minute rates. */
   observe?: { metrics: Pick<Metrics, 'decisions' | 'decisionStageDuration'>; rates?: DecisionRates }
   /** intentgate_gas_spent_wei_total, for sponsored user operations as they settle. */
@@ -112,14 +116,13 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
     redis,
     keys,
     killSwitch,
-    verifyToken: (token) =>
-      verifyCapabilityToken(token, {
-        keys: tokenKeys,
-        issuer: config.tokens.issuer,
-        audience: config.tokens.audience,
-        maxTtlSeconds: config.tokens.maxTtlSeconds,
-        now: new Date(),
-      }),
+    verifyToken: createCapabilityTokenVerifier({
+      keys: tokenKeys,
+      issuer: config.tokens.issuer,
+      audience: config.tokens.audience,
+      maxTtlSeconds: config.tokens.maxTtlSeconds,
+      now: () => new Date(),
+    }),
   })
   const requests = createRequestStore({ redis, keys, retentionSeconds: config.requestRetentionSeconds })
   const limits = createLimitStore({ redis, prefix: keys.prefix })
@@ -146,6 +149,8 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
     },
     now,
     logger,
+    gatewayId: config.gatewayId,
+    ...optional('failpoint', createFailpoint(config.failpoints)),
   }
   const pipeline = adapters.observe ? instrumentPipeline(unobserved, adapters.observe) : unobserved
   const sponsorships = createSponsorshipStore({
@@ -218,6 +223,7 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
     audit: createAuditReader({ log, attestationKeys: [adapters.attestationKey] }),
     rpcMethods: sponsorChain ? buildRpcMethods({ chain: sponsorChain, sponsor, bundler }) : [],
     findRequestByUserOpHash: (userOpHash) => sponsorships.requestOf(userOpHash),
+    chainIdentities: adapters.chainIdentities ?? new Map(),
     // Each process settles under its own name, so a crashed one's claims simply time out.
     settler: sponsor
       ? createSponsorshipSettler(sponsor, {
@@ -226,4 +232,9 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
         })
       : undefined,
   }
+}
+
+/** `{ [name]: value }`, or nothing when the value is undefined (exactOptionalPropertyTypes). */
+function optional<Name extends string, Value>(name: Name, value: Value | undefined) {
+  return (value === undefined ? {} : { [name]: value }) as Partial<Record<Name, Value>>
 }

@@ -18,6 +18,14 @@ test_other_values_are_not_decimals if {
 	}
 }
 
+# Exactly what ^(0|[1-9][0-9]*)$ accepted: ASCII digits only, nothing before or after them.
+test_only_ascii_digits_are_decimal_digits if {
+	every value in ["00", "0 ", "1\n", "\n1", "1 2", "١٢", "１", "1\u0000", "+1", "9a", "a9"] {
+		not decimal.is_decimal(value)
+		not decimal.is_canonical(value)
+	}
+}
+
 # greater_than
 
 test_longer_decimal_is_greater if {
@@ -81,6 +89,12 @@ test_sum_beyond_uint256_stays_exact if {
 	decimal.sum_of([uint256_max, uint256_max, uint256_max, uint256_max, uint256_max, uint256_max, uint256_max, uint256_max, uint256_max, uint256_max]) == "1157920892373161954235709850086879078532699846656405640394575840079131296399350"
 }
 
+test_sum_of_zeros_and_one_amount_is_that_amount if {
+	decimal.sum_of(["0", "0"]) == "0"
+	decimal.sum_of(["0", uint256_max, "0"]) == uint256_max
+	decimal.sum_of(["7"]) == "7"
+}
+
 test_sum_of_wei_amounts if {
 	decimal.sum_of(["1500000000000000000", "250000000000000000", "3"]) == "1750000000000000003"
 }
@@ -89,4 +103,7 @@ test_sum_is_undefined_when_an_item_is_not_a_decimal if {
 	not decimal.sum_of(["1", 2])
 	not decimal.sum_of(["1", "-2"])
 	not decimal.sum_of("12")
+	not decimal.sum_of(["0", "01"])
+	not decimal.sum_of(["0", 0])
+	not decimal.sum_of(["5", concat("", ["1", uint256_max])])
 }

@@ -77,12 +77,20 @@ total_value_wei := decimal.sum_of([call.value | some call in input.intent.calls]
 
 # Helpers shared by the rule files.
 
-address_pattern := `^0x[0-9a-fA-F]{40}$`
+# 0x and 40 hex digits of either case.
+is_address(value) if hex_of_length(value, "0x", 40, hex_chars)
 
-is_address(value) if {
+# `prefix` then exactly `length` characters from `chars`. String builtins rather than
+# regex.match, which opa-wasm compiles again on every evaluation (see decimal.is_canonical).
+hex_of_length(value, prefix, length, chars) if {
 	is_string(value)
-	regex.match(address_pattern, value)
+	startswith(value, prefix)
+	digits := trim_prefix(value, prefix)
+	count(digits) == length
+	trim_left(digits, chars) == ""
 }
+
+hex_chars := "0123456789abcdefABCDEF"
 
 positive_integer(value) if {
 	is_number(value)

@@ -97,3 +97,38 @@ test_chain_rule_stays_silent_when_chain_id_is_invalid if {
 test_chain_rule_stays_silent_when_template_chains_are_invalid if {
 	codes(intentgate.deny) == {"INPUT_INVALID"} with input as with_template_intent({"chains": "8453"})
 }
+
+# Addresses, selectors and digests are checked by length and character set, exactly as the
+# patterns ^0x[0-9a-fA-F]{40}$, ^0x[0-9a-fA-F]{8}$ and ^sha256:[0-9a-f]{64}$ did.
+
+test_addresses_are_0x_and_40_hex_digits if {
+	intentgate.is_address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
+	intentgate.is_address("0x0000000000000000000000000000000000000000")
+	every value in [
+		"70997970C51812dc3A010C7d01b50e0d17dc79C8", "0X70997970C51812dc3A010C7d01b50e0d17dc79C8",
+		"0x70997970C51812dc3A010C7d01b50e0d17dc79C", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8a",
+		"0x70997970C51812dc3A010C7d01b50e0d17dc79Cg", " 0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+		"0x70997970C51812dc3A010C7d01b50e0d17dc79C\n", "0x0x00000000000000000000000000000000000000",
+		"0x００００００００００００００００００００００００００００００００００００００００", 1, null,
+	] {
+		not intentgate.is_address(value)
+	}
+}
+
+test_selectors_are_0x_and_8_hex_digits if {
+	intentgate.is_selector("0x2755cd2d")
+	intentgate.is_selector("0x2755CD2D")
+	every value in ["0x2755cd2", "0x2755cd2d0", "2755cd2d", "0x2755cd2g", "0x2755cd2\n", "0x2755cd2d ", 0] {
+		not intentgate.is_selector(value)
+	}
+}
+
+test_template_digests_are_sha256_and_64_lower_case_hex_digits if {
+	intentgate.template_field_holds["input.template.digest"] with input.template.digest as "sha256:abababababababababababababababababababababababababababababababab"
+	every value in [
+		"sha256:ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB", "sha256:ababababababababababababababababababababababababababababababab", "sha256:abababababababababababababababababababababababababababababababab0",
+		"sha512:abababababababababababababababababababababababababababababababab", "sha256:abababababababababababababababababababababababababababababababa\n", "abababababababababababababababababababababababababababababababab",
+	] {
+		not intentgate.template_field_holds["input.template.digest"] with input.template.digest as value
+	}
+}

@@ -112,10 +112,7 @@ template_fields := {
 
 template_field_holds["input.template.id"] if non_empty_string(input.template.id)
 
-template_field_holds["input.template.digest"] if {
-	is_string(input.template.digest)
-	regex.match(`^sha256:[0-9a-f]{64}$`, input.template.digest)
-}
+template_field_holds["input.template.digest"] if hex_of_length(input.template.digest, "sha256:", 64, "0123456789abcdef")
 
 template_field_holds["input.template.verificationLevel"] if input.template.verificationLevel in verification_levels
 
@@ -381,7 +378,4 @@ check_holds("window_kind", item, field) if item[field] in {"utc-day", "rolling"}
 
 check_holds("positive_integer", item, field) if positive_integer(item[field])
 
-is_selector(value) if {
-	is_string(value)
-	regex.match(`^0x[0-9a-fA-F]{8}$`, value)
-}
+is_selector(value) if hex_of_length(value, "0x", 8, hex_chars)

@@ -54,6 +54,16 @@ describe('signed notes, against the Go reference example', () => {
   })
 })
 
+describe('parseNote', () => {
+  test('a signature in non-canonical base64 (unused bits of the last digit set) is refused, not read alike', () => {
+    // 68 bytes leave 2 unused bits in the last digit: "AN=" decodes to the same bytes as "AM=".
+    const twin = peterNote.replace('nAM=', 'nAN=')
+    expect(twin).not.toBe(peterNote)
+    expect(Buffer.from('nAN=', 'base64')).toStrictEqual(Buffer.from('nAM=', 'base64'))
+    expect(() => parseNote(twin)).toThrow('not canonical base64')
+  })
+})
+
 describe('verifyNote', () => {
   const other = { name: 'example.com/other', key: generateSigningKey() }
   const peterVerifier = { name: 'PeterNeumann', publicKey: peterKey }

@@ -165,6 +165,9 @@ function parseSignatureLine(line: string): NoteSignature {
   if (encoded === '' || !base64Pattern.test(encoded))
     throw new NoteFormatError(`the signature of ${name} is not base64`)
   const blob = Buffer.from(encoded, 'base64')
+  // Node ignores the unused low bits of the last base64 digit: two spellings would verify alike.
+  if (blob.toString('base64') !== encoded)
+    throw new NoteFormatError(`the signature of ${name} is not canonical base64`)
   if (blob.length < 5) throw new NoteFormatError(`the signature of ${name} is too short`)
   return {
     name,

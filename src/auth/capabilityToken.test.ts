@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest'
 import { generateSigningKey, type SigningKey, signEd25519 } from '../crypto/ed25519.js'
 import {
   bearerToken,
+  createCapabilityTokenVerifier,
   defaultMaxTokenTtlSeconds,
   issueCapabilityToken,
   type VerifyCapabilityTokenOptions,
@@ -291,6 +292,84 @@ describe('verifyCapabilityToken on mutated and random input', () => {
         if (result.ok) expect(Object.keys(result.claims).every((name) => claimNames.has(name))).toBe(true)
       }),
       { numRuns: 300 },
+    )
+  })
+})
+
+describe('createCapabilityTokenVerifier remembers verified tokens, never their time checks', () => {
+  const verifierAt = (clock: { now: Date }, capacity?: number) =>
+    createCapabilityTokenVerifier({
+      keys: [gateway],
+      issuer,
+      audience,
+      now: () => clock.now,
+      ...(capacity === undefined ? {} : { capacity }),
+    })
+
+  test('answers exactly as verifyCapabilityToken, the first time and every time after', () => {
+    const clock = { now: later(60) }
+    const verify = verifierAt(clock)
+    const { token, claims } = issue()
+    const [header = '', , signature = ''] = token.split('.')
+    const forged = `${header}.${segment({ ...claims, sub: 'inst_other' })}.${signature}`
+    const tokens = [token, forged, signed({ aud: 'other-api' }), signed({ exp: iat }), 'not.a.token']
+    for (let round = 0; round < 3; round++) {
+      for (const text of tokens) expect(verify(text)).toStrictEqual(verifyCapabilityToken(text, options()))
+    }
+  })
+
+  test('a remembered token still expires, and one issued ahead is refused until its time', () => {
+    const clock = { now: later(60) }
+    const verify = verifierAt(clock)
+    const { token } = issue()
+    expect(verify(token).ok).toBe(true)
+    clock.now = later(3630)
+    expect(verify(token)).toStrictEqual({
+      ok: false,
+      code: 'TOKEN_EXPIRED',
+      message: 'the token has expired',
+    })
+
+    const ahead = issueCapabilityToken({
+      key: gateway,
+      issuer,
+      audience,
+      instanceId: 'inst_01HZX',
+      templateDigest,
+      capabilities: ['relay:meta-tx'],
+      ttlSeconds: 3600,
+      now: later(600),
+    }).token
+    clock.now = later(60)
+    expect(verify(ahead)).toStrictEqual(invalid('the token was issued in the future'))
+    clock.now = later(600)
+    expect(verify(ahead).ok).toBe(true)
+    clock.now = later(60)
+    expect(verify(ahead)).toStrictEqual(invalid('the token was issued in the future'))
+  })
+
+  test('past its capacity it forgets the oldest and still verifies every token', () => {
+    const clock = { now: later(60) }
+    const verify = verifierAt(clock, 2)
+    const tokens = [issue().token, issue().token, issue().token]
+    for (let round = 0; round < 2; round++) {
+      for (const token of tokens) expect(verify(token).ok).toBe(true)
+    }
+  })
+
+  test('one character of a remembered token changed never verifies', () => {
+    const clock = { now: later(60) }
+    const verify = verifierAt(clock)
+    const { token } = issue({ att: moduleDigest })
+    expect(verify(token).ok).toBe(true)
+    const alphabet = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.']
+    fc.assert(
+      fc.property(fc.nat({ max: token.length - 1 }), fc.constantFrom(...alphabet), (index, replacement) => {
+        fc.pre(token[index] !== replacement)
+        const mutated = `${token.slice(0, index)}${replacement}${token.slice(index + 1)}`
+        expect(verify(mutated)).toMatchObject({ ok: false, code: 'TOKEN_INVALID' })
+      }),
+      { numRuns: 1000 },
     )
   })
 })

@@ -134,9 +134,51 @@ export function verifyCapabilityToken(
   options: VerifyCapabilityTokenOptions,
 ): VerifyCapabilityTokenReturnType {
   const nowSeconds = epochSeconds(options.now)
-  const skew = options.clockSkewSeconds ?? defaultClockSkewSeconds
-  const maxTtlSeconds = options.maxTtlSeconds ?? defaultMaxTokenTtlSeconds
+  const verified = verifyTokenText(token, options)
+  return verified.ok ? checkTokenTime(verified.claims, nowSeconds, options) : verified
+}
 
+export type CapabilityTokenVerifierOptions = Omit<VerifyCapabilityTokenOptions, 'now'> & {
+  now: () => Date
+  /** Verified tokens remembered at once; the least recently verified is forgotten first. */
+  capacity?: number
+}
+
+/**
+ * `verifyCapabilityToken` for one set of keys, issuer and audience, remembering the tokens it
+ * verified. What a token's text proves (signature, claims, issuer, audience, lifetime) cannot
+ * change while the keys stay the same, so a token seen before skips the Ed25519 verification
+ * and the claims schema; the time checks run on every use. Only tokens that verified are
+ * remembered, so a stream of forged tokens costs a full verification each and fills nothing.
+ */
+export function createCapabilityTokenVerifier(
+  options: CapabilityTokenVerifierOptions,
+): (token: string) => VerifyCapabilityTokenReturnType {
+  const { now, capacity = 10_000 } = options
+  const verifiedTexts = new Map<string, CapabilityClaims>()
+  return (token) => {
+    const nowSeconds = epochSeconds(now())
+    let claims = verifiedTexts.get(token)
+    if (!claims) {
+      const verified = verifyTokenText(token, options)
+      if (!verified.ok) return verified
+      claims = verified.claims
+      if (verifiedTexts.size >= capacity) {
+        const oldest = verifiedTexts.keys().next()
+        if (!oldest.done) verifiedTexts.delete(oldest.value)
+      }
+      verifiedTexts.set(token, claims)
+    }
+    return checkTokenTime(claims, nowSeconds, options)
+  }
+}
+
+/** Every check that depends on the token text and the keys alone, not on the time. */
+function verifyTokenText(
+  token: string,
+  options: Omit<VerifyCapabilityTokenOptions, 'now'>,
+): VerifyCapabilityTokenReturnType {
+  const maxTtlSeconds = options.maxTtlSeconds ?? defaultMaxTokenTtlSeconds
   const verified = verifyJwt(token, options.keys)
   if (!verified.ok) return invalid(jwtFailureMessages[verified.reason])
   const parsed = capabilityClaimsSchema.safeParse(verified.claims)
@@ -147,6 +189,15 @@ export function verifyCapabilityToken(
   if (claims.aud !== options.audience) return invalid('the token is for another audience')
   if (claims.exp <= claims.iat) return invalid('the token expires before it was issued')
   if (claims.exp - claims.iat > maxTtlSeconds) return invalid('the token lifetime exceeds the maximum')
+  return { ok: true, claims }
+}
+
+function checkTokenTime(
+  claims: CapabilityClaims,
+  nowSeconds: number,
+  options: { clockSkewSeconds?: number },
+): VerifyCapabilityTokenReturnType {
+  const skew = options.clockSkewSeconds ?? defaultClockSkewSeconds
   if (claims.iat > nowSeconds + skew) return invalid('the token was issued in the future')
   if (nowSeconds - skew >= claims.exp)
     return { ok: false, code: 'TOKEN_EXPIRED', message: 'the token has expired' }

@@ -16,6 +16,7 @@ import { communityPollAbi } from './artifacts/CommunityPoll.js'
 import { demoBadgeAbi } from './artifacts/DemoBadge.js'
 import { demoTokenAbi } from './artifacts/DemoToken.js'
 import { intentForwarderAbi } from './artifacts/IntentForwarder.js'
+import type { ChainIdentity } from './chainIdentity.js'
 
 export type SimulationResult = { ok: true } | { ok: false; reason: string }
 
@@ -35,6 +36,8 @@ export type ServedChain = {
    * cancel. Cached briefly so requests do not each ask the node.
    */
   feeCap(): Promise<bigint>
+  /** The chain's genesis watch (see chainIdentity.ts); absent, the chain is taken as it is. */
+  identity?: Pick<ChainIdentity, 'assertUnchanged'>
 }
 
 /** Any address works for eth_call; it is given the balance the call needs through a state override. */
@@ -50,8 +53,9 @@ export function createServedChain(parameters: {
   addresses: ChainAddresses
   /** Multiple of the base fee a request's relay may pay at most (RELAY_FEE_HEADROOM). */
   feeHeadroom?: number
+  identity?: Pick<ChainIdentity, 'assertUnchanged'>
 }): ServedChain {
-  const { chainId, client, addresses, feeHeadroom = 4 } = parameters
+  const { chainId, client, addresses, feeHeadroom = 4, identity } = parameters
   let domain: Promise<{ name: string; version: string }> | undefined
   let fee: { value: bigint; at: number } | undefined
 
@@ -59,6 +63,7 @@ export function createServedChain(parameters: {
     chainId,
     client,
     addresses,
+    ...(identity ? { identity } : {}),
 
     forwarderDomain() {
       domain ??= client
@@ -190,10 +195,14 @@ function findRevertData(error: BaseError): Hex | undefined {
   return found
 }
 
-/** Fails with CHAIN_NOT_SERVED when the gateway has no adapter for the chain. */
+/**
+ * Fails with CHAIN_NOT_SERVED when the gateway has no adapter for the chain, and with
+ * CHAIN_IDENTITY_CHANGED while the chain behind its RPC URL is not the one first seen.
+ */
 export function servedChainOrThrow(chains: ReadonlyMap<number, ServedChain>, chainId: number): ServedChain {
   const chain = chains.get(chainId)
   if (!chain)
     throw new IntentGateError('CHAIN_NOT_SERVED', 'Chain not served', { details: `chain ${chainId}` })
+  chain.identity?.assertUnchanged()
   return chain
 }

@@ -24,7 +24,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   return {
     http: { host: settings.HOST, port: settings.PORT, bodyLimitBytes: settings.BODY_LIMIT_BYTES },
     logging: { level: settings.LOG_LEVEL },
-    redis: { url: settings.REDIS_URL, keyPrefix: settings.REDIS_KEY_PREFIX },
+    redis: {
+      url: settings.REDIS_URL,
+      keyPrefix: settings.REDIS_KEY_PREFIX,
+      commandTimeoutMs: settings.REDIS_COMMAND_TIMEOUT_MS,
+    },
     chains: settings.CHAIN_RPC_URLS,
     chainAddressesFile: settings.CHAIN_ADDRESSES_FILE,
     templates: {
@@ -83,8 +87,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       sweepIntervalMs: settings.APPROVAL_SWEEP_INTERVAL_MS,
     },
     dependencyTimeoutMs: settings.DEPENDENCY_TIMEOUT_MS,
+    chainRpc: {
+      retry: {
+        attempts: settings.CHAIN_RPC_ATTEMPTS,
+        baseDelayMs: settings.CHAIN_RPC_RETRY_BASE_MS,
+        maxDelayMs: settings.CHAIN_RPC_RETRY_MAX_MS,
+      },
+      identityCheckMs: settings.CHAIN_IDENTITY_CHECK_MS,
+    },
     outbound: { private: settings.OUTBOUND_PRIVATE_NETWORKS },
     shutdownTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
+    failpoints: settings.FAILPOINTS,
   }
 }
 

@@ -2,6 +2,7 @@ import type { Hex } from 'viem'
 import { z } from 'zod'
 import { type AdminKeyEntry, parseAdminKeysConfig } from '../auth/adminKeys.js'
 import { type PublicKeyInfo, parsePublicKey, parseSigningKey, type SigningKey } from '../crypto/ed25519.js'
+import { type FailpointName, parseFailpoints } from '../failpoints.js'
 import { parseRequiredSignatures } from '../templates/verifyTemplate.js'
 import { Secret } from './secret.js'
 
@@ -134,7 +135,30 @@ export const settingsSchema = z.object({
     .describe('Largest request body accepted, chunked or not; larger bodies get 413.'),
   DEPENDENCY_TIMEOUT_MS: positiveInt
     .default(2_000)
-    .describe('Timeout of each readiness probe of Redis and the chains.'),
+    .describe('Timeout of each readiness probe of Redis and the chains, and of each chain RPC attempt.'),
+  REDIS_COMMAND_TIMEOUT_MS: positiveInt
+    .default(5_000)
+    .describe(
+      'Longest a Redis command may wait for its answer (a paused or stuck Redis): the request then fails closed with 503.',
+    ),
+  CHAIN_RPC_ATTEMPTS: positiveInt
+    .max(10)
+    .default(3)
+    .describe(
+      'Attempts of a chain RPC read, the first included: a timeout (DEPENDENCY_TIMEOUT_MS each), a 429/5xx or a lost connection is retried. Transactions are sent once.',
+    ),
+  CHAIN_RPC_RETRY_BASE_MS: positiveInt
+    .default(100)
+    .describe('Delay before the first retry of a chain RPC read; it doubles each time, half of it random.'),
+  CHAIN_RPC_RETRY_MAX_MS: positiveInt
+    .default(1_000)
+    .describe('Cap on the delay between retries of a chain RPC read.'),
+  CHAIN_IDENTITY_CHECK_MS: positiveInt
+    .min(100)
+    .default(5_000)
+    .describe(
+      "How often each chain's genesis block is compared with the one first seen (kept in Redis); a chain replaced under the same RPC URL halts sponsorship and relay.",
+    ),
   OUTBOUND_PRIVATE_NETWORKS: z
     .enum(['allow', 'deny'])
     .default('allow')
@@ -363,6 +387,20 @@ export const settingsSchema = z.object({
     .describe(
       'How often held requests past their approval window are expired, and decided ones whose follow-up was interrupted are finished.',
     ),
+  FAILPOINTS: z
+    .string()
+    .default('')
+    .transform((raw, context) => {
+      try {
+        return parseFailpoints(raw)
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message })
+        return z.NEVER
+      }
+    })
+    .describe(
+      'Test only, never set in production: name:n,… makes the process SIGKILL itself the n-th time it reaches a named point of the approval path (after-reserve, after-attest, after-hold, after-record, after-enqueue). Empty: inert.',
+    ),
   SHUTDOWN_TIMEOUT_MS: positiveInt
     .default(10_000)
     .describe('How long SIGTERM waits for in-flight requests before closing connections.'),
@@ -374,7 +412,7 @@ export type Settings = z.output<typeof settingsSchema>
 export type Config = {
   http: { host: string; port: number; bodyLimitBytes: number }
   logging: { level: Settings['LOG_LEVEL'] }
-  redis: { url: Secret; keyPrefix: string }
+  redis: { url: Secret; keyPrefix: string; commandTimeoutMs: number }
   chains: Settings['CHAIN_RPC_URLS']
   chainAddressesFile: string
   templates: { authorities: PublicKeyInfo[]; signatureThresholds: readonly [number, number, number, number] }
@@ -420,9 +458,16 @@ export type Config = {
   }
   approvals: { windowSeconds: number; sweepIntervalMs: number }
   dependencyTimeoutMs: number
+  chainRpc: {
+    /** Retries of reads; each attempt is bounded by dependencyTimeoutMs. */
+    retry: { attempts: number; baseDelayMs: number; maxDelayMs: number }
+    identityCheckMs: number
+  }
   /** What operator-set URLs the gateway fetches may connect to. */
   outbound: { private: 'allow' | 'deny' }
   shutdownTimeoutMs: number
+  /** Test-only crash points; empty in production (see src/failpoints.ts). */
+  failpoints: ReadonlyMap<FailpointName, number>
 }
 
 /** Names, defaults and descriptions of every setting, in declaration order, for documentation. */
@@ -442,6 +487,7 @@ function defaultAsText(value: unknown): string {
   if (value === undefined) return ''
   if (value instanceof Secret) return String(value.reveal())
   if (Array.isArray(value) && value.length === 0) return ''
+  if (value instanceof Map) return [...value].map(([name, count]) => `${name}:${count}`).join(',')
   if (Array.isArray(value) && typeof value[0] === 'number') return value.join(',')
   if (Array.isArray(value)) {
     return value

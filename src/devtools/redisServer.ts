@@ -62,9 +62,13 @@ export async function redisAnswers(url: string, timeoutMs: number): Promise<bool
 
 /**
  * Starts a throwaway redis-server that keeps nothing on disk. Used by `npm run dev` when no
- * REDIS_URL answers, and by tests that need to kill or pause their own Redis.
+ * REDIS_URL answers, and by tests that need to kill or pause their own Redis. With `persistDir`,
+ * it keeps an append-only file there, fsynced on every write, so a killed server restarted on the
+ * same directory has every write it acknowledged.
  */
-export async function startRedisServer(parameters: { port?: number } = {}): Promise<RedisServerInstance> {
+export async function startRedisServer(
+  parameters: { port?: number; persistDir?: string } = {},
+): Promise<RedisServerInstance> {
   const command = findRedisServer()
   if (!command)
     throw new Error(
@@ -81,8 +85,9 @@ export async function startRedisServer(parameters: { port?: number } = {}): Prom
       '127.0.0.1',
       '--save',
       '',
-      '--appendonly',
-      'no',
+      ...(parameters.persistDir
+        ? ['--dir', parameters.persistDir, '--appendonly', 'yes', '--appendfsync', 'always']
+        : ['--appendonly', 'no']),
       '--daemonize',
       'no',
     ],

@@ -28,7 +28,11 @@ function isDependencyFailure(error: unknown): boolean {
     if (typeof code === 'string' && unreachableCodes.has(code)) return true
     // ioredis gives up on a command with these when the connection is down.
     if (current.name === 'MaxRetriesPerRequestError') return true
-    if (/Connection is closed|Stream isn't writeable|enableOfflineQueue/.test(current.message)) return true
+    // A Redis that holds the connection but does not answer: ioredis's commandTimeout.
+    if (
+      /Connection is closed|Stream isn't writeable|enableOfflineQueue|Command timed out/.test(current.message)
+    )
+      return true
     // viem's transport failures.
     if (current.name === 'HttpRequestError' || current.name === 'TimeoutError') return true
     current = current.cause

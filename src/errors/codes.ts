@@ -147,6 +147,11 @@ export const errorCatalogue = {
     description:
       'Redis, a chain RPC or the signer is unreachable; the gateway fails closed and approves nothing.',
   },
+  CHAIN_IDENTITY_CHANGED: {
+    status: 503,
+    description:
+      "The chain's genesis block is not the one this gateway first saw: the node was replaced under the same RPC URL. Sponsorship and relay halt on that chain until it matches again or an operator accepts it (POST /v1/admin/chains/{chainId}/genesis).",
+  },
   INTERNAL_ERROR: {
     status: 500,
     description: 'A bug. The message is generic; the request id finds the log line.',

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import type { PublicClient } from 'viem'
+import type { ChainIdentity } from '../chain/chainIdentity.js'
 
 export type DependencyReport = {
   name: string
@@ -45,6 +46,8 @@ export type CreateReadinessProbeParameters = {
   describe?: () => Pick<ReadinessReport, 'policy' | 'log'>
   /** Relayer balances, read at probe time; a failure to read them is reported, never thrown. */
   relayers?: () => Promise<NonNullable<ReadinessReport['relayers']>>
+  /** Each chain's genesis watch: a chain replaced under its RPC URL is not ready. */
+  identities?: readonly Pick<ChainIdentity, 'chainId' | 'state'>[]
 }
 
 /**
@@ -52,7 +55,7 @@ export type CreateReadinessProbeParameters = {
  * reports another chain id than configured is not ready: serving it would sign for the wrong chain.
  */
 export function createReadinessProbe(parameters: CreateReadinessProbeParameters): ReadinessProbe {
-  const { redis, chains, timeoutMs, addresses, describe, relayers } = parameters
+  const { redis, chains, timeoutMs, addresses, describe, relayers, identities = [] } = parameters
   return async function probeReadiness() {
     const relayerReport = relayers
       ? await relayers().catch((error: unknown) => ({
@@ -76,6 +79,7 @@ export function createReadinessProbe(parameters: CreateReadinessProbeParameters)
           return { chainId, blockNumber: blockNumber.toString() }
         }),
       ),
+      ...identities.map(identityReport),
     ])
     return {
       status: checks.every((check) => check.ok) ? 'ready' : 'not_ready',
@@ -85,6 +89,18 @@ export function createReadinessProbe(parameters: CreateReadinessProbeParameters)
       ...(relayerReport ? { relayers: relayerReport } : {}),
     }
   }
+}
+
+/** The genesis watch as a check: what it last saw, read from memory (the watch polls on its own). */
+function identityReport(identity: Pick<ChainIdentity, 'chainId' | 'state'>): DependencyReport {
+  const name = `chain:${identity.chainId}:genesis`
+  const state = identity.state()
+  if (state.status === 'matches') return { name, ok: true, latencyMs: 0, chainId: identity.chainId }
+  const error =
+    state.status === 'changed'
+      ? `CHAIN_IDENTITY_CHANGED: genesis ${state.actual}, expected ${state.expected}; sponsorship and relay are halted until it matches again or an operator accepts it`
+      : `genesis not read yet${state.error ? `: ${safeMessage(new Error(state.error))}` : ''}`
+  return { name, ok: false, latencyMs: 0, chainId: identity.chainId, error }
 }
 
 async function timed(

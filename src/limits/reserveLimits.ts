@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis'
+import { luaScript } from '../redis/luaScript.js'
+import type { RelayJob } from '../relay/relayJob.js'
 import { decimalLua } from './decimalScript.js'
 import { type LimitWindowKind, limitCounter } from './limitKeys.js'
 
@@ -16,21 +18,38 @@ export type LimitToReserve = {
   windowKind: LimitWindowKind
 }
 
+/**
+ * What a reservation needs to be concluded by someone else if its process dies before the
+ * request is recorded (see src/reconcile/reconcileInflight.ts): whose log attests it, the sender
+ * nonce it claimed, and, for a meta-transaction, the job that relays it.
+ */
+export type PendingDecision = {
+  gatewayId: string
+  nonceKey: string
+  signatureHash?: string
+  relayJob?: RelayJob
+}
+
 /** What was reserved, kept with the request so it can be released or refunded later. */
-export type Reservation = { limits: { id: string; key: string; amount: string }[]; at: number }
+export type Reservation = {
+  limits: { id: string; key: string; amount: string }[]
+  at: number
+  pending?: PendingDecision
+}
 
 export type ReserveLimitsResult =
   | { ok: true; reservation: Reservation }
   | { ok: false; reason: 'limit'; limit: LimitToReserve; used: string }
   | { ok: false; reason: 'duplicate' }
 
-// KEYS: reservation key, then each limit's sum keys (its current bucket last).
-// ARGV: limit count, reservation ttl, reservation JSON, then per limit: key count, amount, max, ttl.
-// Checks every limit first and writes only if all fit: all or none, in one atomic step.
-const reserveScript = `${decimalLua}
+// KEYS: reservation key, in-flight index, then each limit's sum keys (its current bucket last).
+// ARGV: limit count, reservation ttl, reservation JSON, time (ms), request digest, then per
+// limit: key count, amount, max, ttl. Checks every limit first and writes only if all fit: all or none, in one
+// atomic step. The request joins the in-flight index until it is recorded or released.
+const reserveScript = luaScript(`${decimalLua}
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'duplicate'} end
 local count = tonumber(ARGV[1])
-local k, a = 2, 4
+local k, a = 3, 6
 local writes = {}
 for i = 1, count do
   local keys, amount, max, ttl = tonumber(ARGV[a]), ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
@@ -49,36 +68,49 @@ for i = 1, count do
   redis.call('SET', key, dec_add(current, amount), 'EX', ttl)
 end
 redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])
 return {'ok'}
-`
+`)
 
-// KEYS: reservation key. ARGV: (key, amount) pairs to subtract. Subtracts and forgets the reservation.
-const releaseScript = `${decimalLua}
+// KEYS: reservation key, in-flight index. ARGV: request digest, then (key, amount) pairs to
+// subtract. Subtracts and forgets the reservation; the request is no longer in flight.
+const releaseScript = luaScript(`${decimalLua}
+redis.call('ZREM', KEYS[2], ARGV[1])
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-for i = 1, #ARGV, 2 do
+for i = 2, #ARGV, 2 do
   local current = redis.call('GET', ARGV[i])
   if current then redis.call('SET', ARGV[i], dec_sub_floor(current, ARGV[i + 1]), 'KEEPTTL') end
 end
 redis.call('DEL', KEYS[1])
 return 1
-`
+`)
 
 export type LimitStore = {
   /**
    * Checks every limit and, only if all fit, adds every amount, in one atomic step. A request
    * digest reserves at most once: a second call reports a duplicate and counts nothing.
    */
-  reserve(requestDigest: string, limits: readonly LimitToReserve[], now: number): Promise<ReserveLimitsResult>
+  reserve(
+    requestDigest: string,
+    limits: readonly LimitToReserve[],
+    now: number,
+    pending?: PendingDecision,
+  ): Promise<ReserveLimitsResult>
   /** Gives back part or all of a reservation, e.g. the unused part of a gas reservation, or all of it on expiry. */
   release(requestDigest: string, amounts?: { id: string; amount: string }[]): Promise<boolean>
   /** The current reservation of a request, if any. */
   reservation(requestDigest: string): Promise<Reservation | undefined>
+  /** Requests reserved before `beforeMs` (ms since the epoch) and neither recorded nor released yet. */
+  inflight(beforeMs: number, limit: number): Promise<string[]>
+  /** Takes a request out of the in-flight index (it was recorded, or its reservation is gone). */
+  settled(requestDigest: string): Promise<void>
 }
 
 /** Limits in Redis; keys are documented in src/redis/keys.ts and built by limitKeys.ts. */
 export function createLimitStore(parameters: { redis: Redis; prefix: string }): LimitStore {
   const { redis, prefix } = parameters
   const reservationKey = (digest: string) => `${prefix}res:${digest}`
+  const inflightKey = inflightIndexKey(prefix)
 
   const reservation = async (digest: string): Promise<Reservation | undefined> => {
     const raw = await redis.get(reservationKey(digest))
@@ -86,7 +118,7 @@ export function createLimitStore(parameters: { redis: Redis; prefix: string }): 
   }
 
   return {
-    async reserve(requestDigest, limits, now) {
+    async reserve(requestDigest, limits, now, pending) {
       const counters = limits.map((limit) => limitCounter({ prefix, ...limit, now }))
       const held: Reservation = {
         limits: limits.map((limit, index) => ({
@@ -95,15 +127,26 @@ export function createLimitStore(parameters: { redis: Redis; prefix: string }): 
           amount: limit.amount,
         })),
         at: now,
+        ...(pending ? { pending } : {}),
       }
       const reservationTtl = Math.max(3_600, ...counters.map((counter) => counter.ttlSeconds))
-      const args: (string | number)[] = [limits.length, reservationTtl, JSON.stringify(held)]
+      const args: (string | number)[] = [
+        limits.length,
+        reservationTtl,
+        JSON.stringify(held),
+        Date.now(),
+        requestDigest,
+      ]
       limits.forEach((limit, index) => {
         const counter = counters[index]
         if (counter) args.push(counter.sumKeys.length, limit.amount, limit.max, counter.ttlSeconds)
       })
-      const keys = [reservationKey(requestDigest), ...counters.flatMap((counter) => counter.sumKeys)]
-      const outcome = (await redis.eval(reserveScript, keys.length, ...keys, ...args)) as string[]
+      const keys = [
+        reservationKey(requestDigest),
+        inflightKey,
+        ...counters.flatMap((counter) => counter.sumKeys),
+      ]
+      const outcome = (await reserveScript.run(redis, keys, args)) as string[]
       if (outcome[0] === 'duplicate') return { ok: false, reason: 'duplicate' }
       if (outcome[0] === 'limit') {
         const limit = limits[Number(outcome[1]) - 1]
@@ -115,15 +158,32 @@ export function createLimitStore(parameters: { redis: Redis; prefix: string }): 
 
     async release(requestDigest, amounts) {
       const held = await reservation(requestDigest)
-      if (!held) return false
+      if (!held) {
+        await redis.zrem(inflightKey, requestDigest)
+        return false
+      }
       const pairs = held.limits.flatMap((entry) => {
         const override = amounts?.find((amount) => amount.id === entry.id)
         if (amounts && !override) return []
         return [entry.key, override ? override.amount : entry.amount]
       })
-      return (await redis.eval(releaseScript, 1, reservationKey(requestDigest), ...pairs)) === 1
+      const keys = [reservationKey(requestDigest), inflightKey]
+      return (await releaseScript.run(redis, keys, [requestDigest, ...pairs])) === 1
     },
 
     reservation,
+
+    async inflight(beforeMs, limit) {
+      return redis.zrangebyscore(inflightKey, '-inf', beforeMs, 'LIMIT', 0, limit)
+    },
+
+    async settled(requestDigest) {
+      await redis.zrem(inflightKey, requestDigest)
+    },
   }
+}
+
+/** The in-flight index: reserved requests not yet recorded or released (see src/redis/keys.ts). */
+export function inflightIndexKey(prefix: string): string {
+  return `${prefix}inflight`
 }

@@ -14,6 +14,18 @@ beforeAll(async () => {
       body += chunk
     })
     request.on('end', () => {
+      if (request.url === '/chunked') {
+        // Sent in pieces with pauses between them: the answer must still arrive whole.
+        response.writeHead(200, { 'content-type': 'text/plain' })
+        const pieces = ['a'.repeat(70_000), 'b'.repeat(70_000), 'c']
+        const next = () => {
+          const piece = pieces.shift()
+          if (piece === undefined) return response.end()
+          response.write(piece)
+          setTimeout(next, 5)
+        }
+        return next()
+      }
       response.writeHead(200, { 'content-type': 'application/json' })
       response.end(JSON.stringify({ method: request.method, body, type: request.headers['content-type'] }))
     })
@@ -61,6 +73,12 @@ describe('createGuardedFetch', () => {
       await expect(guarded('http://[fd00:ec2::254]/')).rejects.toThrow(/metadata/)
       await expect(guarded('file:///etc/passwd')).rejects.toThrow(/file: URLs are not fetched/)
     }
+  })
+
+  test('a body sent in pieces arrives whole', async () => {
+    const guarded = createGuardedFetch({ private: 'allow' })
+    const response = await guarded(`http://127.0.0.1:${port}/chunked`)
+    expect(await response.text()).toBe(`${'a'.repeat(70_000)}${'b'.repeat(70_000)}c`)
   })
 
   test('honours an abort signal', async () => {

@@ -5,7 +5,7 @@ import type { AttestationRef, RequestRecord, StoredAnswer } from '../requests/re
 import type { DecisionContext, PipelineDeps } from './pipelineDeps.js'
 
 type ConcludeDeps = Pick<PipelineDeps, 'attestor' | 'requests' | 'policies'> &
-  Partial<Pick<PipelineDeps, 'relay' | 'logger'>>
+  Partial<Pick<PipelineDeps, 'relay' | 'logger' | 'failpoint'>>
 
 /**
  * Ends a request with a refusal: the denial is attested and logged (durably) first, then, if
@@ -82,12 +82,44 @@ export async function accept(
     approval.limits,
     policy,
   )
+  deps.failpoint?.('after-attest')
+  try {
+    return await recordApproval(deps, context, approval, attestation)
+  } catch (error) {
+    throw new ApprovalNotRecordedError(context.intent.requestDigest, error)
+  }
+}
+
+/**
+ * An approval that was attested but whose record, inbox entry or job may not have been written
+ * (Redis failed or timed out meanwhile: a timed-out write may still land). Its reservation and
+ * nonce claim must stay: the reconciler (src/reconcile/reconcileInflight.ts) concludes it from
+ * the log. The client sees 503, and a retry gets the approval once it is recorded.
+ */
+export class ApprovalNotRecordedError extends IntentGateError {
+  constructor(requestDigest: string, cause: unknown) {
+    super('DEPENDENCY_UNAVAILABLE', 'A dependency is unavailable', {
+      details: `request ${requestDigest} is approved; recording it failed and is retried`,
+      cause,
+    })
+  }
+}
+
+async function recordApproval(
+  deps: ConcludeDeps,
+  context: DecisionContext,
+  approval: { signatureHash?: string; relayJob?: RelayJob },
+  attestation: AttestationRef,
+): Promise<Extract<StoredAnswer, { kind: 'accepted' }>> {
+  const { relayJob } = approval
+  const relay = relayJob ? deps.relay : undefined
   const answer = {
     kind: 'accepted' as const,
     status: 202 as const,
     body: { id: context.intent.requestDigest, status: 'queued', attestation },
   }
   if (relay && relayJob) await relay.hold(relayJob)
+  deps.failpoint?.('after-hold')
   await deps.requests.record(
     {
       ...recordBase(context, { allow: true, reasons: [] }, attestation, answer),
@@ -96,6 +128,7 @@ export async function accept(
     },
     approval.signatureHash ? { signatureHash: approval.signatureHash } : {},
   )
+  deps.failpoint?.('after-record')
   if (relay && relayJob) {
     await relay.enqueue(relayJob).catch((error: unknown) => {
       deps.logger?.warn(
@@ -104,6 +137,7 @@ export async function accept(
       )
     })
   }
+  deps.failpoint?.('after-enqueue')
   return answer
 }
 

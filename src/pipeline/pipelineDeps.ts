@@ -2,6 +2,7 @@ import type { ApprovalStore } from '../approvals/approvalStore.js'
 import type { Attestor } from '../attest/attestationLog.js'
 import type { AppAuthorizer } from '../auth/authorizeApp.js'
 import type { ServedChain } from '../chain/servedChain.js'
+import type { FailpointName } from '../failpoints.js'
 import type { Intent } from '../intents/intent.js'
 import type { LimitStore } from '../limits/reserveLimits.js'
 import type { Logger } from '../observability/logger.js'
@@ -27,6 +28,10 @@ export type PipelineDeps = {
   /** Unix seconds; injected so tests and replays can fix time. */
   now: () => number
   logger: Logger
+  /** This process's GATEWAY_ID: whose log attests what it decides. */
+  gatewayId: string
+  /** Test-only crash points (FAILPOINTS); inert unless configured. See src/failpoints.ts. */
+  failpoint?: (name: FailpointName) => void
 }
 
 /** What holding a request for operator approval needs. */

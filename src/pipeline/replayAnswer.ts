@@ -29,9 +29,15 @@ export async function waitForRecordedAnswer(
   id: string,
   instanceId: string,
 ) {
+  if (await recordedWithin(deps, id)) return answerAgain(deps, id, instanceId)
+  throw new IntentGateError('REQUEST_REPLAYED', 'Request is being decided by another call', { details: id })
+}
+
+/** Whether the request is recorded within about two seconds (another call of it deciding). */
+export async function recordedWithin(deps: Pick<PipelineDeps, 'requests'>, id: string): Promise<boolean> {
   for (let attempt = 0; attempt < 40; attempt++) {
-    if (await deps.requests.get(id)) return answerAgain(deps, id, instanceId)
+    if (await deps.requests.get(id)) return true
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
-  throw new IntentGateError('REQUEST_REPLAYED', 'Request is being decided by another call', { details: id })
+  return false
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { type Hex, keccak256 } from 'viem'
 import type { AppSession } from '../auth/authorizeApp.js'
 import type { CapabilityClaims } from '../auth/capabilityToken.js'
@@ -9,11 +10,11 @@ import { buildPolicyInput } from '../policy/buildPolicyInput.js'
 import type { Decision } from '../policy/decision.js'
 import { buildRelayJob } from '../relay/relayJob.js'
 import { authorizeSubject } from './authorizeSubject.js'
-import { accept, refuse } from './concludeDecision.js'
+import { ApprovalNotRecordedError, accept, refuse } from './concludeDecision.js'
 import { holdForApproval } from './holdForApproval.js'
 import { normalizeMetaTransaction } from './normalizeMetaTransaction.js'
 import type { DecisionContext, PipelineDeps } from './pipelineDeps.js'
-import { answerAgain, waitForRecordedAnswer } from './replayAnswer.js'
+import { answerAgain, recordedWithin, waitForRecordedAnswer } from './replayAnswer.js'
 
 export type MetaTransactionAnswer = { status: 202; body: Record<string, unknown> }
 
@@ -130,9 +131,25 @@ async function commit(
 
   const nonceKey = `${chain.chainId}:${chain.addresses.forwarder}:${intent.sender}:${nonce}`
   const holdFor = Math.max(60, intent.validUntil - now) + 3_600
-  const holder = await deps.requests.claimNonce(nonceKey, intent.requestDigest, holdFor)
-  // Another copy of this very request holds the nonce: its answer is this one's too.
-  if (holder === intent.requestDigest) return waitForRecordedAnswer(deps, intent.requestDigest, claims.sub)
+  // This call's own mark on the claim: should the claim's answer be lost (a Redis timeout; the
+  // command may still run), the give-back sent after it on the same connection frees only it.
+  const attempt = randomBytes(6).toString('hex')
+  const holder = await deps.requests
+    .claimNonce(nonceKey, intent.requestDigest, holdFor, attempt)
+    .catch(async (error: unknown) => {
+      await deps.requests.releaseNonce(nonceKey, intent.requestDigest, attempt).catch(() => undefined)
+      throw error
+    })
+  // Another call of this very request holds the nonce: its answer is this one's too. A holder
+  // that never reserved within the wait died (or lost Redis) after claiming: take its claim over.
+  if (holder === intent.requestDigest) {
+    if (await recordedWithin(deps, intent.requestDigest))
+      return answerAgain(deps, intent.requestDigest, claims.sub)
+    const abandoned =
+      !(await deps.limits.reservation(intent.requestDigest)) &&
+      (await deps.requests.takeOverNonce(nonceKey, intent.requestDigest, attempt, holdFor))
+    if (!abandoned) return waitForRecordedAnswer(deps, intent.requestDigest, claims.sub)
+  }
   if (holder) {
     return refuseWith('NONCE_CONFLICT', 'Nonce already taken', [
       {
@@ -143,22 +160,6 @@ async function commit(
   }
 
   const limits = decision.limits
-  const reserved = await deps.limits
-    .reserve(intent.requestDigest, limits, now)
-    .catch(async (error: unknown) => {
-      await deps.requests.releaseNonce(nonceKey, intent.requestDigest)
-      throw error
-    })
-  if (!reserved.ok) {
-    // Only this request holds the nonce here (a copy would have stopped at the claim), so a
-    // duplicate reservation means it was decided meanwhile: keep the claim, give its answer.
-    if (reserved.reason === 'duplicate') return waitForRecordedAnswer(deps, intent.requestDigest, claims.sub)
-    await deps.requests.releaseNonce(nonceKey, intent.requestDigest)
-    const { limit, used } = reserved
-    const message = `${limit.id}: ${used} used + ${limit.amount} would pass ${limit.max} (${limit.scope} ${limit.metric})`
-    return refuseWith('LIMIT_EXCEEDED', 'Limit reached', [{ code: 'LIMIT_EXCEEDED', message }], limit.id)
-  }
-
   const relayJob = buildRelayJob({
     requestDigest: intent.requestDigest,
     chainId: chain.chainId,
@@ -168,6 +169,26 @@ async function commit(
     limits,
     acceptedAt: now,
   })
+  // Kept with the reservation: if this process dies before the request is recorded, whoever
+  // reconciles it finds the job to relay (when the approval was logged) or what to give back.
+  const pending = { gatewayId: deps.gatewayId, nonceKey, signatureHash, relayJob }
+  const reserved = await deps.limits
+    .reserve(intent.requestDigest, limits, now, pending)
+    .catch(async (error: unknown) => {
+      await deps.requests.releaseNonce(nonceKey, intent.requestDigest, attempt)
+      throw error
+    })
+  if (!reserved.ok) {
+    // Only this request holds the nonce here (a copy would have stopped at the claim), so a
+    // duplicate reservation means it was decided meanwhile: keep the claim, give its answer.
+    if (reserved.reason === 'duplicate') return waitForRecordedAnswer(deps, intent.requestDigest, claims.sub)
+    await deps.requests.releaseNonce(nonceKey, intent.requestDigest, attempt)
+    const { limit, used } = reserved
+    const message = `${limit.id}: ${used} used + ${limit.amount} would pass ${limit.max} (${limit.scope} ${limit.metric})`
+    return refuseWith('LIMIT_EXCEEDED', 'Limit reached', [{ code: 'LIMIT_EXCEEDED', message }], limit.id)
+  }
+
+  deps.failpoint?.('after-reserve')
   try {
     if (decision.approvals) {
       const { reasons, approvals } = decision
@@ -189,10 +210,12 @@ async function commit(
     )
     return { status: answer.status, body: answer.body }
   } catch (error) {
+    // Attested but not recorded: it stands, and the reconciler records it from the log.
+    if (error instanceof ApprovalNotRecordedError) throw error
     // Nothing is approved unless its approval is attested: give everything back.
     await Promise.allSettled([
       deps.limits.release(intent.requestDigest),
-      deps.requests.releaseNonce(nonceKey, intent.requestDigest),
+      deps.requests.releaseNonce(nonceKey, intent.requestDigest, attempt),
     ])
     throw error
   }

@@ -4,20 +4,25 @@ import type { Logger } from '../observability/logger.js'
 /**
  * The gateway's Redis connection for commands on the request path. With the offline queue off,
  * a command fails at once while Redis is down instead of waiting, so requests fail closed with
- * 503 rather than hang. Reconnection goes on in the background with capped backoff.
+ * 503 rather than hang. A Redis that still holds the connection but does not answer (paused,
+ * overloaded) is caught by `commandTimeoutMs`: the command fails, and the request with it.
+ * Reconnection goes on in the background with capped backoff.
  */
 export function createRedisClient(parameters: {
   url: string
   logger: Logger
   connectionName?: string
+  /** How long one command may wait for its answer; none for a subscriber, which waits by design. */
+  commandTimeoutMs?: number
 }): Redis {
-  const { url, logger, connectionName = 'intentgate' } = parameters
+  const { url, logger, connectionName = 'intentgate', commandTimeoutMs } = parameters
   const redis = new Redis(url, {
     connectionName,
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
+    ...(commandTimeoutMs ? { commandTimeout: commandTimeoutMs } : {}),
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
   })
   let lastError = ''

@@ -23,11 +23,14 @@
  * Limits and reservations (built by src/limits/limitKeys.ts)
  *   {p}lim:{limitId}:{scope}:{keyParts…}:{metric}:d{window}:{start}   STRING  decimal total, one per UTC-day window
  *   {p}lim:{limitId}:{scope}:{keyParts…}:{metric}:r{bucket}:{n}       STRING  decimal total, rolling sub-bucket
- *   {p}res:{requestDigest}        STRING  JSON of what a request reserved, for release and refunds
+ *   {p}res:{requestDigest}        STRING  JSON of what a request reserved, for release and refunds, and
+ *                                         (PendingDecision) what concludes it if its process dies
+ *   {p}inflight                   ZSET    request digest -> reserved at (ms); left when the request is
+ *                                         recorded or its reservation released (reconcileInflight.ts)
  * Requests
  *   {p}req:{requestDigest}        STRING  JSON RequestRecord: status, decision, attestation, the answer given
  *   {p}sig:{keccak(signature)}    STRING  request digest that carried this signature (replay detection)
- *   {p}nonce:{chain}:{verifier}:{sender}:{nonce}  STRING  request digest holding this sender nonce
+ *   {p}nonce:{chain}:{verifier}:{sender}:{nonce}  STRING  "digest attempt" of the call holding this sender nonce
  * Approvals of held requests (owned by src/approvals/approvalStore.ts)
  *   {p}appr:{requestDigest}       HASH    id, kind, status (pending | approved | rejected | expired |
  *                                         cancelled), required, reason, createdAt, expiresAt,
@@ -43,6 +46,8 @@
  *   {p}relay:nonce:{chainId}:{address}:next    STRING  next nonce to hand out; absent until the first reconcile
  *   {p}relay:nonce:{chainId}:{address}:ledger  ZSET    nonce -> txId | gap:{n} (burned or lost) | fill:{n} (filler in flight)
  *   {p}relay:nonce:{chainId}:{address}:mined   STRING  one past the highest confirmed nonce; a floor for reconcile
+ * Chains
+ *   {p}chain:{chainId}:genesis    STRING  block 0 hash first seen on the chain; a different one halts it
  * Admin audit trail
  *   {p}admin:actions              STREAM  one entry per admin action: actor, role, action, target, detail
  * Console (owned by src/auth/consoleSessions.ts)
@@ -53,6 +58,8 @@
  * Multi-key scripts need all their keys in one slot on Redis Cluster; give the prefix a hash tag
  * (for example `{ig}:`) there.
  */
+import { inflightIndexKey } from '../limits/reserveLimits.js'
+
 export type RedisKeys = ReturnType<typeof createRedisKeys>
 
 export function createRedisKeys(prefix: string) {
@@ -78,5 +85,7 @@ export function createRedisKeys(prefix: string) {
     sponsorPending: () => `${prefix}aa:pending`,
     userOpHash: (hash: string) => `${prefix}aa:uoh:${hash}`,
     sponsorSettle: (digest: string) => `${prefix}aa:settle:${digest}`,
+    inflight: () => inflightIndexKey(prefix),
+    chainGenesis: (chainId: number) => `${prefix}chain:${chainId}:genesis`,
   }
 }

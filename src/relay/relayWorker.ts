@@ -3,6 +3,7 @@ import { UnrecoverableError, Worker } from 'bullmq'
 import { Redis } from 'ioredis'
 import type { PublicClient } from 'viem'
 import type { Attestor } from '../attest/attestationLog.js'
+import type { ChainIdentity } from '../chain/chainIdentity.js'
 import type { Config } from '../config/schema.js'
 import type { KillSwitch } from '../killSwitch/killSwitch.js'
 import type { LimitStore } from '../limits/reserveLimits.js'
@@ -19,7 +20,13 @@ import { type RelayQueues, relayQueueName } from './relayQueue.js'
 import { createRelayTransactionStore } from './relayTransactionStore.js'
 import { submitRelayJob } from './submitRelayJob.js'
 
-export type RelayChain = { chainId: number; client: PublicClient; pool: RelayerPool }
+export type RelayChain = {
+  chainId: number
+  client: PublicClient
+  pool: RelayerPool
+  /** While the chain's genesis differs from the one first seen, nothing is broadcast or settled on it. */
+  identity?: Pick<ChainIdentity, 'assertUnchanged'>
+}
 
 export type RelayWorkerDeps = {
   redisUrl: string
@@ -105,6 +112,11 @@ export function createRelayWorker(deps: RelayWorkerDeps): RelayWorker {
     const chainLogger = logger.child({ component: 'receipt-monitor', chainId: chain.chainId })
     while (!stopped) {
       try {
+        // A replaced chain has none of our transactions: settling against it would re-send them.
+        if (isHalted(chain)) {
+          await sleep(settings.pollIntervalMs)
+          continue
+        }
         await runExclusive(
           deps.redis,
           { key: leaseKey, owner, leaseMs: Math.max(5_000, settings.pollIntervalMs * 5) },
@@ -164,6 +176,8 @@ export function createRelayWorker(deps: RelayWorkerDeps): RelayWorker {
               throw new UnrecoverableError(errorMessage(error))
             }
             try {
+              // Held, not failed: the job runs again with backoff once the chain is the right one.
+              chain.identity?.assertUnchanged()
               const result = await submitRelayJob(jobDeps, job)
               deps.metrics?.relayJobs.inc({ chain: chainLabel, result: result.kind })
               return result
@@ -195,6 +209,15 @@ export function createRelayWorker(deps: RelayWorkerDeps): RelayWorker {
       await Promise.all(loops)
       await connection?.quit().catch(() => connection?.disconnect())
     },
+  }
+}
+
+function isHalted(chain: RelayChain): boolean {
+  try {
+    chain.identity?.assertUnchanged()
+    return false
+  } catch {
+    return true
   }
 }
 

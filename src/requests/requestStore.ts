@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis'
 import type { ErrorCode, Reason } from '../errors/index.js'
 import type { IntentKind } from '../intents/intent.js'
+import { luaScript } from '../redis/luaScript.js'
 import type { RelayJob } from '../relay/relayJob.js'
 
 /** A logged attestation as clients see it: its log index and the signed envelope. */
@@ -143,9 +144,17 @@ export type RequestStore = {
    * cannot both be approved. Returns the id already holding it (which may be `id` itself, when
    * another copy of the same request got there first), or undefined once claimed.
    */
-  claimNonce(nonceKey: string, id: string, ttlSeconds: number): Promise<string | undefined>
-  /** Gives a nonce claim back, only if `id` still holds it. */
-  releaseNonce(nonceKey: string, id: string): Promise<void>
+  claimNonce(nonceKey: string, id: string, ttlSeconds: number, attempt?: string): Promise<string | undefined>
+  /**
+   * Gives a nonce claim back, only if `id` still holds it; with `attempt`, only if that very
+   * attempt made the claim (so a call whose claim timed out never frees a copy's claim).
+   */
+  releaseNonce(nonceKey: string, id: string, attempt?: string): Promise<void>
+  /**
+   * Makes `attempt` the holder of a claim that another call of the same request `id` left (it
+   * died, or lost Redis, between claiming and reserving). Never takes a claim of another request.
+   */
+  takeOverNonce(nonceKey: string, id: string, attempt: string, ttlSeconds: number): Promise<boolean>
   /**
    * Moves a request on: `change` sees the current record and returns the next one, or undefined
    * to leave it. Compare-and-set, so two workers can never both move the same request; returns
@@ -157,51 +166,73 @@ export type RequestStore = {
   ): Promise<RequestRecord | undefined>
 }
 
-// Records are written once; later status changes go through the relay's own transitions.
-const recordScript = `
+// Records are written once; later status changes go through the relay's own transitions. A
+// recorded request is no longer in flight (KEYS[2]: see reconcileInflight.ts).
+const recordScript = luaScript(`
+redis.call('ZREM', KEYS[2], ARGV[3])
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-if KEYS[2] then redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[2]) end
+if KEYS[3] then redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[2]) end
 return 1
-`
+`)
 // Not re-entrant: a second copy of the same request learns it is a copy, and never goes on to
-// release the first copy's claim.
-const claimScript = `
+// release the first copy's claim. The value is "id attempt": the holder's id, and which call of
+// it claimed, so a call that lost its answer (a Redis timeout) can give back its own claim only.
+const claimScript = luaScript(`
 local holder = redis.call('GET', KEYS[1])
 if holder then return holder end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return false
-`
+`)
+// Only a claim of the same request id changes hands.
+const takeOverScript = luaScript(`
+local holder = redis.call('GET', KEYS[1])
+if not holder then return 0 end
+if holder ~= ARGV[1] and string.sub(holder, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return 0 end
+redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'EX', ARGV[3])
+return 1
+`)
 // Compare-and-set of the whole record: the write happens only if nobody changed it since it was read.
-const swapScript = `
+const swapScript = luaScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 return 1
-`
-const releaseScript = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+`)
+// ARGV[1] is the claim's exact value ("id attempt") or, with ARGV[2] = 'any', just the id.
+const releaseScript = luaScript(`
+local holder = redis.call('GET', KEYS[1])
+if not holder then return 1 end
+if holder == ARGV[1] or (ARGV[2] == 'any' and string.sub(holder, 1, #ARGV[1] + 1) == ARGV[1] .. ' ') then
+  redis.call('DEL', KEYS[1])
+end
 return 1
-`
+`)
 
 /** Requests in Redis, keyed by digest (see src/redis/keys.ts). */
 export function createRequestStore(parameters: {
   redis: Redis
-  keys: { request(id: string): string; signature(hash: string): string; nonce(key: string): string }
+  keys: {
+    request(id: string): string
+    signature(hash: string): string
+    nonce(key: string): string
+    inflight(): string
+  }
   /** How long decided requests are kept for status queries and idempotency. */
   retentionSeconds: number
 }): RequestStore {
   const { redis, keys, retentionSeconds } = parameters
   return {
     async record(record, { signatureHash }) {
-      const keyList = [keys.request(record.id), ...(signatureHash ? [keys.signature(signatureHash)] : [])]
-      const stored = await redis.eval(
-        recordScript,
-        keyList.length,
-        ...keyList,
+      const keyList = [
+        keys.request(record.id),
+        keys.inflight(),
+        ...(signatureHash ? [keys.signature(signatureHash)] : []),
+      ]
+      const stored = await recordScript.run(redis, keyList, [
         JSON.stringify(record),
         retentionSeconds,
         record.id,
-      )
+      ])
       return stored === 1
     },
     async get(id) {
@@ -211,12 +242,20 @@ export function createRequestStore(parameters: {
     async findBySignature(signatureHash) {
       return (await redis.get(keys.signature(signatureHash))) ?? undefined
     },
-    async claimNonce(nonceKey, id, ttlSeconds) {
-      const holder = (await redis.eval(claimScript, 1, keys.nonce(nonceKey), id, ttlSeconds)) as string | null
-      return holder ?? undefined
+    async claimNonce(nonceKey, id, ttlSeconds, attempt) {
+      const value = attempt ? `${id} ${attempt}` : id
+      const holder = (await claimScript.run(redis, [keys.nonce(nonceKey)], [value, ttlSeconds])) as
+        | string
+        | null
+      return holder?.split(' ')[0]
     },
-    async releaseNonce(nonceKey, id) {
-      await redis.eval(releaseScript, 1, keys.nonce(nonceKey), id)
+    async releaseNonce(nonceKey, id, attempt) {
+      const nonce = [keys.nonce(nonceKey)]
+      if (attempt) await releaseScript.run(redis, nonce, [`${id} ${attempt}`, 'exact'])
+      else await releaseScript.run(redis, nonce, [id, 'any'])
+    },
+    async takeOverNonce(nonceKey, id, attempt, ttlSeconds) {
+      return (await takeOverScript.run(redis, [keys.nonce(nonceKey)], [id, attempt, ttlSeconds])) === 1
     },
     async update(id, change) {
       for (let attempt = 0; attempt < 16; attempt++) {
@@ -225,7 +264,7 @@ export function createRequestStore(parameters: {
         const next = change(JSON.parse(raw) as RequestRecord)
         if (!next) return undefined
         const written = JSON.stringify(next)
-        if ((await redis.eval(swapScript, 1, keys.request(id), raw, written)) === 1) return next
+        if ((await swapScript.run(redis, [keys.request(id)], [raw, written])) === 1) return next
       }
       throw new Error(`request ${id} kept changing under 16 updates in a row`)
     },

@@ -22,6 +22,8 @@ export async function checkSponsoredOperation(
   const { chain } = deps
   const { userOp, entryPoint } = parameters
   assertEntryPoint(chain, entryPoint)
+  // A sponsorship signed for the chain that was there before is not relayed to its replacement.
+  chain.identity?.assertUnchanged()
   const paymaster = chain.addresses.paymaster
   if (userOp.paymaster?.toLowerCase() !== paymaster.toLowerCase()) {
     throw new IntentGateError('PAYMASTER_MISMATCH', 'Not sponsored by this gateway', {

@@ -9,7 +9,16 @@ import type { SponsorshipStore } from './sponsorshipStore.js'
 /** What the ERC-7677 methods need: the decision pipeline's parts, the paymaster signer and its chain. */
 export type SponsorDeps = Pick<
   PipelineDeps,
-  'authorizer' | 'registry' | 'policies' | 'limits' | 'attestor' | 'requests' | 'hold' | 'now' | 'logger'
+  | 'authorizer'
+  | 'registry'
+  | 'policies'
+  | 'limits'
+  | 'attestor'
+  | 'requests'
+  | 'hold'
+  | 'now'
+  | 'logger'
+  | 'gatewayId'
 > & {
   /** The chain of the IntentPaymaster this gateway signs for (CHAIN_ADDRESSES_FILE). */
   chain: ServedChain
@@ -37,6 +46,7 @@ export function assertSponsorTarget(chain: ServedChain, target: SponsorTarget): 
     })
   }
   assertEntryPoint(chain, target.entryPoint)
+  chain.identity?.assertUnchanged()
 }
 
 /** Refuses an EntryPoint other than the served chain's v0.7 one. */

@@ -142,7 +142,10 @@ async function commitSponsorship(
 
   let reservation: Reservation
   try {
-    const reserved = await deps.limits.reserve(intent.requestDigest, decision.limits, now)
+    const reserved = await deps.limits.reserve(intent.requestDigest, decision.limits, now, {
+      gatewayId: deps.gatewayId,
+      nonceKey,
+    })
     if (!reserved.ok && reserved.reason === 'duplicate') {
       return waitForSponsorship(deps, intent.requestDigest, { claims, userOp, now })
     }
@@ -159,6 +162,7 @@ async function commitSponsorship(
   }
 
   const gasWeiLimits = decision.limits.filter((limit) => limit.metric === 'gasWei').map((limit) => limit.id)
+  let attested = false
   try {
     if (decision.approvals) {
       const { reasons, approvals } = decision
@@ -177,6 +181,7 @@ async function commitSponsorship(
       decision.limits,
       policy,
     )
+    attested = true
     const signed = await signSponsorship(deps, {
       userOp,
       validUntil: intent.validUntil,
@@ -211,7 +216,9 @@ async function commitSponsorship(
     // Held: everything stays reserved while operators decide; the client is told to ask again.
     if (error instanceof IntentGateError && error.code === 'APPROVAL_REQUIRED') throw error
     // Nothing is sponsored unless its approval is attested and recorded: give everything back.
-    await giveBack()
+    // Once attested, the reconciler concludes it from the log instead (an outcome against the
+    // logged approval), since a write that timed out may still land.
+    if (!attested) await giveBack()
     throw error
   }
 }

@@ -53,6 +53,7 @@ describe('gateway against real Redis and Anvil', () => {
     expect(body.checks.map((check) => [check.name, check.ok])).toStrictEqual([
       ['redis', true],
       ['chain:31337', true],
+      ['chain:31337:genesis', true],
     ])
     expect(body.checks[1]?.chainId).toBe(31337)
     expect(BigInt(body.checks[1]?.blockNumber ?? '0')).toBeGreaterThan(0n)

@@ -6,6 +6,7 @@ import type { TransparencyLog } from '../../attest/transparencyLog.js'
 import type { AuditReader } from '../../audit/auditReader.js'
 import type { AdminKeyVerifier } from '../../auth/adminKeys.js'
 import type { AppAuthorizer } from '../../auth/authorizeApp.js'
+import type { ChainIdentity } from '../../chain/chainIdentity.js'
 import type { KillSwitch } from '../../killSwitch/killSwitch.js'
 import type { LimitStore } from '../../limits/reserveLimits.js'
 import type { DryRunDeps } from '../../pipeline/evaluateDryRun.js'
@@ -17,6 +18,7 @@ import type { InstanceStore } from '../../templates/instances.js'
 import type { TemplateRegistry } from '../../templates/registry.js'
 import type { RpcMethod } from '../rpc/rpcMethod.js'
 import { rpcRoute } from '../rpc/rpcRoute.js'
+import { acceptChainGenesisRoute } from './admin/acceptChainGenesis.js'
 import { approveRequestRoute } from './admin/approveRequest.js'
 import { changeTemplateStatusRoute } from './admin/changeTemplateStatus.js'
 import { createInstanceRoute } from './admin/createInstance.js'
@@ -67,6 +69,8 @@ export type GatewayServices = {
   findRequestByUserOpHash: (userOpHash: string) => Promise<string | undefined>
   /** Settles sponsored user operations in the background; absent when sponsorship is off. */
   settler: ReturnType<typeof createSponsorshipSettler> | undefined
+  /** Each served chain's genesis watch (see src/chain/chainIdentity.ts). */
+  chainIdentities: ReadonlyMap<number, ChainIdentity>
 }
 
 /** Mounts every API route beyond health and metrics, each built with only the services it needs. */
@@ -83,6 +87,10 @@ export function mountGatewayRoutes<Env extends object>(app: Hono<Env>, services:
   app.route('/', revokeInstanceRoute({ verifyAdminKey, instances, recordAdminAction }))
   app.route('/', instanceTokensRoute({ verifyAdminKey, instances, recordAdminAction }))
   app.route('/', killSwitchRoute({ verifyAdminKey, killSwitch, recordAdminAction }))
+  app.route(
+    '/',
+    acceptChainGenesisRoute({ verifyAdminKey, chainIdentities: services.chainIdentities, recordAdminAction }),
+  )
   app.route('/', evaluatePolicyRoute({ verifyAdminKey, dryRun: services.dryRun }))
   app.route('/', policyRoute({ verifyAdminKey, policies: services.policies, recordAdminAction }))
   app.route(

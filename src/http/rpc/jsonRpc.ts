@@ -46,7 +46,7 @@ export type JsonRpcErrorData = {
   approval?: HeldRequestInfo['approval']
 }
 
-export type JsonRpcError = { code: number; message: string; data?: JsonRpcErrorData }
+export type JsonRpcError = { code: number; message: string; data: JsonRpcErrorData }
 
 export type JsonRpcResponse =
   | { jsonrpc: '2.0'; id: JsonRpcId; result: unknown }

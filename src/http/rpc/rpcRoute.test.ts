@@ -74,7 +74,7 @@ describe('POST /rpc', () => {
   })
 
   test('gives standard JSON-RPC errors for bad JSON, bad calls, unknown methods and bad params', async () => {
-    expect((await post('{')).body?.error.code).toBe(-32700)
+    expect((await post('{')).body?.error).toMatchObject({ code: -32700, data: { code: 'INVALID_REQUEST' } })
     expect((await post(JSON.stringify({ jsonrpc: '1.0', id: 3, method: 'echo' }))).body).toMatchObject({
       id: 3,
       error: { code: -32600 },
@@ -121,11 +121,23 @@ describe('POST /rpc', () => {
     )
     expect(body).toStrictEqual([
       { jsonrpc: '2.0', id: 1, result: 'a' },
-      { jsonrpc: '2.0', id: 2, error: { code: -32601, message: 'Method not found: nope' } },
+      {
+        jsonrpc: '2.0',
+        id: 2,
+        error: {
+          code: -32601,
+          message: 'Method not found: nope',
+          data: { code: 'NOT_FOUND', requestId: 'req-1' },
+        },
+      },
       {
         jsonrpc: '2.0',
         id: null,
-        error: { code: -32600, message: expect.stringMatching(/^Invalid Request/) },
+        error: {
+          code: -32600,
+          message: expect.stringMatching(/^Invalid Request/),
+          data: { code: 'INVALID_REQUEST', requestId: 'req-1' },
+        },
       },
     ])
     expect(await post(JSON.stringify([call('echo', ['b'], null)]))).toStrictEqual({

@@ -34,7 +34,9 @@ export function rpcRoute(deps: { methods: readonly RpcMethod[] }) {
       if (jsonNestsDeeperThan(text, maxJsonNesting)) throw new SyntaxError('nested too deep')
       body = JSON.parse(text)
     } catch {
-      return c.json(failure(null, jsonRpcErrorCodes.parseError, 'Parse error: the body is not JSON'))
+      return c.json(
+        failure(null, jsonRpcErrorCodes.parseError, 'Parse error: the body is not JSON', context.requestId),
+      )
     }
     if (!Array.isArray(body)) {
       const answer = await answerCall(methods, body, context)
@@ -42,7 +44,7 @@ export function rpcRoute(deps: { methods: readonly RpcMethod[] }) {
     }
     if (body.length === 0 || body.length > MAX_RPC_BATCH) {
       const message = `Invalid Request: a batch holds 1 to ${MAX_RPC_BATCH} calls, got ${body.length}`
-      return c.json(failure(null, jsonRpcErrorCodes.invalidRequest, message))
+      return c.json(failure(null, jsonRpcErrorCodes.invalidRequest, message, context.requestId))
     }
     const answers: JsonRpcResponse[] = []
     for (const call of body) {
@@ -64,13 +66,14 @@ async function answerCall(
     const id = idOf(raw)
     const problem = parsed.error.issues[0]
     const where = problem ? `${problem.path.join('.') || 'call'}: ${problem.message}` : 'not a call'
-    return failure(id, jsonRpcErrorCodes.invalidRequest, `Invalid Request: ${where}`)
+    return failure(id, jsonRpcErrorCodes.invalidRequest, `Invalid Request: ${where}`, context.requestId)
   }
   const { id, method: name, params } = parsed.data
   const method = methods.get(name)
   if (!method) {
     if (id === undefined) return undefined
-    return failure(id, jsonRpcErrorCodes.methodNotFound, `Method not found: ${name.slice(0, 100)}`)
+    const message = `Method not found: ${name.slice(0, 100)}`
+    return failure(id, jsonRpcErrorCodes.methodNotFound, message, context.requestId, 'NOT_FOUND')
   }
   try {
     const result = await method.call(params, context)
@@ -83,8 +86,18 @@ async function answerCall(
   }
 }
 
-function failure(id: JsonRpcId, code: number, message: string): JsonRpcResponse {
-  return { jsonrpc: '2.0', id, error: { code, message } }
+/**
+ * An error of the JSON-RPC frame itself (parse, call shape, method). Like every gateway error it
+ * carries a stable code in `data`, so clients match on one field whatever went wrong.
+ */
+function failure(
+  id: JsonRpcId,
+  code: number,
+  message: string,
+  requestId: string,
+  stableCode: 'INVALID_REQUEST' | 'NOT_FOUND' = 'INVALID_REQUEST',
+): JsonRpcResponse {
+  return { jsonrpc: '2.0', id, error: { code, message, data: { code: stableCode, requestId } } }
 }
 
 /** The id of a malformed call, when it has a usable one, so the client can match the error. */

@@ -113,7 +113,8 @@ describe('the console in Chromium', () => {
     // Pinned keys are what the browser trusts: swap the pinned attestation key for a stranger's and
     // the same entry, served by the same gateway, no longer verifies.
     await page.getByRole('button', { name: "Pin the gateway's keys in this browser" }).click()
-    await expect(page.locator('[data-key-source]').textContent()).resolves.toContain('pinned in this browser')
+    // The click fetches the keys first: wait for the page to say they are pinned.
+    await page.locator('[data-key-source]', { hasText: 'pinned in this browser' }).waitFor()
     await page.evaluate(() => {
       // Runs in the page: its localStorage, typed here by hand (the tests compile without DOM types).
       type Storage = { getItem(key: string): string | null; setItem(key: string, value: string): void }

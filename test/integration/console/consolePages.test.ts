@@ -189,6 +189,10 @@ describe('console pages over HTTP', () => {
     expect(await html(`/console/entries?instance=${instanceId}&decision=deny`, auditor)).toContain(
       'No entry matches these filters.',
     )
+    // Paging is by log index: from the entry's own index on, it is the first row.
+    const fromIndex = await html(`/console/entries?cursor=${index}`, auditor)
+    expect(/href="\/console\/entries\/(\d+)"/.exec(fromIndex)?.[1]).toBe(String(index))
+    expect(fromIndex).toContain(`in log order from entry #${index}`)
     const detail = await html(`/console/entries/${index}`, auditor)
     expect(detail).toContain('Decoded intent')
     expect(detail).toContain('0x0121b93f')

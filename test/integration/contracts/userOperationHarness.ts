@@ -37,22 +37,28 @@ export type FixtureChain = Awaited<ReturnType<typeof startFixtureChain>>
 
 /**
  * A private Anvil loaded from the fixture, for tests that change chain state (signer rotation, account
- * deployment) and so must not share the global one.
+ * deployment) and so must not share the global one. With `chainId`, the same state runs under
+ * another chain id: every contract at the same address, as on a second network.
  */
-export async function startFixtureChain() {
-  const anvil: AnvilInstance = await startAnvil({ stateFile: fixtureStatePath })
-  const addresses: ChainAddresses = await loadChainAddresses(fixtureAddressesPath)
+export async function startFixtureChain(options: { chainId?: number } = {}) {
+  const anvil: AnvilInstance = await startAnvil({
+    stateFile: fixtureStatePath,
+    ...(options.chainId === undefined ? {} : { chainId: options.chainId }),
+  })
+  const fixture: ChainAddresses = await loadChainAddresses(fixtureAddressesPath)
+  const addresses: ChainAddresses = { ...fixture, chainId: options.chainId ?? fixture.chainId }
+  const chain = { ...foundry, id: addresses.chainId }
   const transport = http(anvil.url)
-  const publicClient = createPublicClient({ chain: foundry, transport })
-  const testClient = createTestClient({ mode: 'anvil', chain: foundry, transport })
+  const publicClient = createPublicClient({ chain, transport })
+  const testClient = createTestClient({ mode: 'anvil', chain, transport })
   const bundler = createWalletClient({
     account: privateKeyToAccount(bundlerKey),
-    chain: foundry,
+    chain,
     transport,
   }).extend(publicActions)
   const owner = createWalletClient({
     account: privateKeyToAccount(fixtureAccounts.deployer.privateKey),
-    chain: foundry,
+    chain,
     transport,
   }).extend(publicActions)
   // Until a block is mined, `latest` carries the fixture's 2025 timestamp rather than the wall clock.

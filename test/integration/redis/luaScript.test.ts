@@ -1,0 +1,57 @@
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { type RedisServerInstance, startRedisServer } from '../../../src/devtools/redisServer.js'
+import { luaScript } from '../../../src/redis/luaScript.js'
+
+// A redis-server of its own: the test flushes its script cache, which the shared one must keep.
+let server: RedisServerInstance
+let redis: Redis
+
+beforeAll(async () => {
+  server = await startRedisServer()
+  redis = new Redis(server.url)
+})
+afterAll(async () => {
+  redis.disconnect()
+  await server.stop()
+})
+
+const calls = async (command: 'eval' | 'evalsha') => {
+  const stats = await redis.info('commandstats')
+  return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0)
+}
+
+describe('luaScript', () => {
+  const increment = luaScript("return redis.call('INCRBY', KEYS[1], ARGV[1])")
+
+  test('is named by the SHA-1 of its source, as Redis names it', async () => {
+    expect(await redis.script('LOAD', "return redis.call('INCRBY', KEYS[1], ARGV[1])")).toBe(increment.sha)
+    await redis.script('FLUSH')
+  })
+
+  test('a server without the script runs it once from source, then by hash only', async () => {
+    const [evalBefore, shaBefore] = [await calls('eval'), await calls('evalsha')]
+    expect(await increment.run(redis, ['counter'], [5])).toBe(5)
+    expect(await calls('eval')).toBe(evalBefore + 1)
+    for (let index = 0; index < 3; index++) await increment.run(redis, ['counter'], [1])
+    expect(await redis.get('counter')).toBe('8')
+    expect(await calls('eval')).toBe(evalBefore + 1)
+    // One EVALSHA that found nothing, then one per later call.
+    expect(await calls('evalsha')).toBe(shaBefore + 4)
+  })
+
+  test('after the cache is flushed the next call still runs exactly once', async () => {
+    await redis.set('flushed', '0')
+    await redis.script('FLUSH')
+    expect(await increment.run(redis, ['flushed'], [1])).toBe(1)
+    expect(await redis.get('flushed')).toBe('1')
+  })
+
+  test('an error of the script itself is not retried from source', async () => {
+    await redis.hset('a-hash', 'field', '1')
+    await increment.run(redis, ['warm'], [1])
+    const evalBefore = await calls('eval')
+    await expect(increment.run(redis, ['a-hash'], [1])).rejects.toThrow(/WRONGTYPE/)
+    expect(await calls('eval')).toBe(evalBefore)
+  })
+})
