@@ -27,6 +27,13 @@ export async function approveRequest(
 ): Promise<ApproveRequestReturnType> {
   const { id, operator } = parameters
   const { record, entry } = await heldRequest(deps, id)
+  // An approver asking again after the k-th approval counts nothing, but runs the follow-up again:
+  // how one retries an approval whose follow-up failed (a chain or log outage) without waiting
+  // for the sweep.
+  if (entry.status === 'approved' && entry.votes.some((vote) => vote.by === operator.name)) {
+    await completeApproval(deps, id, { attestMissing: false })
+    return { approval: await viewOf(deps, id), counted: false }
+  }
   if (entry.status !== 'pending') throw notPending(id, entry.status)
   await assertStillAllowed(deps, record)
 

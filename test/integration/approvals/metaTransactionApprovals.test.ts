@@ -123,6 +123,12 @@ describe('a meta-transaction held for k-of-n approval', () => {
     expect(await forwarderNonce(anvilUrl, user.address)).toBe(1n)
     const late = await approve(gateway, id, people.erin)
     expect(late).toMatchObject({ status: 409, body: { error: { code: 'APPROVAL_NOT_PENDING' } } })
+    // An approver asking again counts nothing and changes nothing: the follow-up already ran.
+    const retried = await approve(gateway, id, people.dave)
+    expect(retried).toMatchObject({
+      status: 200,
+      body: { counted: false, approval: { requestStatus: 'confirmed' } },
+    })
 
     // The log tells it all, each approval pointing back to the held decision.
     const lookup = await callJson(gateway.url, 'GET', `/v1/audit/requests/${id}`, { bearer: people.carol })
