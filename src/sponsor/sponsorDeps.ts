@@ -9,7 +9,16 @@ import type { SponsorshipStore } from './sponsorshipStore.js'
 /** What the ERC-7677 methods need: the decision pipeline's parts, the paymaster signer and its chain. */
 export type SponsorDeps = Pick<
   PipelineDeps,
-  'authorizer' | 'registry' | 'policies' | 'limits' | 'attestor' | 'requests' | 'now' | 'logger' | 'gatewayId'
+  | 'authorizer'
+  | 'registry'
+  | 'policies'
+  | 'limits'
+  | 'attestor'
+  | 'requests'
+  | 'now'
+  | 'logger'
+  | 'gatewayId'
+  | 'refusalBudget'
 > & {
   /** The chain of the IntentPaymaster this gateway signs for (CHAIN_ADDRESSES_FILE). */
   chain: ServedChain
