@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { Registry } from 'prom-client'
 import { type Attestor, createAttestor } from './attest/attestationLog.js'
+import { withIdempotentOutcomes } from './attest/idempotentOutcomes.js'
 import { openTransparencyLog } from './attest/transparencyLog.js'
+import { createAuditReader } from './audit/auditReader.js'
 import { loadChainAddresses } from './chain/addresses.js'
 import { type ChainIdentity, createChainIdentity } from './chain/chainIdentity.js'
 import { createChainMetrics } from './chain/chainMetrics.js'
@@ -117,7 +119,12 @@ export async function startGateway(
     signingKey: { name: config.log.origin, key: logKey },
     logger,
   })
-  const attestor = createAttestor({ log, key: attestationKey, gatewayId: config.gatewayId })
+  // Outcomes are attested once per log: a settle re-run after a crash finds the one it logged.
+  const audit = createAuditReader({ log, attestationKeys: [attestationKey] })
+  const attestor = withIdempotentOutcomes(
+    createAttestor({ log, key: attestationKey, gatewayId: config.gatewayId }),
+    audit,
+  )
   const guardedFetch = createGuardedFetch(config.outbound)
   const chainMetrics = createChainMetrics(registry)
   const clients = createChainClients(config.chains, {
@@ -191,6 +198,7 @@ export async function startGateway(
     relay: queues,
     fetchFn: guardedFetch,
     chainIdentities: identities,
+    audit,
     observe: { metrics, rates: decisionRates },
     gasSpent: relayMetrics.gasSpent,
   })

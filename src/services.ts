@@ -7,7 +7,7 @@ import { createApprovalStore } from './approvals/approvalStore.js'
 import { createApprovalSweeper } from './approvals/sweepApprovals.js'
 import type { Attestor } from './attest/attestationLog.js'
 import type { TransparencyLog } from './attest/transparencyLog.js'
-import { createAuditReader } from './audit/auditReader.js'
+import { type AuditReader, createAuditReader } from './audit/auditReader.js'
 import { createAdminKeyVerifier } from './auth/adminKeys.js'
 import { createAppAuthorizer } from './auth/authorizeApp.js'
 import { createCapabilityTokenVerifier, issueCapabilityToken } from './auth/capabilityToken.js'
@@ -19,6 +19,7 @@ import { createFailpoint } from './failpoints.js'
 import type { GatewayServices } from './http/routes/gatewayRoutes.js'
 import { buildRpcMethods } from './http/rpc/rpcMethods.js'
 import { createKillSwitch } from './killSwitch/killSwitch.js'
+import { createRefusalBudget } from './limits/refusalBudget.js'
 import { createLimitStore } from './limits/reserveLimits.js'
 import type { DecisionRates } from './observability/decisionRates.js'
 import { instrumentPipeline } from './observability/instrumentPipeline.js'
@@ -55,6 +56,8 @@ export type ServiceAdapters = {
   relay: Pick<RelayQueues, 'hold' | 'enqueue'>
   /** The fetch every user- or operator-set URL goes through (the outbound guard). */
   fetchFn?: typeof fetch
+  /** The reader of this process's log, when main already made one (one index per log). */
+  audit?: AuditReader
   /** Each served chain's genesis watch. */
   chainIdentities?: ReadonlyMap<number, ChainIdentity>
   /** Decision metrics: stage timings, the decisions counter, the console's per-minute rates. */
@@ -151,6 +154,16 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
     logger,
     gatewayId: config.gatewayId,
     ...optional('failpoint', createFailpoint(config.failpoints)),
+    refusalBudget: createRefusalBudget({
+      redis,
+      key: keys.refusals,
+      perMinute: config.attestedRefusalsPerMinute,
+      onExhausted: (instanceId) =>
+        logger.warn(
+          { instanceId },
+          'attested refusals of this instance exhausted for this minute; answering unattested',
+        ),
+    }),
   }
   const pipeline = adapters.observe ? instrumentPipeline(unobserved, adapters.observe) : unobserved
   const sponsorships = createSponsorshipStore({
@@ -220,7 +233,7 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
       intervalMs: config.approvals.sweepIntervalMs,
       graceSeconds: APPROVAL_RESUME_GRACE_SECONDS,
     }),
-    audit: createAuditReader({ log, attestationKeys: [adapters.attestationKey] }),
+    audit: adapters.audit ?? createAuditReader({ log, attestationKeys: [adapters.attestationKey] }),
     rpcMethods: sponsorChain ? buildRpcMethods({ chain: sponsorChain, sponsor, bundler }) : [],
     findRequestByUserOpHash: (userOpHash) => sponsorships.requestOf(userOpHash),
     chainIdentities: adapters.chainIdentities ?? new Map(),

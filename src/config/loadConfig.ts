@@ -98,6 +98,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     outbound: { private: settings.OUTBOUND_PRIVATE_NETWORKS },
     shutdownTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
     failpoints: settings.FAILPOINTS,
+    attestedRefusalsPerMinute: settings.ATTESTED_REFUSALS_PER_MINUTE,
   }
 }
 

@@ -387,6 +387,11 @@ export const settingsSchema = z.object({
     .describe(
       'How often held requests past their approval window are expired, and decided ones whose follow-up was interrupted are finished.',
     ),
+  ATTESTED_REFUSALS_PER_MINUTE: positiveInt
+    .default(600)
+    .describe(
+      "Refusals of one app instance signed and logged per minute; past it (a revoked or killed instance's token hammering the gateway) refusals are still answered with their code, unattested, with the reason REFUSAL_NOT_ATTESTED. Approvals are never limited by it.",
+    ),
   FAILPOINTS: z
     .string()
     .default('')
@@ -466,6 +471,8 @@ export type Config = {
   /** What operator-set URLs the gateway fetches may connect to. */
   outbound: { private: 'allow' | 'deny' }
   shutdownTimeoutMs: number
+  /** Attested refusals per instance and minute (see src/limits/refusalBudget.ts). */
+  attestedRefusalsPerMinute: number
   /** Test-only crash points; empty in production (see src/failpoints.ts). */
   failpoints: ReadonlyMap<FailpointName, number>
 }

@@ -5,7 +5,7 @@ import type { AttestationRef, RequestRecord, StoredAnswer } from '../requests/re
 import type { DecisionContext, PipelineDeps } from './pipelineDeps.js'
 
 type ConcludeDeps = Pick<PipelineDeps, 'attestor' | 'requests' | 'policies'> &
-  Partial<Pick<PipelineDeps, 'relay' | 'logger' | 'failpoint'>>
+  Partial<Pick<PipelineDeps, 'relay' | 'logger' | 'failpoint' | 'refusalBudget'>>
 
 /**
  * Ends a request with a refusal: the denial is attested and logged (durably) first, then, if
@@ -29,6 +29,17 @@ export async function refuse(
   },
   policy = deps.policies.current(),
 ): Promise<never> {
+  // Past the instance's budget, the refusal is answered but neither signed, logged nor remembered.
+  if (deps.refusalBudget && !(await deps.refusalBudget.take(context.subject.instanceId))) {
+    const notAttested = {
+      code: 'REFUSAL_NOT_ATTESTED',
+      message: `this instance passed ${deps.refusalBudget.perMinute} attested refusals this minute (ATTESTED_REFUSALS_PER_MINUTE)`,
+    }
+    throw new IntentGateError(refusal.code, refusal.shortMessage, {
+      ...(refusal.details ? { details: refusal.details } : {}),
+      reasons: [...refusal.reasons, notAttested],
+    })
+  }
   const { envelopeDigest: _digest, ...attestation } = await attestDecision(
     deps,
     context,

@@ -4,6 +4,7 @@ import type { AppAuthorizer } from '../auth/authorizeApp.js'
 import type { ServedChain } from '../chain/servedChain.js'
 import type { FailpointName } from '../failpoints.js'
 import type { Intent } from '../intents/intent.js'
+import type { RefusalBudget } from '../limits/refusalBudget.js'
 import type { LimitStore } from '../limits/reserveLimits.js'
 import type { Logger } from '../observability/logger.js'
 import type { PolicyStore } from '../policy/policyStore.js'
@@ -30,6 +31,8 @@ export type PipelineDeps = {
   logger: Logger
   /** This process's GATEWAY_ID: whose log attests what it decides. */
   gatewayId: string
+  /** Bounds the refusals of one instance that are attested (ATTESTED_REFUSALS_PER_MINUTE). */
+  refusalBudget?: RefusalBudget
   /** Test-only crash points (FAILPOINTS); inert unless configured. See src/failpoints.ts. */
   failpoint?: (name: FailpointName) => void
 }

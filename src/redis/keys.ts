@@ -27,6 +27,7 @@
  *                                         (PendingDecision) what concludes it if its process dies
  *   {p}inflight                   ZSET    request digest -> reserved at (ms); left when the request is
  *                                         recorded or its reservation released (reconcileInflight.ts)
+ *   {p}refusals:{instanceId}:{minute}  STRING  refusals of the instance attested in that minute (refusalBudget.ts)
  * Requests
  *   {p}req:{requestDigest}        STRING  JSON RequestRecord: status, decision, attestation, the answer given
  *   {p}sig:{keccak(signature)}    STRING  request digest that carried this signature (replay detection)
@@ -86,6 +87,7 @@ export function createRedisKeys(prefix: string) {
     userOpHash: (hash: string) => `${prefix}aa:uoh:${hash}`,
     sponsorSettle: (digest: string) => `${prefix}aa:settle:${digest}`,
     inflight: () => inflightIndexKey(prefix),
+    refusals: (instanceId: string, minute: number) => `${prefix}refusals:${instanceId}:${minute}`,
     chainGenesis: (chainId: number) => `${prefix}chain:${chainId}:genesis`,
   }
 }

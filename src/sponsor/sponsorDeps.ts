@@ -19,6 +19,7 @@ export type SponsorDeps = Pick<
   | 'now'
   | 'logger'
   | 'gatewayId'
+  | 'refusalBudget'
 > & {
   /** The chain of the IntentPaymaster this gateway signs for (CHAIN_ADDRESSES_FILE). */
   chain: ServedChain
