@@ -150,7 +150,7 @@ async function commit(
       (await deps.requests.takeOverNonce(nonceKey, intent.requestDigest, attempt, holdFor))
     if (!abandoned) return waitForRecordedAnswer(deps, intent.requestDigest, claims.sub)
   }
-  if (holder) {
+  if (holder && holder !== intent.requestDigest) {
     return refuseWith('NONCE_CONFLICT', 'Nonce already taken', [
       {
         code: 'NONCE_CONFLICT',

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { communityPollAbi } from '../../../src/chain/artifacts/CommunityPoll.js'
 import { type RedisServerInstance, startRedisServer } from '../../../src/devtools/redisServer.js'
 import type { RunningGateway } from '../../../src/main.js'
+import { normalizeMetaTransaction } from '../../../src/pipeline/normalizeMetaTransaction.js'
 import { relayQueueName } from '../../../src/relay/relayQueue.js'
 import { signForwardRequest } from '../../support/forwardRequests.js'
 import { callJson, createGatewayHarness } from '../../support/gatewayHarness.js'
@@ -218,4 +219,37 @@ describe('Redis faults mid-request', () => {
       client.disconnect()
     }
   }, 120_000)
+})
+
+describe('a sender-nonce claim left by a call that died before reserving', () => {
+  test('is taken over by the next call of the same request, which is approved', async () => {
+    const addresses = await fixtureAddresses()
+    const body = await signForwardRequest({
+      account: freshUser(),
+      rpcUrl: anvilUrl,
+      forwarder: addresses.forwarder,
+      to: addresses.targets.communityPoll,
+      data: vote,
+      nonce: 0n,
+    })
+    const chain = gateway.services.pipeline.chains.get(31337)
+    if (!chain) throw new Error('the gateway serves 31337')
+    const { intent } = await normalizeMetaTransaction(chain, {
+      ...body,
+      value: BigInt(body.value),
+      gas: BigInt(body.gas),
+    })
+    // What a call leaves when it claimed the nonce and then lost Redis (or died) before reserving.
+    const client = new Redis(redis.url)
+    try {
+      const claimKey = `${harness.keyPrefix}nonce:31337:${addresses.forwarder}:${intent.sender}:0`
+      await client.set(claimKey, `${intent.requestDigest} deadcall`, 'EX', 3_600)
+      const answer = await callJson(gateway.url, 'POST', '/v1/meta-transactions', { bearer: token, body })
+      expect(answer.status, JSON.stringify(answer.body)).toBe(202)
+      expect((await client.get(claimKey))?.startsWith(`${intent.requestDigest} `)).toBe(true)
+      expect(await client.get(claimKey)).not.toBe(`${intent.requestDigest} deadcall`)
+    } finally {
+      client.disconnect()
+    }
+  })
 })
