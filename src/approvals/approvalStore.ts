@@ -31,6 +31,8 @@ export type ApprovalEntry = {
   expiresAt: number
   /** Operators who may never approve it (see holdForApproval). */
   submitters: string[]
+  /** The sender nonce claim the held request holds, given back should its record never land. */
+  nonceKey?: string
   /** Distinct operators who approved, in the order they were counted. */
   votes: ApprovalVote[]
   /** Who ended it (an operator, or the gateway), when, and why; set once it leaves pending. */
@@ -45,7 +47,7 @@ export type ApprovalEntry = {
 
 export type OpenApproval = Pick<
   ApprovalEntry,
-  'id' | 'kind' | 'required' | 'reason' | 'createdAt' | 'expiresAt' | 'submitters'
+  'id' | 'kind' | 'required' | 'reason' | 'createdAt' | 'expiresAt' | 'submitters' | 'nonceKey'
 >
 
 export type VoteResult =
@@ -101,7 +103,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local entry = cjson.decode(ARGV[1])
 redis.call('HSET', KEYS[1], 'id', entry.id, 'kind', entry.kind, 'status', 'pending',
   'required', entry.required, 'reason', entry.reason, 'createdAt', entry.createdAt,
-  'expiresAt', entry.expiresAt, 'submitters', ARGV[2], 'votes', '[]')
+  'expiresAt', entry.expiresAt, 'submitters', ARGV[2], 'votes', '[]', 'nonceKey', entry.nonceKey)
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('ZADD', KEYS[2], entry.expiresAt, entry.id)
 return 1
@@ -188,6 +190,7 @@ export function createApprovalStore(parameters: {
           reason: entry.reason,
           createdAt: entry.createdAt,
           expiresAt: entry.expiresAt,
+          nonceKey: entry.nonceKey ?? '',
         }),
         JSON.stringify(entry.submitters),
         retentionSeconds,
@@ -262,6 +265,7 @@ function approvalFromHash(raw: Record<string, string>): ApprovalEntry {
     expiresAt: Number(raw.expiresAt),
     submitters: JSON.parse(raw.submitters ?? '[]') as string[],
     votes: JSON.parse(raw.votes ?? '[]') as ApprovalVote[],
+    ...(raw.nonceKey ? { nonceKey: raw.nonceKey } : {}),
     ...(raw.closedBy ? { closedBy: raw.closedBy } : {}),
     ...(raw.closedAt === undefined ? {} : { closedAt: Number(raw.closedAt) }),
     ...(raw.closeReason === undefined ? {} : { closeReason: JSON.parse(raw.closeReason) as Reason }),

@@ -17,7 +17,7 @@ const maxPerPass = 2_000
  *   normally does that itself, so this only picks up after a crash;
  * - a pending one with a counted approval left unattested by a crash gets it attested;
  * - an approval whose request was never recorded (the hold failed before its record was
- *   written) is discarded, with its reservation.
+ *   written) is discarded, with its reservation and its sender nonce claim.
  */
 export async function sweepApprovals(
   deps: ApprovalDeps,
@@ -49,6 +49,7 @@ export async function sweepApprovals(
         const record = await deps.requests.get(id)
         if (!record) {
           await deps.limits.release(id)
+          if (entry.nonceKey) await deps.requests.releaseNonce(entry.nonceKey, id)
           await deps.approvals.discard(id)
           result.discarded++
         } else if (

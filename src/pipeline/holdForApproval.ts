@@ -33,7 +33,8 @@ export type HeldAnswer = {
  * held decision (a deny carrying `approval`), and records it `awaiting_approval` with what it will
  * need once approved (the relay job, or the op to sponsor). The approval opens before the decision
  * is attested, so a held request is never logged without operators being able to act on it;
- * should the attestation fail, the approval is discarded and the caller gives everything back.
+ * should the attestation fail, the approval is discarded and the caller gives everything back,
+ * and should only the record fail, a HoldNotRecordedError tells the caller to keep it all.
  *
  * The submitters, who may never approve it, are every operator who obtained a capability token of
  * the requesting instance: any of them could have sent it.
@@ -55,9 +56,11 @@ export async function holdForApproval(
     createdAt: now,
     expiresAt,
     submitters,
+    nonceKey: held.nonceKey,
   })
   // The nonce claim and the reservation admit one copy of a request this far, and only once.
   if (!opened) throw new Error(`request ${intent.requestDigest} already has an approval open`)
+  let attested = false
   try {
     const { envelopeDigest, ...attestation } = await attestDecision(
       deps,
@@ -66,6 +69,7 @@ export async function holdForApproval(
       held.decision.limits,
       held.policy,
     )
+    attested = true
     const approval: RequestApproval = {
       required: approvals.required,
       reason: approvals.reason,
@@ -100,8 +104,23 @@ export async function holdForApproval(
     )
     return { ...answer, decisionDigest }
   } catch (error) {
+    if (attested) throw new HoldNotRecordedError(intent.requestDigest, error)
     await deps.hold.approvals.discard(intent.requestDigest)
     throw error
+  }
+}
+
+/**
+ * The hold is logged but its record may not have been written (a Redis write that timed out may
+ * still land): the caller keeps the reservation and the nonce claim. If the record never lands,
+ * the approval sweep discards the approval and gives both back; if it does, operators see it.
+ */
+export class HoldNotRecordedError extends IntentGateError {
+  constructor(requestDigest: string, cause: unknown) {
+    super('DEPENDENCY_UNAVAILABLE', 'A dependency is unavailable', {
+      details: `request ${requestDigest} is held for approval; recording it failed`,
+      cause,
+    })
   }
 }
 

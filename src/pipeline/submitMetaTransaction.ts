@@ -11,7 +11,7 @@ import type { Decision } from '../policy/decision.js'
 import { buildRelayJob } from '../relay/relayJob.js'
 import { authorizeSubject } from './authorizeSubject.js'
 import { ApprovalNotRecordedError, accept, refuse } from './concludeDecision.js'
-import { holdForApproval } from './holdForApproval.js'
+import { HoldNotRecordedError, holdForApproval } from './holdForApproval.js'
 import { normalizeMetaTransaction } from './normalizeMetaTransaction.js'
 import type { DecisionContext, PipelineDeps } from './pipelineDeps.js'
 import { answerAgain, recordedWithin, waitForRecordedAnswer } from './replayAnswer.js'
@@ -210,8 +210,9 @@ async function commit(
     )
     return { status: answer.status, body: answer.body }
   } catch (error) {
-    // Attested but not recorded: it stands, and the reconciler records it from the log.
-    if (error instanceof ApprovalNotRecordedError) throw error
+    // Attested but not recorded: it stands, and the reconciler records it from the log (the
+    // approval sweep, for a hold).
+    if (error instanceof ApprovalNotRecordedError || error instanceof HoldNotRecordedError) throw error
     // Nothing is approved unless its approval is attested: give everything back.
     await Promise.allSettled([
       deps.limits.release(intent.requestDigest),

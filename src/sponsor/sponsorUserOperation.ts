@@ -5,7 +5,7 @@ import type { UserOperationV07 } from '../intents/userOperation.js'
 import type { Reservation } from '../limits/reserveLimits.js'
 import { authorizeSubject } from '../pipeline/authorizeSubject.js'
 import { attestDecision, recordBase, refuse } from '../pipeline/concludeDecision.js'
-import { approvalRequiredError, holdForApproval } from '../pipeline/holdForApproval.js'
+import { approvalRequiredError, HoldNotRecordedError, holdForApproval } from '../pipeline/holdForApproval.js'
 import type { DecisionContext } from '../pipeline/pipelineDeps.js'
 import { policyInputFor, reasonsOf } from '../pipeline/submitMetaTransaction.js'
 import type { Decision } from '../policy/decision.js'
@@ -214,7 +214,9 @@ async function commitSponsorship(
     return fields
   } catch (error) {
     // Held: everything stays reserved while operators decide; the client is told to ask again.
+    // A hold logged but maybe not recorded keeps it too, until the approval sweep concludes it.
     if (error instanceof IntentGateError && error.code === 'APPROVAL_REQUIRED') throw error
+    if (error instanceof HoldNotRecordedError) throw error
     // Nothing is sponsored unless its approval is attested and recorded: give everything back.
     // Once attested, the reconciler concludes it from the log instead (an outcome against the
     // logged approval), since a write that timed out may still land.

@@ -134,7 +134,7 @@ describe('interrupted approvals', () => {
     expect(await deps.approvals.unfinished(500)).not.toContain(id)
   })
 
-  test('an approval whose held request was never recorded is discarded with its reservation', async () => {
+  test('an approval whose held request was never recorded is discarded with its reservation and nonce claim', async () => {
     const deps = longWindow.services.approvals
     const id = `0x${'5e'.repeat(32)}`
     const now = Math.floor(Date.now() / 1000)
@@ -149,6 +149,8 @@ describe('interrupted approvals', () => {
       windowKind: 'rolling',
     } as const
     expect(await longWindow.services.limits.reserve(id, [limit], now)).toMatchObject({ ok: true })
+    const nonceKey = `31337:forwarder:orphan:${id}`
+    expect(await longWindow.services.requests.claimNonce(nonceKey, id, 3600)).toBeUndefined()
     await deps.approvals.open({
       id,
       kind: 'meta-tx',
@@ -157,6 +159,7 @@ describe('interrupted approvals', () => {
       createdAt: now - 120,
       expiresAt: now + 3600,
       submitters: [],
+      nonceKey,
     })
     const listed = await callJson(longWindow.url, 'GET', '/v1/admin/approvals', { bearer: people.carol })
     expect((listed.body.approvals as { id: string }[]).map((approval) => approval.id)).not.toContain(id)
@@ -164,5 +167,9 @@ describe('interrupted approvals', () => {
     await sweepApprovals(deps, { graceSeconds: 60 })
     expect(await deps.approvals.get(id)).toBeUndefined()
     expect(await longWindow.services.limits.reservation(id)).toBeUndefined()
+    // The sender nonce is free for another request.
+    expect(
+      await longWindow.services.requests.claimNonce(nonceKey, `0x${'6f'.repeat(32)}`, 60),
+    ).toBeUndefined()
   })
 })
