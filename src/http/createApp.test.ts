@@ -151,6 +151,42 @@ describe('body limit over a real socket', () => {
     })
   }
 
+  /** Sends `bytes` bytes framed by Content-Length, the way every ordinary client sends a body. */
+  function postSized(bytes: number): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const payload = 'z'.repeat(bytes)
+      const request = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/echo',
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'Content-Length': String(bytes) },
+        },
+        (response) => {
+          let body = ''
+          response.on('data', (chunk: Buffer) => {
+            body += chunk.toString()
+          })
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }))
+        },
+      )
+      request.on('error', (error: NodeJS.ErrnoException) =>
+        error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error),
+      )
+      request.end(payload)
+    })
+  }
+
+  test('a body whose Content-Length passes the limit gets 413; one at the limit is read whole', async () => {
+    const over = await postSized(bodyLimitBytes + 1)
+    expect(over.status).toBe(413)
+    expect(JSON.parse(over.body).error.code).toBe('PAYLOAD_TOO_LARGE')
+    const within = await postSized(bodyLimitBytes)
+    expect(within.status).toBe(200)
+    expect(JSON.parse(within.body)).toStrictEqual({ bytes: bodyLimitBytes })
+  })
+
   test('a chunked body without Content-Length is cut off at the limit with 413', async () => {
     const { status, body } = await postChunked(64)
     expect(status).toBe(413)
