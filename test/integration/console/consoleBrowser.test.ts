@@ -80,6 +80,13 @@ describe('the console in Chromium', () => {
     const page = await context.newPage()
     await logIn(page, harness.keys.admin.auditor)
     await expect(page.getByText('carol (auditor)').isVisible()).resolves.toBe(true)
+    // The pause toggle is served disabled and enabled by its script once its handler is attached.
+    const toggle = page.getByRole('button', { name: 'Pause updates' })
+    await page.locator('[data-live-toggle]:enabled').waitFor()
+    await toggle.click()
+    await expect(
+      page.getByRole('button', { name: 'Resume updates' }).getAttribute('aria-pressed'),
+    ).resolves.toBe('true')
     await screenshot(page, 'counters')
 
     await page.getByRole('link', { name: 'Log', exact: true }).click()
@@ -97,6 +104,8 @@ describe('the console in Chromium', () => {
     await expect(page.getByRole('heading', { name: 'Decoded intent' }).isVisible()).resolves.toBe(true)
     await expect(page.locator('main').textContent()).resolves.toContain('SELECTOR_NOT_ALLOWED')
 
+    // Served disabled; enabled once verifyButton.js has attached its handlers.
+    await page.locator('[data-verify-button]:enabled').waitFor()
     await page.getByRole('button', { name: 'Verify', exact: true }).click()
     const verdict = page.locator('[data-verify-output] .verdict')
     await verdict.waitFor()
