@@ -27,7 +27,7 @@ export function limitBody(
     // (abort signal, web stream) for every call, where the body is otherwise read straight from
     // the socket. Node's parser never delivers more than the Content-Length.
     if (contentLength !== undefined && !chunked) {
-      return Number.parseInt(contentLength, 10) > limit ? tooLarge(c, limit) : next()
+      return Number.parseInt(contentLength, 10) > limit ? Promise.resolve(tooLarge(c, limit)) : next()
     }
     return (streamed.get(limit) ?? bodyLimitOf(limit))(c, next)
   }
