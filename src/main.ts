@@ -392,7 +392,11 @@ async function shadowIfConfigured(
     store: policies,
     shadow,
     observe: (observation) => {
-      metrics.policyShadowDecisions.inc({ change: observation.change })
+      metrics.policyShadowDecisions.inc({
+        change: observation.change,
+        active: observation.active.outcome,
+        shadow: observation.shadow.outcome,
+      })
       if (observation.change !== 'unchanged')
         logger.warn({ shadowPolicy: observation }, 'the shadow policy disagrees')
     },
