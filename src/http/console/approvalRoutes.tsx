@@ -47,7 +47,7 @@ function PendingTable(props: { approvals: ApprovalView[] }) {
           <th scope="col">Template</th>
           <th scope="col">Instance</th>
           <th scope="col">Sender</th>
-          <th scope="col">Approvals (of required)</th>
+          <th scope="col">Approvals</th>
           <th scope="col">Why it is held</th>
           <th scope="col">Expires (UTC)</th>
         </tr>
