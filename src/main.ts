@@ -92,6 +92,7 @@ export async function startGateway(
     url: config.redis.url.reveal(),
     logger,
     commandTimeoutMs: config.redis.commandTimeoutMs,
+    autoPipelining: true,
   })
   const subscriber = createRedisClient({
     url: config.redis.url.reveal(),
