@@ -92,6 +92,7 @@ export async function startGateway(
     url: config.redis.url.reveal(),
     logger,
     commandTimeoutMs: config.redis.commandTimeoutMs,
+    autoPipelining: true,
   })
   const subscriber = createRedisClient({
     url: config.redis.url.reveal(),
@@ -395,7 +396,11 @@ async function shadowIfConfigured(
     store: policies,
     shadow,
     observe: (observation) => {
-      metrics.policyShadowDecisions.inc({ change: observation.change })
+      metrics.policyShadowDecisions.inc({
+        change: observation.change,
+        active: observation.active.outcome,
+        shadow: observation.shadow.outcome,
+      })
       if (observation.change !== 'unchanged')
         logger.warn({ shadowPolicy: observation }, 'the shadow policy disagrees')
     },

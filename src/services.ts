@@ -199,6 +199,7 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
           ...(adapters.gasSpent ? { gasSpent: adapters.gasSpent } : {}),
         }
       : undefined
+  const recordAdminAction = createAdminActionRecorder({ redis, keys, logger, attestor })
   const approvals: ApprovalDeps = {
     approvals: approvalStore,
     requests,
@@ -209,6 +210,7 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
     registry,
     relay,
     ...(sponsor ? { sponsorApproved: createSponsorApprovedOperation(sponsor) } : {}),
+    recordAdminAction,
     now,
     logger,
   }
@@ -217,7 +219,7 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
     : undefined
   return {
     verifyAdminKey: createAdminKeyVerifier(config.adminKeys),
-    recordAdminAction: createAdminActionRecorder({ redis, keys, logger, attestor }),
+    recordAdminAction,
     registry,
     instances,
     killSwitch,

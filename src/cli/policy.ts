@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import type { ReplayPolicyResult } from '../pipeline/replayPolicy.js'
-import type { ReplayChanges } from '../policy/replayDecisions.js'
+import { outcomeLabel } from '../policy/compareDecisions.js'
+import type { ReplayChanges, ReplayVerdict } from '../policy/replayDecisions.js'
 import { adminTarget, callAdmin } from './adminClient.js'
 import { CliError, type CliIo } from './cliIo.js'
 
@@ -69,6 +70,9 @@ export function formatReplayReport(
     ...changeLines('newly denied', report.newlyDenied),
     ...changeLines('newly allowed', report.newlyAllowed),
     ...changeLines('reasons changed', report.reasonsChanged),
+    ...changeLines('newly held', report.newlyHeld),
+    ...changeLines('no longer held', report.noLongerHeld),
+    ...changeLines('k changed', report.approvalsChanged),
   ]
   return `${lines.join('\n')}\n`
 }
@@ -81,14 +85,19 @@ function changeLines(title: string, changes: ReplayChanges): string[] {
       .join(', ')
   if (changes.count === 0) return [`  ${title.padEnd(16)} 0`]
   return [
-    `  ${title.padEnd(16)} ${changes.count}   by reason: ${groups(changes.byReason)}   by template: ${groups(changes.byTemplate)}`,
-    ...changes.examples.map(
-      (example) =>
-        `      #${example.index} ${example.requestDigest} ${example.templateId}: ${verdict(example.recorded)} -> ${verdict(example.candidate)}`,
-    ),
+    `  ${title.padEnd(16)} ${changes.count}   by reason: ${groups(changes.byReason)}   by template: ${groups(changes.byTemplate)}   by transition: ${groups(changes.byTransition)}`,
+    ...changes.examples.map(({ index, requestDigest, templateId, recorded, candidate }) => {
+      // A hold whose reason stays the same (only its k changed) gives it once, after the arrow.
+      const sameReason = recorded.approvals?.reason === candidate.approvals?.reason
+      return `      #${index} ${requestDigest} ${templateId}: ${verdict(recorded, !sameReason)} -> ${verdict(candidate, true)}`
+    }),
   ]
 }
 
-function verdict(decision: { allow: boolean; reasons: readonly string[] }): string {
-  return decision.allow ? 'allow' : `deny ${decision.reasons.join(',')}`
+/** `allow`, `deny CODE,CODE`, or `held k=2 (why)`, the hold's reason as the policy gave it. */
+function verdict(decision: ReplayVerdict, withReason: boolean): string {
+  if (decision.allow) return 'allow'
+  if (decision.approvals)
+    return withReason ? `${outcomeLabel(decision)} (${decision.approvals.reason})` : outcomeLabel(decision)
+  return `deny ${decision.reasons.join(',')}`
 }

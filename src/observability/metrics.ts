@@ -15,8 +15,11 @@ export type DecisionStage = (typeof decisionStages)[number]
 export type Metrics = {
   readonly registry: Registry
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'status'>
-  /** Live decisions the shadow policy also made, by how its verdict differs (`unchanged` when it agrees). */
-  readonly policyShadowDecisions: Counter<'change'>
+  /**
+   * Live decisions the shadow policy also made, by how its decision differs (`unchanged` when it
+   * agrees) and what each policy came to: allow, deny or held.
+   */
+  readonly policyShadowDecisions: Counter<'change' | 'active' | 'shadow'>
   /** Attested decisions, by verdict, primary reason code and template id. */
   readonly decisions: Counter<'decision' | 'reason' | 'template'>
   /** Time spent in each stage of the decision pipeline. */
@@ -43,8 +46,8 @@ export function createMetrics(registry: Registry): Metrics {
     }),
     policyShadowDecisions: new Counter({
       name: 'intentgate_policy_shadow_decisions_total',
-      help: 'Live decisions evaluated by the shadow policy too, by change: unchanged, newly-denied, newly-allowed, reasons-changed.',
-      labelNames: ['change'],
+      help: 'Live decisions evaluated by the shadow policy too, by change (unchanged, newly-denied, newly-allowed, reasons-changed, newly-held, no-longer-held, approvals-changed) and by what the active and the shadow policy decided (allow, deny, held).',
+      labelNames: ['change', 'active', 'shadow'],
       registers: [registry],
     }),
     decisions: new Counter({

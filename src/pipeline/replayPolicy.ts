@@ -60,12 +60,14 @@ export async function replayPolicy(
     const { statement } = await deps.audit.entry(index)
     if (statement.predicateType !== predicateTypes.decision) continue
     const { predicate } = statement
+    // A hold is replayed as a hold: its k is compared too, not only allow against deny.
     const recorded = {
       allow: predicate.decision.allow,
-      reasons: predicate.decision.reasons.map((reason) => reason.code),
+      reasons: [...new Set(predicate.decision.reasons.map((reason) => reason.code))],
+      ...(predicate.approval ? { approvals: predicate.approval } : {}),
     }
-    if (predicate.approval || !isPolicyDecision(recorded)) {
-      skip(predicate.approval ? 'held-for-approval' : 'not-decided-by-policy')
+    if (!isPolicyDecision(recorded)) {
+      skip('not-decided-by-policy')
       continue
     }
     const template = await cached(templates, predicate.template.digest, () =>

@@ -67,6 +67,80 @@ describe('createShadowedPolicyStore', () => {
     expect(snapshot.revision).toBe('active')
   })
 
+  test('a hold is told apart from an allow and a deny, and a hold for another k is a disagreement', () => {
+    /** Holds `to: 'big'` for `required` approvals, allows the rest. */
+    const holding = (revision: string, required: number): WasmPolicy => ({
+      ...rulePolicy(revision, () => true),
+      evaluate: (input: PolicyInput): Decision =>
+        input.to === 'big'
+          ? {
+              allow: false,
+              reasons: [{ code: 'APPROVAL_REQUIRED', message: 'big' }],
+              limits: [],
+              approvals: { required, reason: 'big' },
+            }
+          : { allow: true, reasons: [], limits: [] },
+    })
+    const observe = (active: WasmPolicy, candidate: WasmPolicy, to: string) => {
+      const observations: ShadowObservation[] = []
+      const store = createShadowedPolicyStore({
+        store: createPolicyStore({ initial: active }),
+        shadow: loaded(candidate),
+        observe: (observation) => observations.push(observation),
+        schedule: (task) => task(),
+      })
+      const answer = store.current().policy.evaluate(input(to))
+      expect(answer).toStrictEqual(active.evaluate(input(to)))
+      const [observation] = observations
+      return (
+        observation && [
+          observation.change,
+          observation.transition,
+          observation.active.outcome,
+          observation.shadow.outcome,
+        ]
+      )
+    }
+    const allowAll = rulePolicy('allow-all', () => true)
+    const denyAll = rulePolicy('deny-all', () => false)
+    expect(observe(allowAll, holding('k2', 2), 'big')).toStrictEqual([
+      'newly-held',
+      'allow->held k=2',
+      'allow',
+      'held',
+    ])
+    expect(observe(holding('k2', 2), allowAll, 'big')).toStrictEqual([
+      'no-longer-held',
+      'held k=2->allow',
+      'held',
+      'allow',
+    ])
+    expect(observe(holding('k2', 2), denyAll, 'big')).toStrictEqual([
+      'newly-denied',
+      'held k=2->deny',
+      'held',
+      'deny',
+    ])
+    expect(observe(denyAll, holding('k2', 2), 'big')).toStrictEqual([
+      'newly-held',
+      'deny->held k=2',
+      'deny',
+      'held',
+    ])
+    expect(observe(holding('k2', 2), holding('k3', 3), 'big')).toStrictEqual([
+      'approvals-changed',
+      'held k=2->held k=3',
+      'held',
+      'held',
+    ])
+    expect(observe(holding('k2', 2), holding('k2b', 2), 'big')).toStrictEqual([
+      'unchanged',
+      'held k=2->held k=2',
+      'held',
+      'held',
+    ])
+  })
+
   test('a candidate or an observer that throws never changes the answer', () => {
     const broken: WasmPolicy = {
       ...rulePolicy('broken', () => true),

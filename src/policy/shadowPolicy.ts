@@ -1,13 +1,24 @@
-import { compareDecisions, type DecisionChange } from './compareDecisions.js'
+import {
+  compareDecisions,
+  type DecisionChange,
+  type DecisionOutcome,
+  outcomeOf,
+  transitionLabel,
+  verdictOf,
+} from './compareDecisions.js'
 import type { Decision } from './decision.js'
 import type { LoadedPolicy, PolicySnapshot, PolicyStore } from './policyStore.js'
 import type { PolicyInput, WasmPolicy } from './wasmPolicy.js'
 
-/** One live decision seen by the shadow: both verdicts, and how the shadow's differs. */
+/**
+ * One live decision seen by the shadow: both decisions, what each came to (allow, deny or held),
+ * how the shadow's differs, and the transition with each hold's k (`allow->held k=2`).
+ */
 export type ShadowObservation = {
   change: DecisionChange
-  active: { revision: string; decision: Decision }
-  shadow: { revision: string; digest: string; decision: Decision }
+  transition: string
+  active: { revision: string; outcome: DecisionOutcome; decision: Decision }
+  shadow: { revision: string; digest: string; outcome: DecisionOutcome; decision: Decision }
   /** The request the input was for, when the input names one. */
   requestDigest?: string
 }
@@ -71,12 +82,19 @@ function shadowedPolicy(
         // and an observer that throws loses its report, never the request.
         try {
           const candidate = shadow.policy.evaluate(input)
-          const codes = (d: Decision) => ({ allow: d.allow, reasons: d.reasons.map((reason) => reason.code) })
+          const before = verdictOf(decision)
+          const after = verdictOf(candidate)
           const requestDigest = requestDigestOf(input)
           observe({
-            change: compareDecisions(codes(decision), codes(candidate)),
-            active: { revision: active.revision, decision },
-            shadow: { revision: shadow.revision, digest: shadow.digest, decision: candidate },
+            change: compareDecisions(before, after),
+            transition: transitionLabel(before, after),
+            active: { revision: active.revision, outcome: outcomeOf(before), decision },
+            shadow: {
+              revision: shadow.revision,
+              digest: shadow.digest,
+              outcome: outcomeOf(after),
+              decision: candidate,
+            },
             ...(requestDigest ? { requestDigest } : {}),
           })
         } catch {

@@ -50,7 +50,8 @@
  * Chains
  *   {p}chain:{chainId}:genesis    STRING  block 0 hash first seen on the chain; a different one halts it
  * Admin audit trail
- *   {p}admin:actions              STREAM  one entry per admin action: actor, role, action, target, detail
+ *   {p}admin:actions              STREAM  one entry per admin action: actor, role, action, target, detail,
+ *                                 logIndex (of its attestation), at
  * Console (owned by src/auth/consoleSessions.ts)
  *   {p}console:session:{sha256 of the session id}  STRING  JSON {principal, csrfToken, createdAt, expiresAt};
  *                                 expires with the session; the cookie's id itself is never stored

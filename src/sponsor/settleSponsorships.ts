@@ -85,70 +85,95 @@ export async function settleSponsorships(
   return result
 }
 
-async function settle(
+/**
+ * Runs `work` under this process's settle claim of one op; a pass that fails part-way (a Redis
+ * timeout, a node error) gives the claim back, so the next pass retries at once instead of
+ * after SETTLE_CLAIM_SECONDS. Every step is safe to repeat: the outcome is attested once per log,
+ * and the record moves on only from `sponsored`.
+ */
+async function underClaim(
+  deps: SettleDeps,
+  record: SponsoredRecord,
+  owner: string,
+  work: () => Promise<void>,
+): Promise<boolean> {
+  if (!(await deps.sponsorships.claimSettlement(record.id, owner, SETTLE_CLAIM_SECONDS))) return false
+  try {
+    await work()
+    return true
+  } catch (error) {
+    await deps.sponsorships.releaseSettlement(record.id, owner).catch(() => undefined)
+    throw error
+  }
+}
+
+function settle(
   deps: SettleDeps,
   record: SponsoredRecord,
   settlement: UserOperationSettlement,
   owner: string,
 ): Promise<boolean> {
-  if (!(await deps.sponsorships.claimSettlement(record.id, owner, SETTLE_CLAIM_SECONDS))) return false
-  const status = settlement.success ? 'confirmed' : 'reverted'
-  const logged = await deps.attestor.attestOutcome({
-    requestDigest: record.id,
-    decisionEntry: decisionEntryOf(record),
-    outcome: {
+  return underClaim(deps, record, owner, async () => {
+    const status = settlement.success ? 'confirmed' : 'reverted'
+    const logged = await deps.attestor.attestOutcome({
+      requestDigest: record.id,
+      decisionEntry: decisionEntryOf(record),
+      outcome: {
+        status,
+        chainId: record.chainId,
+        txHash: settlement.txHash,
+        userOpHash: settlement.userOpHash,
+        blockNumber: settlement.blockNumber,
+        gasUsed: settlement.actualGasUsed,
+        actualCostWei: settlement.actualGasCost,
+      },
+    })
+    await reconcileGas(deps, record, settlement.actualGasCost)
+    deps.gasSpent?.inc(
+      { chain: String(record.chainId), template: record.templateId },
+      Number(settlement.actualGasCost),
+    )
+    const next: RequestRecord = {
+      ...record,
       status,
-      chainId: record.chainId,
       txHash: settlement.txHash,
-      userOpHash: settlement.userOpHash,
-      blockNumber: settlement.blockNumber,
-      gasUsed: settlement.actualGasUsed,
-      actualCostWei: settlement.actualGasCost,
-    },
+      outcomeAttestation: { logIndex: logged.index, envelope: logged.envelope },
+    }
+    await deps.sponsorships.transition(next, ['sponsored'])
+    await deps.sponsorships.untrack(record.id)
+    deps.logger.info(
+      { requestDigest: record.id, txHash: settlement.txHash, status },
+      'user operation settled',
+    )
   })
-  await reconcileGas(deps, record, settlement.actualGasCost)
-  deps.gasSpent?.inc(
-    { chain: String(record.chainId), template: record.templateId },
-    Number(settlement.actualGasCost),
-  )
-  const next: RequestRecord = {
-    ...record,
-    status,
-    txHash: settlement.txHash,
-    outcomeAttestation: { logIndex: logged.index, envelope: logged.envelope },
-  }
-  await deps.sponsorships.transition(next, ['sponsored'])
-  await deps.sponsorships.untrack(record.id)
-  deps.logger.info({ requestDigest: record.id, txHash: settlement.txHash, status }, 'user operation settled')
-  return true
 }
 
-async function expire(deps: SettleDeps, record: SponsoredRecord, owner: string): Promise<boolean> {
-  if (!(await deps.sponsorships.claimSettlement(record.id, owner, SETTLE_CLAIM_SECONDS))) return false
-  const { validUntil, nonceKey } = record.userOperation
-  const logged = await deps.attestor.attestOutcome({
-    requestDigest: record.id,
-    decisionEntry: decisionEntryOf(record),
-    outcome: {
-      status: 'cancelled',
-      chainId: record.chainId,
-      userOpHash: record.userOperation.userOpHash,
-      reason: {
-        code: 'SPONSORSHIP_EXPIRED',
-        message: `not included on chain by validUntil ${validUntil}; its reservation was released`,
+function expire(deps: SettleDeps, record: SponsoredRecord, owner: string): Promise<boolean> {
+  return underClaim(deps, record, owner, async () => {
+    const { validUntil, nonceKey } = record.userOperation
+    const logged = await deps.attestor.attestOutcome({
+      requestDigest: record.id,
+      decisionEntry: decisionEntryOf(record),
+      outcome: {
+        status: 'cancelled',
+        chainId: record.chainId,
+        userOpHash: record.userOperation.userOpHash,
+        reason: {
+          code: 'SPONSORSHIP_EXPIRED',
+          message: `not included on chain by validUntil ${validUntil}; its reservation was released`,
+        },
       },
-    },
+    })
+    await Promise.all([deps.limits.release(record.id), deps.requests.releaseNonce(nonceKey, record.id)])
+    const next: RequestRecord = {
+      ...record,
+      status: 'cancelled',
+      outcomeAttestation: { logIndex: logged.index, envelope: logged.envelope },
+    }
+    await deps.sponsorships.transition(next, ['sponsored'])
+    await deps.sponsorships.untrack(record.id)
+    deps.logger.info({ requestDigest: record.id, validUntil }, 'unused sponsorship released')
   })
-  await Promise.all([deps.limits.release(record.id), deps.requests.releaseNonce(nonceKey, record.id)])
-  const next: RequestRecord = {
-    ...record,
-    status: 'cancelled',
-    outcomeAttestation: { logIndex: logged.index, envelope: logged.envelope },
-  }
-  await deps.sponsorships.transition(next, ['sponsored'])
-  await deps.sponsorships.untrack(record.id)
-  deps.logger.info({ requestDigest: record.id, validUntil }, 'unused sponsorship released')
-  return true
 }
 
 /** Gives back the part of each gasWei reservation the op did not cost; counts stay counted. */

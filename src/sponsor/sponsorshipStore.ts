@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import type { RedisKeys } from '../redis/keys.js'
+import { luaScript } from '../redis/luaScript.js'
 import type { RequestRecord, RequestStatus } from '../requests/requestStore.js'
 
 /** Sponsored user operations that still need settling, and the index from userOpHash to request. */
@@ -20,6 +21,8 @@ export type SponsorshipStore = {
   transition(next: RequestRecord, from: readonly RequestStatus[]): Promise<boolean>
   /** Claims the settling of one op for `ttlSeconds`, so one process attests its outcome. */
   claimSettlement(requestDigest: string, owner: string, ttlSeconds: number): Promise<boolean>
+  /** Gives a claim back early (a pass that failed part-way), if `owner` still holds it. */
+  releaseSettlement(requestDigest: string, owner: string): Promise<void>
 }
 
 // KEYS: the request record. ARGV: next record JSON, then the statuses it may move from.
@@ -35,6 +38,12 @@ for i = 2, #ARGV do
 end
 return 0
 `
+
+// KEYS: the settle claim. ARGV: the owner giving it back.
+const releaseClaim = luaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0
+`)
 
 /** The sponsorship bookkeeping in Redis (keys documented in src/redis/keys.ts). */
 export function createSponsorshipStore(parameters: {
@@ -76,6 +85,9 @@ export function createSponsorshipStore(parameters: {
     },
     async claimSettlement(requestDigest, owner, ttlSeconds) {
       return (await redis.set(keys.sponsorSettle(requestDigest), owner, 'EX', ttlSeconds, 'NX')) === 'OK'
+    },
+    async releaseSettlement(requestDigest, owner) {
+      await releaseClaim.run(redis, [keys.sponsorSettle(requestDigest)], [owner])
     },
   }
 }

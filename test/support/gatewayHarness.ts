@@ -12,6 +12,7 @@ import {
   type SigningKey,
 } from '../../src/crypto/ed25519.js'
 import { type GatewayRole, type RunningGateway, startGateway } from '../../src/main.js'
+import type { Logger } from '../../src/observability/logger.js'
 
 /** Keys a test gateway trusts and uses, generated per harness: nothing here is a real secret. */
 export type HarnessKeys = {
@@ -27,7 +28,10 @@ export type GatewayHarness = {
   /** A Redis key prefix private to this harness, inside the run's prefix. */
   keyPrefix: string
   env: Record<string, string>
-  start(overrides?: Record<string, string>, options?: { role?: GatewayRole }): Promise<RunningGateway>
+  start(
+    overrides?: Record<string, string>,
+    options?: { role?: GatewayRole; logger?: Logger },
+  ): Promise<RunningGateway>
   stopAll(): Promise<void>
 }
 

@@ -1,4 +1,5 @@
 import type { RecordAdminAction } from '../../admin/adminActions.js'
+import type { ApprovalDeps } from '../../approvals/approvalDeps.js'
 import type { AuditReader } from '../../audit/auditReader.js'
 import type { AdminKeyVerifier } from '../../auth/adminKeys.js'
 import type { ConsoleSession, ConsoleSessionStore, LoginRateLimiter } from '../../auth/consoleSessions.js'
@@ -37,6 +38,8 @@ export type ConsoleDeps = {
   registry: TemplateRegistry
   instances: InstanceStore
   killSwitch: KillSwitch
+  /** Held requests: the same listing, approving and rejecting as the admin API. */
+  approvals: ApprovalDeps
   recordAdminAction: RecordAdminAction
   dryRun: DryRunDeps
   counters: ConsoleCounters

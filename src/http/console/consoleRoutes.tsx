@@ -2,11 +2,12 @@ import { readFile } from 'node:fs/promises'
 import { type Context, Hono } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { classifyError, IntentGateError } from '../../errors/index.js'
+import { approvalRoutes } from './approvalRoutes.js'
 import type { ConsoleDeps, ConsoleEnv } from './consoleEnv.js'
 import { consoleSecurityHeaders, loadConsoleSession, requireSameOrigin } from './consoleSecurity.js'
 import { countersRoutes } from './countersRoutes.js'
 import { killSwitchRoutes } from './killSwitchRoutes.js'
-import { Layout, renderPage } from './layout.js'
+import { ErrorNotice, Layout, renderPage } from './layout.js'
 import { loginRoutes } from './loginRoutes.js'
 import { logRoutes } from './logRoutes.js'
 import { playgroundRoutes } from './playgroundRoutes.js'
@@ -44,24 +45,10 @@ async function consoleError(error: Error, c: Context<ConsoleEnv>): Promise<Respo
   const classified = classifyError(error)
   if (classified.status >= 500)
     c.get('log')?.error({ err: error, code: classified.code }, classified.shortMessage)
-  const message = classified.details
-    ? `${classified.shortMessage}: ${classified.details}`
-    : classified.shortMessage
   return renderPage(
     c,
     <Layout title="That did not work" session={c.get('session')}>
-      <p class="notice error" role="alert">
-        <code>{classified.code}</code>: {message}
-      </p>
-      {classified.reasons.length > 0 ? (
-        <ul>
-          {classified.reasons.map((reason) => (
-            <li>
-              <code>{reason.code}</code>: {reason.message}
-            </li>
-          ))}
-        </ul>
-      ) : null}
+      <ErrorNotice error={classified} />
       <p>
         Request id <span class="mono">{c.get('requestId') ?? ''}</span>.{' '}
         <a href="/console">Back to the console</a>
@@ -90,6 +77,7 @@ export function mountConsole<Env extends object>(
   pages.route('/', logRoutes(deps))
   pages.route('/', verifyDataRoutes(deps))
   pages.route('/', registryRoutes(deps))
+  pages.route('/', approvalRoutes(deps))
   pages.route('/', killSwitchRoutes(deps))
   pages.route('/', playgroundRoutes(deps))
   app.route('/', pages)

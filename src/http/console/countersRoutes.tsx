@@ -175,7 +175,8 @@ export function countersRoutes(deps: { counters: ConsoleCounters }) {
               Figures refresh every 5 seconds. Decisions and relay outcomes are this process's; limits and
               queues are shared.
             </p>
-            <button type="button" class="secondary" data-live-toggle aria-pressed="false">
+            {/* Disabled until liveCounters.js has wired it: without the script nothing refreshes. */}
+            <button type="button" class="secondary" data-live-toggle aria-pressed="false" disabled>
               Pause updates
             </button>
           </div>

@@ -30,6 +30,7 @@ export function createConsoleDeps(parameters: {
     registry: services.registry,
     instances: services.instances,
     killSwitch: services.killSwitch,
+    approvals: services.approvals,
     recordAdminAction: services.recordAdminAction,
     dryRun: services.dryRun,
     counters: {

@@ -293,14 +293,15 @@ export function VerifyPanel(props: { index: number }) {
         with WebCrypto. Nothing the gateway says about the entry is taken on trust.
       </p>
       <p data-key-source>Keys: as this gateway publishes them.</p>
+      {/* Disabled until verifyButton.js has wired them: a click before that would do nothing. */}
       <div class="actions">
-        <button type="button" data-verify-button>
+        <button type="button" data-verify-button disabled>
           Verify
         </button>
-        <button type="button" class="secondary" data-pin-keys>
+        <button type="button" class="secondary" data-pin-keys disabled>
           Pin the gateway's keys in this browser
         </button>
-        <button type="button" class="secondary" data-forget-keys>
+        <button type="button" class="secondary" data-forget-keys disabled>
           Forget pinned keys
         </button>
       </div>

@@ -2,6 +2,7 @@ import type { Context } from 'hono'
 import type { Child } from 'hono/jsx'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { ConsoleSession } from '../../auth/consoleSessions.js'
+import type { IntentGateError } from '../../errors/index.js'
 import type { ConsoleEnv } from './consoleEnv.js'
 
 const sections = [
@@ -9,6 +10,7 @@ const sections = [
   { href: '/console/entries', label: 'Log' },
   { href: '/console/templates', label: 'Templates' },
   { href: '/console/instances', label: 'Instances' },
+  { href: '/console/approvals', label: 'Pending approvals' },
   { href: '/console/kill-switch', label: 'Kill switch' },
   { href: '/console/playground', label: 'Policy playground' },
 ] as const
@@ -100,6 +102,28 @@ export function ShortHash(props: { value: string | undefined }) {
     <span class="mono" title={props.value}>
       {short}
     </span>
+  )
+}
+
+/** An error as the console shows it: its stable code, what it says, and its reasons, announced at once. */
+export function ErrorNotice(props: { error: IntentGateError }) {
+  const { error } = props
+  return (
+    <>
+      <p class="notice error" role="alert">
+        <code>{error.code}</code>:{' '}
+        {error.details ? `${error.shortMessage}: ${error.details}` : error.shortMessage}
+      </p>
+      {error.reasons.length > 0 ? (
+        <ul>
+          {error.reasons.map((reason) => (
+            <li>
+              <code>{reason.code}</code>: {reason.message}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </>
   )
 }
 

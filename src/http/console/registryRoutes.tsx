@@ -8,16 +8,17 @@ import type { InstanceStore } from '../../templates/instances.js'
 import type { TemplateRegistry } from '../../templates/registry.js'
 import { parseInput } from '../readJson.js'
 import { digestParam, instanceIdParam, reasonBody } from '../routes/admin/adminEnv.js'
+import { ConfirmChange } from './confirmChange.js'
 import type { ConsoleEnv } from './consoleEnv.js'
 import { requireConsole } from './consoleSecurity.js'
-import { Badge, CsrfField, Layout, ReadOnlyNotice, renderPage, ShortHash } from './layout.js'
+import { Badge, Layout, ReadOnlyNotice, renderPage, ShortHash } from './layout.js'
 
 type Deps = { registry: TemplateRegistry; instances: InstanceStore; recordAdminAction: RecordAdminAction }
 
 const instanceListSize = 200
 const reasonForm = z.object({ reason: reasonBody.shape.reason })
 
-/** A confirmation step: what is about to happen, a required reason, and the one button that does it. */
+/** Revoking a template or an instance: final, so it says so, and asks why. */
 function ConfirmRevoke(props: {
   session: ConsoleSession
   title: string
@@ -25,33 +26,22 @@ function ConfirmRevoke(props: {
   consequence: string
   action: string
   back: string
-  problem?: string
 }) {
   return (
-    <Layout title={props.title} session={props.session}>
-      <p class="notice error">{props.consequence}</p>
+    <ConfirmChange
+      session={props.session}
+      title={props.title}
+      consequence={props.consequence}
+      tone="danger"
+      reasonLabel="Reason (recorded in the log, 3 to 500 characters)"
+      button="Revoke"
+      action={props.action}
+      back={props.back}
+    >
       <p>
         You are about to revoke <strong class="mono">{props.what}</strong>. This cannot be undone.
       </p>
-      <form method="post" action={props.action} class="stack">
-        <CsrfField session={props.session} />
-        {props.problem ? (
-          <p class="notice error" role="alert">
-            {props.problem}
-          </p>
-        ) : null}
-        <label>
-          Reason (recorded in the log, 3 to 500 characters)
-          <textarea name="reason" rows={3} required minlength={3} maxlength={500} />
-        </label>
-        <div class="actions">
-          <button type="submit" class="danger">
-            Revoke
-          </button>
-          <a href={props.back}>Cancel</a>
-        </div>
-      </form>
-    </Layout>
+    </ConfirmChange>
   )
 }
 

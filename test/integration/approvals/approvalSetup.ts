@@ -4,9 +4,14 @@ import { foundry } from 'viem/chains'
 import { generateAdminKey, hashAdminKey } from '../../../src/auth/adminKeys.js'
 import type { RunningGateway } from '../../../src/main.js'
 import { signForwardRequest } from '../../support/forwardRequests.js'
-import { callJson, createGatewayHarness, type JsonResponse } from '../../support/gatewayHarness.js'
+import {
+  callJson,
+  createGatewayHarness,
+  type GatewayHarness,
+  type JsonResponse,
+} from '../../support/gatewayHarness.js'
 import { approveCall } from '../../support/relayHarness.js'
-import { anvilUrl, fixtureAddresses } from '../pipeline/metaTxSetup.js'
+import { anvilUrl, demoInstance, fixtureAddresses, freshUser } from '../pipeline/metaTxSetup.js'
 
 /**
  * A gateway harness whose admin keys are five people: alice, bob, dave and erin are operators and
@@ -61,6 +66,18 @@ export async function submitTokenApproval(
   })
   const answer = await callJson(gateway.url, 'POST', '/v1/meta-transactions', { bearer: token, body })
   return { answer, body, spender }
+}
+
+/**
+ * A request held for `required` operators: a fresh instance (created by alice, so she is its
+ * submitter) whose template holds DemoToken approvals above 10, and a fresh user's approval of 11.
+ */
+export async function holdTokenApproval(harness: GatewayHarness, gateway: RunningGateway, required = 2) {
+  const instance = await demoInstance(harness, gateway, { intent: heldAbove('10', required) })
+  const user = freshUser()
+  const submitted = await submitTokenApproval(gateway, instance.token, { user, amount: 11n })
+  if (submitted.answer.status !== 202) throw new Error(`not held: ${JSON.stringify(submitted.answer.body)}`)
+  return { ...instance, user, ...submitted, id: String(submitted.answer.body.id) }
 }
 
 export const approve = (gateway: RunningGateway, id: string, key: string): Promise<JsonResponse> =>

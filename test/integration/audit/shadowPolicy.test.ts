@@ -47,9 +47,9 @@ async function shadowCounts(): Promise<Record<string, number>> {
   const text = await (await fetch(`${gateway.url}/metrics`)).text()
   const counts: Record<string, number> = {}
   for (const match of text.matchAll(
-    /^intentgate_policy_shadow_decisions_total\{change="([a-z-]+)"\} (\d+)$/gm,
+    /^intentgate_policy_shadow_decisions_total\{change="([a-z-]+)",active="[a-z]+",shadow="[a-z]+"\} (\d+)$/gm,
   ))
-    counts[match[1] as string] = Number(match[2])
+    counts[match[1] as string] = (counts[match[1] as string] ?? 0) + Number(match[2])
   return counts
 }
 

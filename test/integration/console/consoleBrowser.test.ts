@@ -7,6 +7,7 @@ import type { RunningGateway } from '../../../src/main.js'
 import { launchChromium, screenshotDir } from '../../support/browser.js'
 import { signForwardRequest } from '../../support/forwardRequests.js'
 import { callJson, createGatewayHarness } from '../../support/gatewayHarness.js'
+import { holdTokenApproval } from '../approvals/approvalSetup.js'
 import { anvilUrl, demoInstance, fixtureAddresses, freshUser, tokenCall } from '../pipeline/metaTxSetup.js'
 
 /**
@@ -41,6 +42,11 @@ async function logIn(page: Page, key: string) {
   await page.getByLabel('Admin key').fill(key)
   await page.getByRole('button', { name: 'Log in' }).click()
   await page.waitForURL(`${gateway.url}/console`)
+}
+
+async function logOut(page: Page) {
+  await page.getByRole('button', { name: 'Log out' }).click()
+  await page.waitForURL(`${gateway.url}/console/login`)
 }
 
 const screenshot = (page: Page, name: string) =>
@@ -80,6 +86,13 @@ describe('the console in Chromium', () => {
     const page = await context.newPage()
     await logIn(page, harness.keys.admin.auditor)
     await expect(page.getByText('carol (auditor)').isVisible()).resolves.toBe(true)
+    // The pause toggle is served disabled and enabled by its script once its handler is attached.
+    const toggle = page.getByRole('button', { name: 'Pause updates' })
+    await page.locator('[data-live-toggle]:enabled').waitFor()
+    await toggle.click()
+    await expect(
+      page.getByRole('button', { name: 'Resume updates' }).getAttribute('aria-pressed'),
+    ).resolves.toBe('true')
     await screenshot(page, 'counters')
 
     await page.getByRole('link', { name: 'Log', exact: true }).click()
@@ -97,6 +110,8 @@ describe('the console in Chromium', () => {
     await expect(page.getByRole('heading', { name: 'Decoded intent' }).isVisible()).resolves.toBe(true)
     await expect(page.locator('main').textContent()).resolves.toContain('SELECTOR_NOT_ALLOWED')
 
+    // Served disabled; enabled once verifyButton.js has attached its handlers.
+    await page.locator('[data-verify-button]:enabled').waitFor()
     await page.getByRole('button', { name: 'Verify', exact: true }).click()
     const verdict = page.locator('[data-verify-output] .verdict')
     await verdict.waitFor()
@@ -158,8 +173,7 @@ describe('the console in Chromium', () => {
     })
     expect(listed.body.engaged).toStrictEqual([])
 
-    await page.getByRole('button', { name: 'Log out' }).click()
-    await page.waitForURL(`${gateway.url}/console/login`)
+    await logOut(page)
     await page.close()
   })
 
@@ -193,6 +207,73 @@ describe('the console in Chromium', () => {
     await page.getByRole('button', { name: 'Release the kill switch' }).click()
     await page.waitForURL(`${gateway.url}/console/kill-switch`)
     await expect(page.getByText('No switch is engaged.').isVisible()).resolves.toBe(true)
+    await page.close()
+  })
+
+  test('an operator approves a held meta-transaction behind a confirmation and sees it approved; an auditor cannot', {
+    timeout: 120_000,
+  }, async () => {
+    // alice created the instance, so she submitted the request; one approval (bob's) is enough.
+    const held = await holdTokenApproval(harness, gateway, 1)
+    await context.clearCookies()
+    const page = await context.newPage()
+    const heading = () => page.getByRole('heading', { level: 1 }).textContent()
+
+    await logIn(page, harness.keys.admin.auditor)
+    await page.getByRole('link', { name: 'Pending approvals' }).click()
+    const row = page.locator('main table tbody tr', { hasText: held.instanceId })
+    await expect(row.textContent()).resolves.toContain('0 of 1')
+    await screenshot(page, 'approvals-pending')
+    await row.getByRole('link').click()
+    await expect(heading()).resolves.toBe('Held request')
+    await expect(
+      page.getByRole('table', { name: 'Calls, nested ones included' }).textContent(),
+    ).resolves.toContain(`erc20 approve(amount=11, spender=${held.spender})`)
+    await expect(page.getByRole('link', { name: 'Approve…' }).count()).resolves.toBe(0)
+    await screenshot(page, 'approval-auditor')
+    // With the auditor's own session and CSRF token, the server still refuses the change.
+    const csrf = await page.locator('input[name="_csrf"]').first().inputValue()
+    const attempt = await page.evaluate(
+      async ({ id, token }) => {
+        const body = new URLSearchParams({ _csrf: token })
+        const response = await fetch(`/console/approvals/${id}/approve`, { method: 'POST', body })
+        return { status: response.status, text: await response.text() }
+      },
+      { id: held.id, token: csrf },
+    )
+    expect(attempt.status).toBe(403)
+    expect(attempt.text).toContain('ROLE_REQUIRED')
+    await logOut(page)
+
+    // The submitter is refused by the backend's rule, and the page says so.
+    await logIn(page, harness.keys.admin.operator)
+    await page.goto(`${gateway.url}/console/approvals/${held.id}`)
+    await page.getByRole('link', { name: 'Approve…' }).click()
+    await page.getByRole('button', { name: 'Approve', exact: true }).click()
+    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/^APPROVER_IS_SUBMITTER: /)
+    await screenshot(page, 'approval-submitter-refused')
+    await logOut(page)
+
+    await logIn(page, harness.keys.admin.operator2)
+    await page.getByRole('link', { name: 'Pending approvals' }).click()
+    await row.getByRole('link').click()
+    await page.getByRole('link', { name: 'Approve…' }).click()
+    await expect(heading()).resolves.toBe('Approve this request?')
+    await expect(page.locator('main .notice').first().textContent()).resolves.toBe(
+      'Yours would be approval 1 of 1: the request is sent on at once, and cannot be called back.',
+    )
+    await screenshot(page, 'approval-confirm')
+    await page.getByRole('button', { name: 'Approve', exact: true }).click()
+    await page.waitForURL(`${gateway.url}/console/approvals/${held.id}?outcome=counted`)
+    await expect(page.getByRole('status').textContent()).resolves.toMatch(
+      /^Approved: 1 of 1 operators\. The request was sent on/,
+    )
+    await expect(page.locator('dl.facts .badge').first().textContent()).resolves.toBe('approved')
+    await screenshot(page, 'approval-approved')
+    const approval = await callJson(gateway.url, 'GET', `/v1/admin/approvals/${held.id}`, {
+      bearer: harness.keys.admin.auditor,
+    })
+    expect(approval.body.approval).toMatchObject({ status: 'approved', approvals: [{ by: 'bob' }] })
     await page.close()
   })
 })

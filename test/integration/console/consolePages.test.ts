@@ -197,6 +197,8 @@ describe('console pages over HTTP', () => {
     expect(detail).toContain('Decoded intent')
     expect(detail).toContain('0x0121b93f')
     expect(detail).toContain(`data-verify-entry="${index}"`)
+    // Served disabled: its script enables it once its handler is attached, so no click is lost.
+    expect(detail).toContain('<button type="button" data-verify-button="true" disabled="">Verify</button>')
 
     const raw = await getPage(gateway.url, `/console/api/entries/${index}/raw`, { cookie: auditor.cookie })
     expect(raw.headers.get('content-type')).toBe('application/octet-stream')

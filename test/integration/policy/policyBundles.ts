@@ -74,10 +74,32 @@ export function signPoliciesWithData(
   data: Record<string, unknown>,
   options: SignOptions,
 ): Uint8Array {
+  return signEditedPolicies(workDir, { data }, options)
+}
+
+/** One change to a Rego source: `from` must occur in it exactly once, so a stale edit fails loudly. */
+export type RegoEdit = { file: string; from: string; to: string }
+
+/**
+ * Signs a copy of policies/ with its data.json replaced by `data` (when given) and each Rego
+ * edit applied, built by the real opa as scripts/policies builds: a candidate whose rules differ.
+ */
+export function signEditedPolicies(
+  workDir: string,
+  changes: { data?: Record<string, unknown>; rego?: RegoEdit[] },
+  options: SignOptions,
+): Uint8Array {
   const root = join(workDir, `tree-${options.revision}`)
   mkdirSync(root, { recursive: true })
   cpSync(join(repoRoot, 'policies'), join(root, 'policies'), { recursive: true })
-  writeFileSync(join(root, 'policies', 'intentgate', 'data.json'), JSON.stringify(data))
+  const source = join(root, 'policies', 'intentgate')
+  if (changes.data) writeFileSync(join(source, 'data.json'), JSON.stringify(changes.data))
+  for (const { file, from, to } of changes.rego ?? []) {
+    const text = readFileSync(join(source, file), 'utf8')
+    if (text.split(from).length !== 2)
+      throw new Error(`${file}: expected exactly one ${JSON.stringify(from)}`)
+    writeFileSync(join(source, file), text.replace(from, to))
+  }
   run(
     opaPath(),
     [

@@ -116,7 +116,7 @@ export function sponsoredEvents(receipt: TransactionReceipt) {
 
 /** Polls GET /v1/requests/:id until the request leaves `sponsored`, and returns it. */
 export async function waitForSettlement(gateway: RunningGateway, token: string, id: string) {
-  for (let attempt = 0; attempt < 150; attempt++) {
+  for (let attempt = 0; attempt < 600; attempt++) {
     const response = await callJson(gateway.url, 'GET', `/v1/requests/${id}`, { bearer: token })
     if (response.status === 200 && response.body.status !== 'sponsored') return response.body
     await new Promise((resolve) => setTimeout(resolve, 100))

@@ -23,3 +23,5 @@ async function refresh() {
 }
 
 if (region) setInterval(refresh, 5_000)
+// Rendered disabled, so no click lands before the handler above is attached.
+if (toggle) toggle.disabled = false

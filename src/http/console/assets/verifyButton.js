@@ -94,4 +94,6 @@ if (panel) {
     describeKeys()
   })
   describeKeys()
+  // The buttons are rendered disabled, so no click lands before the handlers above are attached.
+  for (const wired of [button, pinButton, forgetButton]) if (wired) wired.disabled = false
 }
