@@ -202,6 +202,9 @@ export async function startGateway(
     audit,
     observe: { metrics, rates: decisionRates },
     gasSpent: relayMetrics.gasSpent,
+    relayerAddresses: new Map(
+      [...pools.values()].map((pool) => [pool.chainId, pool.keys.map((key) => key.signer.address)]),
+    ),
   })
   const queueDepths = { chainIds: [...served.keys()], depth: (chainId: number) => queues.depth(chainId) }
   const limitUsage = createLimitUsageReader({ redis, prefix: keys.prefix, instances: services.instances })
