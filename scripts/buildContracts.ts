@@ -24,6 +24,11 @@ const artifactsDir = path.join(repoRoot, 'src/chain/artifacts')
 const nodeModulesDir = path.join(repoRoot, 'node_modules')
 const importablePackages = ['@openzeppelin/contracts/', '@account-abstraction/contracts/']
 const accountAbstractionArtifacts = ['EntryPoint', 'SimpleAccountFactory', 'SimpleAccount']
+/**
+ * Never deployed: its runtime code stands in for the EntryPoint's in an eth_call state override,
+ * so self-bundling can run the v0.7 simulation methods (simulateValidation) against the real one.
+ */
+const simulationArtifacts = ['EntryPointSimulations']
 
 type SolcError = { severity: 'error' | 'warning' | 'info'; formattedMessage: string }
 type SolcContractOutput = { abi: unknown[]; evm: { bytecode: { object: string } } }
@@ -38,14 +43,17 @@ type Solc = {
     callbacks: { import: (importPath: string) => { contents: string } | { error: string } },
   ): string
 }
-type HardhatArtifact = { contractName: string; abi: unknown[]; bytecode: string }
+type HardhatArtifact = { contractName: string; abi: unknown[]; bytecode: string; deployedBytecode: string }
 
 export type ContractArtifact = {
   name: string
   /** Where the ABI and bytecode came from, recorded in the generated file's header. */
   origin: string
   abi: unknown[]
-  bytecode: `0x${string}`
+  /** Creation code, for contracts that are deployed. */
+  bytecode?: `0x${string}`
+  /** Runtime code, for contracts that only ever run as a state override. */
+  deployedBytecode?: `0x${string}`
 }
 
 /**
@@ -102,25 +110,47 @@ export function compileContracts(): ContractArtifact[] {
   return artifacts
 }
 
-/** Reads the EntryPoint v0.7 and SimpleAccount(Factory) artifacts shipped in @account-abstraction/contracts. */
+/**
+ * Reads the EntryPoint v0.7 and SimpleAccount(Factory) artifacts shipped in @account-abstraction/contracts,
+ * and the runtime code of its EntryPointSimulations.
+ */
 export function readAccountAbstractionArtifacts(): ContractArtifact[] {
   const packageDir = path.join(nodeModulesDir, '@account-abstraction/contracts')
   const { version } = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as {
     version: string
   }
-  return accountAbstractionArtifacts.map((name) => {
+  const read = (name: string) => {
     const file = path.join(packageDir, 'artifacts', `${name}.json`)
     const artifact = JSON.parse(readFileSync(file, 'utf8')) as HardhatArtifact
-    if (artifact.contractName !== name || !/^0x[0-9a-f]+$/i.test(artifact.bytecode)) {
+    if (
+      artifact.contractName !== name ||
+      !/^0x[0-9a-f]+$/i.test(artifact.bytecode) ||
+      !/^0x[0-9a-f]+$/i.test(artifact.deployedBytecode)
+    ) {
       throw new Error(`unexpected artifact in ${file}`)
     }
-    return {
-      name,
-      origin: `@account-abstraction/contracts@${version} artifacts/${name}.json (npm bytecode, not recompiled)`,
-      abi: artifact.abi,
-      bytecode: artifact.bytecode as `0x${string}`,
-    }
-  })
+    return { artifact, origin: `@account-abstraction/contracts@${version} artifacts/${name}.json` }
+  }
+  return [
+    ...accountAbstractionArtifacts.map((name) => {
+      const { artifact, origin } = read(name)
+      return {
+        name,
+        origin: `${origin} (npm bytecode, not recompiled)`,
+        abi: artifact.abi,
+        bytecode: artifact.bytecode as `0x${string}`,
+      }
+    }),
+    ...simulationArtifacts.map((name) => {
+      const { artifact, origin } = read(name)
+      return {
+        name,
+        origin: `${origin} (npm runtime code, only for eth_call state overrides)`,
+        abi: artifact.abi,
+        deployedBytecode: artifact.deployedBytecode as `0x${string}`,
+      }
+    }),
+  ]
 }
 
 /**
@@ -147,8 +177,12 @@ function renderArtifactModule(artifact: ContractArtifact): string {
     '',
     `export const ${exportName}Abi = ${JSON.stringify(artifact.abi, null, 2)} as const`,
     '',
-    `export const ${exportName}Bytecode = '${artifact.bytecode}' as const`,
-    '',
+    ...(artifact.bytecode
+      ? [`export const ${exportName}Bytecode = '${artifact.bytecode}' as const`, '']
+      : []),
+    ...(artifact.deployedBytecode
+      ? [`export const ${exportName}DeployedBytecode = '${artifact.deployedBytecode}' as const`, '']
+      : []),
   ].join('\n')
 }
 

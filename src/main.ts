@@ -92,6 +92,7 @@ export async function startGateway(
     url: config.redis.url.reveal(),
     logger,
     commandTimeoutMs: config.redis.commandTimeoutMs,
+    autoPipelining: true,
   })
   const subscriber = createRedisClient({
     url: config.redis.url.reveal(),
@@ -201,6 +202,9 @@ export async function startGateway(
     audit,
     observe: { metrics, rates: decisionRates },
     gasSpent: relayMetrics.gasSpent,
+    relayerAddresses: new Map(
+      [...pools.values()].map((pool) => [pool.chainId, pool.keys.map((key) => key.signer.address)]),
+    ),
   })
   const queueDepths = { chainIds: [...served.keys()], depth: (chainId: number) => queues.depth(chainId) }
   const limitUsage = createLimitUsageReader({ redis, prefix: keys.prefix, instances: services.instances })

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
+import type { Address } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { createAdminActionRecorder } from './admin/adminActions.js'
 import type { ApprovalDeps } from './approvals/approvalDeps.js'
@@ -11,6 +12,9 @@ import { type AuditReader, createAuditReader } from './audit/auditReader.js'
 import { createAdminKeyVerifier } from './auth/adminKeys.js'
 import { createAppAuthorizer } from './auth/authorizeApp.js'
 import { createCapabilityTokenVerifier, issueCapabilityToken } from './auth/capabilityToken.js'
+import { createSelfBundler, type SelfBundlerDeps } from './bundler/selfBundler.js'
+import { createUpstreamBundler } from './bundler/upstreamBundler.js'
+import type { UserOperationBundler } from './bundler/userOperationBundler.js'
 import type { ChainIdentity } from './chain/chainIdentity.js'
 import type { ServedChain } from './chain/servedChain.js'
 import type { Config } from './config/schema.js'
@@ -34,7 +38,7 @@ import { createPaymasterSignerCheck } from './sponsor/paymasterSignerCheck.js'
 import { createSponsorshipSettler } from './sponsor/settleSponsorships.js'
 import { createSponsorApprovedOperation } from './sponsor/sponsorApprovedOperation.js'
 import type { SponsorDeps } from './sponsor/sponsorDeps.js'
-import { createSponsorshipStore } from './sponsor/sponsorshipStore.js'
+import { createSponsorshipStore, type SponsorshipStore } from './sponsor/sponsorshipStore.js'
 import { createInstanceStore } from './templates/instances.js'
 import { createTemplateRegistry } from './templates/registry.js'
 import { verifyTemplateEnvelope } from './templates/verifyTemplate.js'
@@ -64,6 +68,8 @@ export type ServiceAdapters = {
   observe?: { metrics: Pick<Metrics, 'decisions' | 'decisionStageDuration'>; rates?: DecisionRates }
   /** intentgate_gas_spent_wei_total, for sponsored user operations as they settle. */
   gasSpent?: SponsorDeps['gasSpent']
+  /** The relayer keys' addresses per chain: with none for the sponsored chain, no self-bundling. */
+  relayerAddresses?: ReadonlyMap<number, readonly Address[]>
 }
 
 /**
@@ -193,6 +199,7 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
           ...(adapters.gasSpent ? { gasSpent: adapters.gasSpent } : {}),
         }
       : undefined
+  const recordAdminAction = createAdminActionRecorder({ redis, keys, logger, attestor })
   const approvals: ApprovalDeps = {
     approvals: approvalStore,
     requests,
@@ -203,21 +210,16 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
     registry,
     relay,
     ...(sponsor ? { sponsorApproved: createSponsorApprovedOperation(sponsor) } : {}),
+    recordAdminAction,
     now,
     logger,
   }
-  const bundlerUrl = config.sponsorship.bundlerUrl?.reveal()
-  // A bundler simulates an op before it answers eth_sendUserOperation: give it longer than a probe.
-  const bundler = bundlerUrl
-    ? createBundlerClient({
-        url: bundlerUrl,
-        timeoutMs: Math.max(config.dependencyTimeoutMs, 15_000),
-        ...(adapters.fetchFn ? { fetchFn: adapters.fetchFn } : {}),
-      })
+  const bundler = sponsorChain
+    ? buildBundler(config, adapters, { chain: sponsorChain, requests, sponsorships, now })
     : undefined
   return {
     verifyAdminKey: createAdminKeyVerifier(config.adminKeys),
-    recordAdminAction: createAdminActionRecorder({ redis, keys, logger, attestor }),
+    recordAdminAction,
     registry,
     instances,
     killSwitch,
@@ -245,6 +247,33 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
         })
       : undefined,
   }
+}
+
+/**
+ * The bundler behind /rpc: the upstream one at BUNDLER_URL, or else the gateway itself, bundling
+ * through the relay with the chain's relayer keys; with neither, none (the bundler methods are off).
+ */
+function buildBundler(
+  config: Config,
+  adapters: ServiceAdapters,
+  deps: Pick<SelfBundlerDeps, 'requests' | 'now'> & { chain: ServedChain; sponsorships: SponsorshipStore },
+): UserOperationBundler | undefined {
+  const bundlerUrl = config.sponsorship.bundlerUrl?.reveal()
+  if (bundlerUrl) {
+    return createUpstreamBundler({
+      // A bundler simulates an op before it answers eth_sendUserOperation: give it longer than a probe.
+      bundler: createBundlerClient({
+        url: bundlerUrl,
+        timeoutMs: Math.max(config.dependencyTimeoutMs, 15_000),
+        ...(adapters.fetchFn ? { fetchFn: adapters.fetchFn } : {}),
+      }),
+      entryPoint: deps.chain.addresses.entryPoint,
+      sponsorships: deps.sponsorships,
+    })
+  }
+  const [beneficiary] = adapters.relayerAddresses?.get(deps.chain.chainId) ?? []
+  if (!beneficiary) return undefined
+  return createSelfBundler({ ...deps, queues: adapters.relay, beneficiary })
 }
 
 /** `{ [name]: value }`, or nothing when the value is undefined (exactOptionalPropertyTypes). */

@@ -10,6 +10,11 @@ export type AdminAction = {
   action: string
   target: string
   detail?: Record<string, unknown>
+  /**
+   * The log entry of a statement of its own that already attests the action (an approval event's
+   * approval/v1). It is then not attested a second time: the stream entry points at that one.
+   */
+  attested?: { logIndex: number }
 }
 
 export type RecordAdminAction = (action: AdminAction) => Promise<void>
@@ -18,9 +23,10 @@ export type RecordAdminAction = (action: AdminAction) => Promise<void>
 const streamLength = 100_000
 
 /**
- * Records admin actions three ways: a signed attestation in the transparency log, a capped Redis
- * stream for quick listing, and the process log. Both writes are awaited, so an action whose
- * record cannot be written is reported as failed rather than done silently.
+ * Records admin actions three ways: a signed attestation in the transparency log (unless the
+ * action brings its own), a capped Redis stream for quick listing that names the attestation's
+ * log index, and the process log. Both writes are awaited, so an action whose record cannot be
+ * written is reported as failed rather than done silently.
  */
 export function createAdminActionRecorder(parameters: {
   redis: Redis
@@ -29,9 +35,11 @@ export function createAdminActionRecorder(parameters: {
   attestor: Pick<Attestor, 'attestAdminAction'>
 }): RecordAdminAction {
   const { redis, keys, logger, attestor } = parameters
-  return async function recordAdminAction({ actor, action, target, detail }) {
+  return async function recordAdminAction({ actor, action, target, detail, attested }) {
     logger.info({ actor: actor.name, role: actor.role, action, target, detail }, 'admin action')
-    await attestor.attestAdminAction({ actor, action, target, detail: detail ?? {} })
+    const logIndex =
+      attested?.logIndex ??
+      (await attestor.attestAdminAction({ actor, action, target, detail: detail ?? {} })).index
     await redis.xadd(
       keys.adminActions(),
       'MAXLEN',
@@ -48,6 +56,8 @@ export function createAdminActionRecorder(parameters: {
       target,
       'detail',
       JSON.stringify(detail ?? {}),
+      'logIndex',
+      String(logIndex),
       'at',
       new Date().toISOString(),
     )

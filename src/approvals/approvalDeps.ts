@@ -1,3 +1,4 @@
+import type { RecordAdminAction } from '../admin/adminActions.js'
 import type { Attestor } from '../attest/attestationLog.js'
 import type { KillSwitch } from '../killSwitch/killSwitch.js'
 import type { LimitStore } from '../limits/reserveLimits.js'
@@ -31,6 +32,11 @@ export type ApprovalDeps = {
   /** Where an approved meta-transaction goes to be relayed. */
   relay: Pick<RelayQueues, 'hold' | 'enqueue'>
   sponsorApproved?: SponsorApprovedOperation
+  /**
+   * Puts an operator's approval or rejection in the admin actions trail beside their other
+   * actions, pointing at its approval/v1 attestation rather than attesting it twice.
+   */
+  recordAdminAction: RecordAdminAction
   /** Unix seconds. */
   now: () => number
   logger: Logger

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis'
 import type { Reason } from '../errors/index.js'
 import type { IntentKind } from '../intents/intent.js'
+import type { RedisKeys } from '../redis/keys.js'
+import { claimKey, releaseClaim } from '../redis/ownedClaim.js'
 
 /**
  * Where a held request stands. `pending` until k distinct operators approve (`approved`), one
@@ -95,6 +97,13 @@ export type ApprovalStore = {
   finish(id: string): Promise<void>
   /** Forgets an approval whose held decision could not be attested: it never existed for anyone. */
   discard(id: string): Promise<void>
+  /**
+   * Claims the sweep's work on one approval for `ttlSeconds`: of the sweeps of every process, one
+   * at a time finishes it, so no approval event is attested twice. False if another holds it.
+   */
+  claimSweep(id: string, owner: string, ttlSeconds: number): Promise<boolean>
+  /** Gives a sweep claim back, if `owner` still holds it. */
+  releaseSweep(id: string, owner: string): Promise<void>
 }
 
 // KEYS: the approval hash, the unfinished index. ARGV: the entry's fields as JSON, then its ttl.
@@ -165,7 +174,7 @@ const approvalStatuses: readonly ApprovalStatus[] = [
 /** Approvals of held requests in Redis (keys documented in src/redis/keys.ts). */
 export function createApprovalStore(parameters: {
   redis: Redis
-  keys: { approval(id: string): string; approvalsUnfinished(): string }
+  keys: Pick<RedisKeys, 'approval' | 'approvalsUnfinished' | 'approvalSweepClaim'>
   /** How long an approval is kept after it is opened: as long as its request record. */
   retentionSeconds: number
 }): ApprovalStore {
@@ -239,6 +248,12 @@ export function createApprovalStore(parameters: {
     },
     async discard(id) {
       await redis.multi().del(keys.approval(id)).zrem(keys.approvalsUnfinished(), id).exec()
+    },
+    claimSweep(id, owner, ttlSeconds) {
+      return claimKey(redis, keys.approvalSweepClaim(id), owner, ttlSeconds)
+    },
+    releaseSweep(id, owner) {
+      return releaseClaim(redis, keys.approvalSweepClaim(id), owner)
     },
   }
 }

@@ -66,10 +66,13 @@ export async function approveRequest(
       })
       // Whichever call attests the last approval behind the k-th sends the request on.
       if (latest.status === 'approved') await completeApproval(deps, id, { attestMissing: false })
-      deps.logger.info(
-        { id, by: operator.name, approvals: vote.count, required: counted.required, status: vote.status },
-        'held request approved by an operator',
-      )
+      await deps.recordAdminAction({
+        actor: operator,
+        action: 'approval.approve',
+        target: id,
+        detail: { approvals: vote.count, required: counted.required, status: vote.status },
+        attested: { logIndex: ref.logIndex },
+      })
       return { approval: await viewOf(deps, id), counted: true }
     }
   }
@@ -96,7 +99,15 @@ export async function rejectRequest(
   }
   if (closed.kind === 'closed-already') throw notPending(id, closed.status)
   if (closed.kind === 'missing') throw notFound(id)
-  deps.logger.info({ id, by: operator.name }, 'held request rejected by an operator')
+  // completeApproval attested the rejection (or threw): its entry is the one to point at.
+  const rejected = await deps.approvals.get(id)
+  await deps.recordAdminAction({
+    actor: operator,
+    action: 'approval.reject',
+    target: id,
+    detail: { reason: parameters.reason },
+    ...(rejected?.closeAttestation ? { attested: { logIndex: rejected.closeAttestation.logIndex } } : {}),
+  })
   return viewOf(deps, id)
 }
 

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto'
 import { createPeriodicTask } from '../background/periodicTask.js'
 import type { ApprovalDeps } from './approvalDeps.js'
+import type { ApprovalEntry } from './approvalStore.js'
 import { attestMissingVotes, completeApproval, noteApprovals } from './completeApproval.js'
 import { closeAndComplete, expiredReason } from './decideApproval.js'
 
@@ -25,6 +27,9 @@ export async function sweepApprovals(
 ): Promise<SweepApprovalsResult> {
   const result: SweepApprovalsResult = { expired: 0, completed: 0, discarded: 0 }
   const now = deps.now()
+  // Every API process sweeps: one that finds work claims the approval first and looks again, so
+  // two sweeps never both attest the same event (into two logs) or release the same reservation.
+  const owner = randomBytes(8).toString('hex')
   for (let offset = 0; offset < maxPerPass; offset += 200) {
     const ids = await deps.approvals.unfinished(200, offset)
     for (const id of ids) {
@@ -33,37 +38,79 @@ export async function sweepApprovals(
         await deps.approvals.finish(id)
         continue
       }
-      const settled = entry.closedAt !== undefined && entry.closedAt + options.graceSeconds <= now
-      if (entry.status === 'pending' && now >= entry.expiresAt) {
-        const closed = await closeAndComplete(deps, id, {
-          status: 'expired',
-          by: '',
-          reason: expiredReason(entry),
-          now,
-        })
-        if (closed.kind === 'closed') result.expired++
-      } else if (entry.status !== 'pending' && settled) {
-        await completeApproval(deps, id)
-        result.completed++
-      } else if (entry.createdAt + options.graceSeconds <= now) {
-        const record = await deps.requests.get(id)
-        if (!record) {
-          await deps.limits.release(id)
-          if (entry.nonceKey) await deps.requests.releaseNonce(entry.nonceKey, id)
-          await deps.approvals.discard(id)
-          result.discarded++
-        } else if (
-          entry.votes.some(
-            (vote) => !entry.voteAttestations[vote.by] && vote.at + options.graceSeconds <= now,
-          )
-        ) {
-          await noteApprovals(deps, await attestMissingVotes(deps, record, entry))
-        }
+      if (!(await sweepStepFor(deps, entry, now, options.graceSeconds))) continue
+      if (!(await deps.approvals.claimSweep(id, owner, sweepClaimSeconds))) continue
+      try {
+        const current = await deps.approvals.get(id)
+        const step = current && (await sweepStepFor(deps, current, now, options.graceSeconds))
+        if (current && step) await runSweepStep(deps, current, step, now, result)
+      } finally {
+        await deps.approvals.releaseSweep(id, owner)
       }
     }
     if (ids.length < 200) break
   }
   return result
+}
+
+/** How long one sweep may work on one approval before another may take it over (if it died). */
+const sweepClaimSeconds = 60
+
+type SweepStep = 'expire' | 'complete' | 'discard' | 'attest-votes'
+
+/** What the sweep has to do for an approval now, if anything. Reads, never writes. */
+async function sweepStepFor(
+  deps: ApprovalDeps,
+  entry: ApprovalEntry,
+  now: number,
+  graceSeconds: number,
+): Promise<SweepStep | undefined> {
+  if (entry.status === 'pending' && now >= entry.expiresAt) return 'expire'
+  const settled = entry.closedAt !== undefined && entry.closedAt + graceSeconds <= now
+  if (entry.status !== 'pending' && settled) return 'complete'
+  if (entry.createdAt + graceSeconds > now) return undefined
+  if (!(await deps.requests.get(entry.id))) return 'discard'
+  const unattested = entry.votes.some(
+    (vote) => !entry.voteAttestations[vote.by] && vote.at + graceSeconds <= now,
+  )
+  return unattested ? 'attest-votes' : undefined
+}
+
+async function runSweepStep(
+  deps: ApprovalDeps,
+  entry: ApprovalEntry,
+  step: SweepStep,
+  now: number,
+  result: SweepApprovalsResult,
+): Promise<void> {
+  const { id } = entry
+  switch (step) {
+    case 'expire': {
+      const closed = await closeAndComplete(deps, id, {
+        status: 'expired',
+        by: '',
+        reason: expiredReason(entry),
+        now,
+      })
+      if (closed.kind === 'closed') result.expired++
+      return
+    }
+    case 'complete':
+      await completeApproval(deps, id)
+      result.completed++
+      return
+    case 'discard':
+      await deps.limits.release(id)
+      if (entry.nonceKey) await deps.requests.releaseNonce(entry.nonceKey, id)
+      await deps.approvals.discard(id)
+      result.discarded++
+      return
+    case 'attest-votes': {
+      const record = await deps.requests.get(id)
+      if (record) await noteApprovals(deps, await attestMissingVotes(deps, record, entry))
+      return
+    }
+  }
 }
 
 /** Runs {@link sweepApprovals} every `intervalMs` until stopped; a failed pass is logged and retried. */

@@ -367,7 +367,7 @@ export const settingsSchema = z.object({
     .transform((url) => new Secret(url))
     .optional()
     .describe(
-      'Upstream ERC-4337 bundler (such as Alto) for the chain of CHAIN_ADDRESSES_FILE; without it the bundler methods of /rpc are off. A secret.',
+      'Upstream ERC-4337 bundler (such as Alto) for the chain of CHAIN_ADDRESSES_FILE. Without it the gateway bundles user operations itself (handleOps through the relay queue and the RELAYER_KEYS of that chain); with neither, the bundler methods of /rpc are off. A secret.',
     ),
   USER_OP_SWEEP_INTERVAL_MS: positiveInt
     .min(50)

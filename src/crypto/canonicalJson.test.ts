@@ -12,6 +12,14 @@ function shuffleKeys(value: unknown, random: () => number): unknown {
 
 const jsonValue = fc.jsonValue({ maxDepth: 4 })
 
+/** RFC 8785 for values JSON.parse can produce, written as plainly as possible, for comparison. */
+function plainCanonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(plainCanonical).join(',')}]`
+  if (value === null || typeof value !== 'object') return JSON.stringify(value)
+  const members = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return `{${members.map(([key, item]) => `${JSON.stringify(key)}:${plainCanonical(item)}`).join(',')}}`
+}
+
 describe('canonicalJson', () => {
   test('sorts keys by UTF-16 code units (RFC 8785 §3.2.3 example)', () => {
     const input = {
@@ -26,6 +34,26 @@ describe('canonicalJson', () => {
     expect(canonicalJson(input)).toBe(
       '{"\\r":"CR","1":"One","\u0080":"Ctl","ö":"o","\u20ac":"Euro","\ud83d\ude00":"Smiley","\ufb33":"Hebrew"}',
     )
+  })
+
+  test('writes what the plain definition writes, for any JSON value, any Unicode', () => {
+    const unicodeJson = fc.jsonValue({ maxDepth: 5, stringUnit: 'binary' })
+    fc.assert(
+      fc.property(fc.oneof(jsonValue, unicodeJson), (value) => {
+        expect(canonicalJson(value)).toBe(plainCanonical(value))
+      }),
+      { numRuns: 2_000 },
+    )
+  })
+
+  test('names the path of a failure deep inside arrays and objects, and refuses holes', () => {
+    expect(() => canonicalJson({ a: [{ b: [0, { c: undefined, d: [Symbol()] }] }] })).toThrow(
+      new CanonicalJsonError('$.a[0].b[1].d[0]', 'symbol has no JSON form'),
+    )
+    expect(() => canonicalJson({ k: { '\udc00': 1 } })).toThrow('$.k: key holds a lone surrogate')
+    const holey: unknown[] = [1]
+    holey[2] = 3
+    expect(() => canonicalJson(holey)).toThrow('$[1]: undefined has no JSON form')
   })
 
   test('writes numbers as ECMAScript does and drops whitespace', () => {

@@ -99,6 +99,11 @@ export const errorCatalogue = {
     description:
       "The upstream bundler refused the user operation; on /rpc the bundler's ERC-4337 error code and message are passed on.",
   },
+  USER_OPERATION_REJECTED: {
+    status: 422,
+    description:
+      'Self-bundling (no BUNDLER_URL): the EntryPoint would refuse the user operation (a simulation of handleOps reverts with an AA error, such as a used nonce or a bad account signature), its call reverts when estimated, or its gas or fee fields are too low to bundle without loss; nothing was sent or paid. On /rpc it carries the ERC-7769 code: -32500 validation, -32501 paymaster, -32503 time range, -32507 signature, -32521 execution reverted, -32602 fields too low.',
+  },
 
   APPROVAL_REQUIRED: {
     status: 202,

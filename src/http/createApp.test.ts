@@ -113,8 +113,11 @@ describe('body limit over a real socket', () => {
   })
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
 
-  /** Sends `chunks` chunks of 256 bytes with Transfer-Encoding: chunked and no Content-Length. */
-  function postChunked(chunks: number): Promise<{ status: number; body: string }> {
+  /** POSTs to /echo with these headers, lets `send` write the body, and collects the answer. */
+  function post(
+    headers: Record<string, string>,
+    send: (request: ReturnType<typeof httpRequest>) => void,
+  ): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
       const request = httpRequest(
         {
@@ -122,7 +125,7 @@ describe('body limit over a real socket', () => {
           port,
           path: '/echo',
           method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
+          headers: { 'Content-Type': 'application/json', ...headers },
         },
         (response) => {
           let body = ''
@@ -132,10 +135,17 @@ describe('body limit over a real socket', () => {
           response.on('end', () => resolve({ status: response.statusCode ?? 0, body }))
         },
       )
-      // The server may answer and close before every chunk is sent; that is the point.
+      // The server may answer and close before the whole body is sent; that is the point.
       request.on('error', (error: NodeJS.ErrnoException) =>
-        error.code === 'EPIPE' ? undefined : reject(error),
+        error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error),
       )
+      send(request)
+    })
+  }
+
+  /** Sends `chunks` chunks of 256 bytes with Transfer-Encoding: chunked and no Content-Length. */
+  function postChunked(chunks: number) {
+    return post({}, (request) => {
       let sent = 0
       const writeNext = () => {
         while (sent < chunks) {
@@ -150,6 +160,20 @@ describe('body limit over a real socket', () => {
       writeNext()
     })
   }
+
+  /** Sends `bytes` bytes framed by Content-Length, the way every ordinary client sends a body. */
+  function postSized(bytes: number) {
+    return post({ 'Content-Length': String(bytes) }, (request) => request.end('z'.repeat(bytes)))
+  }
+
+  test('a body whose Content-Length passes the limit gets 413; one at the limit is read whole', async () => {
+    const over = await postSized(bodyLimitBytes + 1)
+    expect(over.status).toBe(413)
+    expect(JSON.parse(over.body).error.code).toBe('PAYLOAD_TOO_LARGE')
+    const within = await postSized(bodyLimitBytes)
+    expect(within.status).toBe(200)
+    expect(JSON.parse(within.body)).toStrictEqual({ bytes: bodyLimitBytes })
+  })
 
   test('a chunked body without Content-Length is cut off at the limit with 413', async () => {
     const { status, body } = await postChunked(64)

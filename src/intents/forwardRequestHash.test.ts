@@ -35,6 +35,19 @@ describe('hashForwardRequest', () => {
     )
   })
 
+  test("a domain met again is served from its cached separator, still equal to viem's", () => {
+    // A few domains, each with many messages, and more distinct domains than the cache keeps.
+    const domains = fc.sample(typedData, { numRuns: 70, seed: 11 }).map((data) => data.domain)
+    const repeated = fc.tuple(typedData, fc.constantFrom(...domains.slice(0, 3), ...domains))
+    fc.assert(
+      fc.property(repeated, ([data, domain]) => {
+        const again = { ...data, domain }
+        expect(hashForwardRequest(again)).toBe(hashTypedData(again))
+      }),
+      { numRuns: 1_000 },
+    )
+  })
+
   test('throws where viem throws: out-of-range integers and non-addresses', () => {
     const [sample] = fc.sample(typedData, { numRuns: 1, seed: 7 })
     if (!sample) throw new Error('one sample')
@@ -47,6 +60,8 @@ describe('hashForwardRequest', () => {
     ]
     for (const data of broken) {
       expect(() => hashTypedData(data)).toThrow()
+      expect(() => hashForwardRequest(data)).toThrow()
+      // A domain that failed is not kept: it fails again.
       expect(() => hashForwardRequest(data)).toThrow()
     }
     const oddData = { ...sample, message: { ...sample.message, data: '0xabc' as const } }

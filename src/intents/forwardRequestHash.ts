@@ -21,13 +21,32 @@ const forwardRequestTypeHash = keccak256(
  */
 export function hashForwardRequest(typedData: ForwardRequestTypedData): Hex {
   const { domain, message } = typedData
-  const domainSeparator = keccak256(
-    `${domainTypeHash}${hashedString(domain.name)}${hashedString(domain.version)}${uintWord(BigInt(domain.chainId), 256)}${addressWord(domain.verifyingContract)}`,
-  )
+  const domainSeparator = domainSeparatorOf(domain)
   const structHash = keccak256(
     `${forwardRequestTypeHash}${addressWord(message.from)}${addressWord(message.to)}${uintWord(message.value, 256)}${uintWord(message.gas, 256)}${uintWord(message.nonce, 256)}${uintWord(BigInt(message.deadline), 48)}${keccak256(message.data).slice(2)}`,
   )
   return keccak256(`0x1901${domainSeparator.slice(2)}${structHash.slice(2)}`)
+}
+
+/** Most domains kept: a gateway serves one forwarder per chain, so a handful in practice. */
+const maxCachedDomains = 64
+const domainSeparators = new Map<string, Hex>()
+
+/**
+ * The forwarder's EIP-712 domain separator, hashed once per (name, version, chain, forwarder)
+ * instead of on every request: three keccak256 and an address checksum each time otherwise. Only
+ * a domain that hashed without throwing is kept.
+ */
+function domainSeparatorOf(domain: ForwardRequestTypedData['domain']): Hex {
+  const key = JSON.stringify([domain.name, domain.version, domain.chainId, domain.verifyingContract])
+  const cached = domainSeparators.get(key)
+  if (cached) return cached
+  const separator = keccak256(
+    `${domainTypeHash}${hashedString(domain.name)}${hashedString(domain.version)}${uintWord(BigInt(domain.chainId), 256)}${addressWord(domain.verifyingContract)}`,
+  )
+  if (domainSeparators.size >= maxCachedDomains) domainSeparators.clear()
+  domainSeparators.set(key, separator)
+  return separator
 }
 
 function hashedString(text: string): string {

@@ -1,4 +1,4 @@
-import type { Address } from 'viem'
+import { type Address, numberToHex } from 'viem'
 import { z } from 'zod'
 import { decodeAccountCall } from './decodeAccountCall.js'
 import type { Intent } from './intent.js'
@@ -111,4 +111,13 @@ export function normalizeUserOperation(parameters: NormalizeUserOperationParamet
     nonce: userOp.nonce.toString(),
     requestDigest: userOperationDigest({ userOp, chainId, entryPoint }),
   }
+}
+
+/** An op in its JSON-RPC form (quantities as hex), which {@link userOperationSchema} parses back to the very same op. */
+export function userOperationJsonOf(userOp: UserOperationV07): Record<string, string> {
+  const json: Record<string, string> = {}
+  for (const [field, value] of Object.entries(userOp)) {
+    if (value !== undefined) json[field] = typeof value === 'bigint' ? numberToHex(value) : String(value)
+  }
+  return json
 }

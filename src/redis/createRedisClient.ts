@@ -14,13 +14,20 @@ export function createRedisClient(parameters: {
   connectionName?: string
   /** How long one command may wait for its answer; none for a subscriber, which waits by design. */
   commandTimeoutMs?: number
+  /**
+   * Sends the commands issued in one tick as one pipeline: one socket write for many, in order.
+   * For the request connection, where concurrent requests each send their own commands. Not for
+   * a connection with commands defined on it (BullMQ's), which ioredis copies into each pipeline.
+   */
+  autoPipelining?: boolean
 }): Redis {
-  const { url, logger, connectionName = 'intentgate', commandTimeoutMs } = parameters
+  const { url, logger, connectionName = 'intentgate', commandTimeoutMs, autoPipelining = false } = parameters
   const redis = new Redis(url, {
     connectionName,
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    enableAutoPipelining: autoPipelining,
     connectTimeout: 2_000,
     ...(commandTimeoutMs ? { commandTimeout: commandTimeoutMs } : {}),
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),

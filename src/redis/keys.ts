@@ -39,6 +39,8 @@
  *                                         closedAt, closeReason, att:vote:{operator}, att:close
  *   {p}appr:unfinished            ZSET    request digest -> expiresAt; pending approvals and decided ones
  *                                         whose follow-up (relay, sponsorship, release) is not done
+ *   {p}appr:{requestDigest}:sweep STRING  the sweep pass working on that approval (one process at a
+ *                                         time, so none attests an event twice); expires on its own
  * Sponsored user operations (owned by src/sponsor/sponsorshipStore.ts)
  *   {p}aa:pending                 ZSET    request digest -> validUntil; sponsored ops not yet settled
  *   {p}aa:uoh:{userOpHash}        STRING  request digest of the sponsored op with this hash
@@ -50,7 +52,8 @@
  * Chains
  *   {p}chain:{chainId}:genesis    STRING  block 0 hash first seen on the chain; a different one halts it
  * Admin audit trail
- *   {p}admin:actions              STREAM  one entry per admin action: actor, role, action, target, detail
+ *   {p}admin:actions              STREAM  one entry per admin action: actor, role, action, target, detail,
+ *                                 logIndex (of its attestation), at
  * Console (owned by src/auth/consoleSessions.ts)
  *   {p}console:session:{sha256 of the session id}  STRING  JSON {principal, csrfToken, createdAt, expiresAt};
  *                                 expires with the session; the cookie's id itself is never stored
@@ -83,6 +86,7 @@ export function createRedisKeys(prefix: string) {
     instanceTokenHolders: (instanceId: string) => `${prefix}inst:holders:${instanceId}`,
     approval: (digest: string) => `${prefix}appr:${digest}`,
     approvalsUnfinished: () => `${prefix}appr:unfinished`,
+    approvalSweepClaim: (digest: string) => `${prefix}appr:${digest}:sweep`,
     sponsorPending: () => `${prefix}aa:pending`,
     userOpHash: (hash: string) => `${prefix}aa:uoh:${hash}`,
     sponsorSettle: (digest: string) => `${prefix}aa:settle:${digest}`,

@@ -13,7 +13,7 @@ import { bumpFees, type Eip1559Fees, initialFees } from './feeStrategy.js'
 import { buildGapFillTransaction } from './gapFill.js'
 import { gapFillTxId } from './nonceManager.js'
 import type { RelayerKey, RelayerPool } from './relayerPool.js'
-import type { RelayJob } from './relayJob.js'
+import type { QueuedJob } from './relayJob.js'
 import type { RelayTransactionRecord, RelayTransactionStore } from './relayTransactionStore.js'
 
 export type DueDeps = {
@@ -23,7 +23,7 @@ export type DueDeps = {
   transactions: RelayTransactionStore
   requests: RequestStore
   /** Puts a request's job on the queue again, when its relayer nonce went to another transaction. */
-  enqueue(job: RelayJob): Promise<void>
+  enqueue(job: QueuedJob): Promise<void>
   replaceAfterMs: number
   maxReplacements: number
   now: () => number
@@ -133,8 +133,14 @@ async function nonceConsumedElsewhere(
     await deps.transactions.remove(record)
     return 'gap-consumed'
   }
-  let job: RelayJob | undefined
+  let job: QueuedJob | undefined
   const moved = await deps.requests.update(record.txId, (existing) => {
+    // A self-bundled user operation stays sponsored; it only forgets the bundle that never landed.
+    if (existing.status === 'sponsored' && existing.bundleJob) {
+      job = existing.bundleJob
+      const { bundle: _bundle, ...userOperation } = existing.userOperation
+      return { ...existing, userOperation }
+    }
     if (existing.status !== 'submitted' || !existing.relayJob) return undefined
     job = existing.relayJob
     const { txHash: _hash, relayer: _relayer, nonce: _nonce, ...rest } = existing

@@ -48,6 +48,7 @@ describe('relay job envelope', () => {
   test('round-trips through JSON as version 1 and gives back the forward request', () => {
     const parsed = parseRelayJob(JSON.parse(JSON.stringify(job)))
     expect(parsed).toStrictEqual(job)
+    if (parsed.kind !== 'meta-tx') throw new Error('expected a meta-transaction job')
     expect(forwardRequestOf(parsed)).toMatchObject({ value: 5n, gas: 200_000n, deadline: 1_900_000_000 })
     expect(parsed.gasLimits).toStrictEqual([{ id: 'gas', amount: '1000' }])
   })

@@ -36,6 +36,37 @@ export type RelayJobV1 = {
 
 export type RelayJob = RelayJobV1
 
+/**
+ * The envelope of a self-bundled user operation, version 1 (no BUNDLER_URL): the op is sent in a
+ * bundle of one, `handleOps([op], relayer)`, by a key of the relayer pool. The job id is the
+ * request digest, as for meta-transactions, so an op is bundled by one job however often it is
+ * sent. The fee caps are the op's own: the bundle never pays more per gas than the op pays back.
+ */
+export type UserOperationJobV1 = {
+  v: 1
+  kind: 'user-op'
+  requestDigest: Hex
+  chainId: number
+  entryPoint: Address
+  /** The op exactly as eth_sendUserOperation took it, in its JSON-RPC form. */
+  userOp: Record<string, string>
+  /** The EntryPoint's hash of that op. */
+  userOpHash: Hex
+  /** The op's maxFeePerGas, decimal wei: the bundle's fee cap. */
+  capPerGas: string
+  /** The op's maxPriorityFeePerGas, decimal wei: the bundle's tip never exceeds it. */
+  tipCapPerGas: string
+  /** Unix seconds: the sponsorship's end. Past it the EntryPoint refuses the op, so the job ends. */
+  validUntil: number
+  /** Unix seconds at which eth_sendUserOperation accepted it. */
+  acceptedAt: number
+}
+
+export type UserOperationJob = UserOperationJobV1
+
+/** Any job of the relay queue. */
+export type QueuedJob = RelayJob | UserOperationJob
+
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/) as unknown as z.ZodType<Address>
 const hex = z.string().regex(/^0x([0-9a-fA-F]{2})*$/) as unknown as z.ZodType<Hex>
 const decimal = z.string().regex(/^(0|[1-9]\d{0,77})$/)
@@ -60,11 +91,29 @@ const relayJobV1Schema = z.strictObject({
   acceptedAt: z.number().int().min(0),
 })
 
-/** Validates a job's data as read back from the queue; an unknown version is an error, never a guess. */
-export function parseRelayJob(data: unknown): RelayJob {
+const userOperationJobV1Schema = z.strictObject({
+  v: z.literal(1),
+  kind: z.literal('user-op'),
+  requestDigest: z.string().regex(/^0x[0-9a-f]{64}$/) as unknown as z.ZodType<Hex>,
+  chainId: z.number().int().positive(),
+  entryPoint: address,
+  userOp: z.record(z.string(), z.string()),
+  userOpHash: z.string().regex(/^0x[0-9a-fA-F]{64}$/) as unknown as z.ZodType<Hex>,
+  capPerGas: decimal,
+  tipCapPerGas: decimal,
+  validUntil: z.number().int().min(0),
+  acceptedAt: z.number().int().min(0),
+})
+
+/**
+ * Validates a job's data as read back from the queue; an unknown version or kind is an error,
+ * never a guess.
+ */
+export function parseRelayJob(data: unknown): QueuedJob {
   const version = (data as { v?: unknown } | null)?.v
   if (version !== 1) throw new RangeError(`relay job envelope version ${String(version)} is not supported`)
-  return relayJobV1Schema.parse(data)
+  const kind = (data as { kind?: unknown }).kind
+  return kind === 'user-op' ? userOperationJobV1Schema.parse(data) : relayJobV1Schema.parse(data)
 }
 
 /** Builds the envelope of an approved meta-transaction. */

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { RequestStore } from '../requests/requestStore.js'
-import type { RelayJob } from './relayJob.js'
+import type { QueuedJob, RelayJob } from './relayJob.js'
 
 /**
  * One BullMQ queue per chain, named `relay-{chainId}` under the prefix `{p}bull`. The job id is
@@ -16,7 +16,7 @@ export type RelayQueues = {
   /** Notes an approved request in its chain's inbox; call before recording it. */
   hold(job: RelayJob): Promise<void>
   /** Adds the job (once: the digest is its id); call after recording the request. */
-  enqueue(job: RelayJob): Promise<void>
+  enqueue(job: QueuedJob): Promise<void>
   /**
    * Re-enqueues requests held in the inbox for longer than `olderThanMs` that are still queued
    * and have no job, and drops ids that moved on. Returns how many it enqueued.
@@ -58,7 +58,7 @@ export function createRelayQueues(parameters: {
     return queue
   }
   const inboxKey = (chainId: number) => `${prefix}relay:inbox:${chainId}`
-  const enqueue = async (job: RelayJob) => {
+  const enqueue = async (job: QueuedJob) => {
     await queueOf(job.chainId).add('relay', job, { ...relayJobOptions, jobId: job.requestDigest })
   }
   return {

@@ -19,6 +19,7 @@ import type { RelayMetrics } from './relayMetrics.js'
 import { type RelayQueues, relayQueueName } from './relayQueue.js'
 import { createRelayTransactionStore } from './relayTransactionStore.js'
 import { submitRelayJob } from './submitRelayJob.js'
+import { submitUserOperationJob } from './submitUserOperationJob.js'
 
 export type RelayChain = {
   chainId: number
@@ -64,7 +65,8 @@ const balanceEveryMs = 15_000
 const sweepAfterMs = 10_000
 
 /**
- * The worker role: one BullMQ worker per chain that submits jobs, and one receipt monitor per
+ * The worker role: one BullMQ worker per chain that submits jobs (meta-transactions, and
+ * self-bundled user operations), and one receipt monitor per
  * chain (run by one process at a time) that follows what was broadcast to the end.
  */
 export function createRelayWorker(deps: RelayWorkerDeps): RelayWorker {
@@ -178,7 +180,10 @@ export function createRelayWorker(deps: RelayWorkerDeps): RelayWorker {
             try {
               // Held, not failed: the job runs again with backoff once the chain is the right one.
               chain.identity?.assertUnchanged()
-              const result = await submitRelayJob(jobDeps, job)
+              const result =
+                job.kind === 'user-op'
+                  ? await submitUserOperationJob(jobDeps, job)
+                  : await submitRelayJob(jobDeps, job)
               deps.metrics?.relayJobs.inc({ chain: chainLabel, result: result.kind })
               return result
             } catch (error) {

@@ -19,7 +19,7 @@ import { firstReceipt } from './dueTransactions.js'
 import { feesAtCap, initialFees } from './feeStrategy.js'
 import { encodeForwarderExecute, forwarderExecuteGasLimit } from './forwarderGas.js'
 import { NonceLedgerNotReconciledError } from './nonceManager.js'
-import type { RelayerPool } from './relayerPool.js'
+import type { RelayerKey, RelayerPool } from './relayerPool.js'
 import { forwardRequestOf, type RelayJob } from './relayJob.js'
 import type { RelayTransactionRecord, RelayTransactionStore } from './relayTransactionStore.js'
 import { failRelayedRequest, isOpen, type SettleDeps } from './settleRequest.js'
@@ -67,7 +67,7 @@ export async function submitRelayJob(deps: SubmitRelayJobDeps, job: RelayJob): P
   if (!isOpen(request)) return { kind: 'already-done', status: request.status }
 
   const saved = await deps.transactions.get(id)
-  if (saved) return rebroadcast(deps, saved)
+  if (saved) return rebroadcast(deps, saved, markSubmitted)
 
   const nowSeconds = Math.floor(deps.now() / 1000)
   if (job.request.deadline < nowSeconds) {
@@ -115,25 +115,68 @@ export async function submitRelayJob(deps: SubmitRelayJobDeps, job: RelayJob): P
 
   const key = await deps.pool.pick(id)
   if (!key) throw new RelayRetryError(`no relayer key of chain ${job.chainId} has funds`)
-  const nonce = await allocateNonce(deps, key, id)
-  const estimate = await readFeeEstimate(deps.node)
-  const planned = initialFees({ ...estimate, capPerGas: BigInt(job.capPerGas) })
+  return sendNewTransaction(
+    deps,
+    {
+      txId: id,
+      chainId: job.chainId,
+      key,
+      call: {
+        to: job.forwarder,
+        data: encodeForwarderExecute(forward),
+        value: forward.value.toString(),
+        gas: forwarderExecuteGasLimit(forward).toString(),
+      },
+      capPerGas: job.capPerGas,
+    },
+    markSubmitted,
+  )
+}
+
+/** Records on the request that its transaction is out (or found mined), once it is. */
+export type MarkSubmitted = (
+  deps: Pick<SubmitRelayJobDeps, 'requests'>,
+  record: RelayTransactionRecord,
+) => Promise<SubmitRelayJobResult>
+
+/**
+ * The first broadcast of a request's transaction: allocates the key's nonce for it, signs the call
+ * with EIP-1559 fees under the cap (and the tip under `tipCapPerGas`, when given), saves the
+ * attempt, broadcasts it, and marks the request with `mark`.
+ */
+export async function sendNewTransaction(
+  deps: Omit<SubmitRelayJobDeps, 'node'> & { node: RelayNode },
+  parameters: {
+    txId: string
+    chainId: number
+    key: RelayerKey
+    call: RelayTransactionRecord['call']
+    capPerGas: string
+    tipCapPerGas?: bigint
+    /** Called with the signed transaction before it is saved and broadcast (write-ahead). */
+    beforeBroadcast?: (record: RelayTransactionRecord) => Promise<void>
+  },
+  mark: MarkSubmitted,
+): Promise<SubmitRelayJobResult> {
+  const { txId, key, capPerGas, tipCapPerGas } = parameters
+  const nonce = await allocateNonce(deps, key, txId)
+  const market = await readFeeEstimate(deps.node)
+  const estimate =
+    tipCapPerGas !== undefined && tipCapPerGas < market.priorityFeePerGas
+      ? { ...market, priorityFeePerGas: tipCapPerGas }
+      : market
+  const planned = initialFees({ ...estimate, capPerGas: BigInt(capPerGas) })
   // Below the base fee the transaction waits in the pool; the monitor replaces it or cancels it.
   const fees =
     planned.kind === 'send' ? planned.fees : feesAtCap(planned.capPerGas, estimate.priorityFeePerGas)
   const record: RelayTransactionRecord = {
-    txId: id,
+    txId,
     purpose: 'request',
-    chainId: job.chainId,
+    chainId: parameters.chainId,
     signer: key.signer.address,
     nonce,
-    call: {
-      to: job.forwarder,
-      data: encodeForwarderExecute(forward),
-      value: forward.value.toString(),
-      gas: forwarderExecuteGasLimit(forward).toString(),
-    },
-    capPerGas: job.capPerGas,
+    call: parameters.call,
+    capPerGas,
     attempts: [],
     replacements: 0,
   }
@@ -142,18 +185,20 @@ export async function submitRelayJob(deps: SubmitRelayJobDeps, job: RelayJob): P
     attempt = await signAttempt(key, transactionAt(record, fees), 'request', deps.now())
   } catch (error) {
     // Never broadcast, so the nonce would be a hole: it becomes a gap the monitor fills.
-    await key.nonces.burn(id)
+    await key.nonces.burn(txId)
+    throw error
+  }
+  try {
+    await parameters.beforeBroadcast?.({ ...record, attempts: [attempt] })
+  } catch (error) {
+    await key.nonces.burn(txId)
     throw error
   }
   const sent = await saveAndBroadcast(deps, record, attempt, deps.now() + deps.replaceAfterMs)
-  return afterBroadcast(deps, sent.record, sent.result)
+  return afterBroadcast(deps, sent.record, sent.result, mark)
 }
 
-async function allocateNonce(
-  deps: SubmitRelayJobDeps,
-  key: Awaited<ReturnType<RelayerPool['pick']>> & object,
-  id: string,
-) {
+async function allocateNonce(deps: { node: RelayNode }, key: RelayerKey, id: string) {
   try {
     return await key.nonces.allocate(id)
   } catch (error) {
@@ -167,18 +212,22 @@ async function allocateNonce(
  * A saved attempt after a crash or a retry: the node may have mined it, hold it, or never have
  * seen it. A mined one is handed to the monitor; otherwise it is broadcast again as it is.
  */
-async function rebroadcast(
-  deps: SubmitRelayJobDeps,
+export async function rebroadcast(
+  deps: Omit<SubmitRelayJobDeps, 'node'> & { node: RelayNode },
   record: RelayTransactionRecord,
+  mark: MarkSubmitted,
 ): Promise<SubmitRelayJobResult> {
   const attempt = record.attempts.at(-1)
-  if (!attempt || record.included) return markSubmitted(deps, record)
-  if (await handOverIfMined(deps, record)) return markSubmitted(deps, record)
-  return afterBroadcast(deps, record, await broadcastRaw(deps.node, attempt.raw))
+  if (!attempt || record.included) return mark(deps, record)
+  if (await handOverIfMined(deps, record)) return mark(deps, record)
+  return afterBroadcast(deps, record, await broadcastRaw(deps.node, attempt.raw), mark)
 }
 
 /** Marks the record included when one of its attempts is mined; true when it was. */
-async function handOverIfMined(deps: SubmitRelayJobDeps, record: RelayTransactionRecord): Promise<boolean> {
+async function handOverIfMined(
+  deps: Pick<SubmitRelayJobDeps, 'transactions'> & { node: RelayNode },
+  record: RelayTransactionRecord,
+): Promise<boolean> {
   const receipt = await firstReceipt(
     deps.node,
     record.attempts.map((attempt) => attempt.hash),
@@ -193,9 +242,10 @@ async function handOverIfMined(deps: SubmitRelayJobDeps, record: RelayTransactio
 }
 
 async function afterBroadcast(
-  deps: SubmitRelayJobDeps,
+  deps: Omit<SubmitRelayJobDeps, 'node'> & { node: RelayNode },
   record: RelayTransactionRecord,
   result: Awaited<ReturnType<typeof broadcastRaw>>,
+  markSubmitted: MarkSubmitted,
 ): Promise<SubmitRelayJobResult> {
   const key = deps.pool.byAddress(record.signer)
   switch (result.kind) {
@@ -238,10 +288,7 @@ async function afterBroadcast(
   }
 }
 
-async function markSubmitted(
-  deps: SubmitRelayJobDeps,
-  record: RelayTransactionRecord,
-): Promise<SubmitRelayJobResult> {
+const markSubmitted: MarkSubmitted = async (deps, record) => {
   const attempt = record.attempts.at(-1)
   const txHash = attempt?.hash ?? '0x'
   const written = await deps.requests.update(record.txId, (existing) => {

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis'
 import type { ErrorCode, Reason } from '../errors/index.js'
 import type { IntentKind } from '../intents/intent.js'
 import { luaScript } from '../redis/luaScript.js'
-import type { RelayJob } from '../relay/relayJob.js'
+import type { RelayJob, UserOperationJob } from '../relay/relayJob.js'
 
 /** A logged attestation as clients see it: its log index and the signed envelope. */
 export type AttestationRef = { logIndex: number; envelope: unknown }
@@ -73,6 +73,8 @@ export type SponsoredUserOperationRecord = {
   gasWeiLimits: string[]
   /** When eth_sendUserOperation forwarded it through this gateway, ISO 8601. */
   submittedAt?: string
+  /** Self-bundling: the latest bundle transaction the relayer broadcast with it. */
+  bundle?: { txHash: string; relayer: string; nonce: number }
 }
 
 /** An answer as it can be given again: an acceptance body, or a refusal with its code and attestation. */
@@ -105,11 +107,17 @@ export type RelayedOutcome = {
  *
  * A user operation is `sponsored` once its paymaster data is signed, then `confirmed` or
  * `reverted` from its UserOperationEvent, or `cancelled` when its sponsorship expired unused.
+ * Bundling it (upstream or self-bundled) does not change its status: only the chain settles it.
  */
 export type RequestRecord =
   | (RequestCommon & { status: 'denied' })
   | (RequestCommon & { status: 'queued'; relayJob?: RelayJob })
-  | (RequestCommon & { status: 'sponsored'; userOperation: SponsoredUserOperationRecord })
+  | (RequestCommon & {
+      status: 'sponsored'
+      userOperation: SponsoredUserOperationRecord
+      /** Self-bundling: the job that bundles it, queued again if its bundle transaction never lands. */
+      bundleJob?: UserOperationJob
+    })
   | (RequestCommon & {
       status: 'awaiting_approval'
       approval: RequestApproval

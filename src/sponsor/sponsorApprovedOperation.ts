@@ -1,6 +1,6 @@
-import { type Hex, numberToHex } from 'viem'
+import type { Hex } from 'viem'
 import type { AwaitingRecord, SponsorApprovedOperation } from '../approvals/approvalDeps.js'
-import { userOperationSchema } from '../intents/userOperation.js'
+import { userOperationJsonOf, userOperationSchema } from '../intents/userOperation.js'
 import type { RequestRecord } from '../requests/requestStore.js'
 import { type SponsorableUserOperation, withIntentPaymaster } from './paymasterFields.js'
 import { signSponsorship } from './signSponsorship.js'
@@ -8,11 +8,7 @@ import type { SponsorDeps } from './sponsorDeps.js'
 
 /** A held op as its record keeps it: the JSON-RPC form, which parses back to the very same op. */
 export function heldUserOperationOf(userOp: SponsorableUserOperation): Record<string, string> {
-  const json: Record<string, string> = {}
-  for (const [field, value] of Object.entries(userOp)) {
-    if (value !== undefined) json[field] = typeof value === 'bigint' ? numberToHex(value) : String(value)
-  }
-  return json
+  return userOperationJsonOf(userOp)
 }
 
 /**

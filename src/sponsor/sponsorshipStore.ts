@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis'
 import type { RedisKeys } from '../redis/keys.js'
-import { luaScript } from '../redis/luaScript.js'
+import { claimKey, releaseClaim } from '../redis/ownedClaim.js'
 import type { RequestRecord, RequestStatus } from '../requests/requestStore.js'
 
 /** Sponsored user operations that still need settling, and the index from userOpHash to request. */
@@ -38,12 +38,6 @@ for i = 2, #ARGV do
 end
 return 0
 `
-
-// KEYS: the settle claim. ARGV: the owner giving it back.
-const releaseClaim = luaScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-return 0
-`)
 
 /** The sponsorship bookkeeping in Redis (keys documented in src/redis/keys.ts). */
 export function createSponsorshipStore(parameters: {
@@ -83,11 +77,11 @@ export function createSponsorshipStore(parameters: {
       )
       return moved === 1
     },
-    async claimSettlement(requestDigest, owner, ttlSeconds) {
-      return (await redis.set(keys.sponsorSettle(requestDigest), owner, 'EX', ttlSeconds, 'NX')) === 'OK'
+    claimSettlement(requestDigest, owner, ttlSeconds) {
+      return claimKey(redis, keys.sponsorSettle(requestDigest), owner, ttlSeconds)
     },
-    async releaseSettlement(requestDigest, owner) {
-      await releaseClaim.run(redis, [keys.sponsorSettle(requestDigest)], [owner])
+    releaseSettlement(requestDigest, owner) {
+      return releaseClaim(redis, keys.sponsorSettle(requestDigest), owner)
     },
   }
 }

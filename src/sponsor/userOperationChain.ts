@@ -11,6 +11,9 @@ import type { UserOperationV07 } from '../intents/userOperation.js'
 // Errors of the account and the demo targets, so a revert reads as a name, not hex.
 const knownAbi = [...simpleAccountAbi, ...communityPollAbi, ...demoTokenAbi]
 
+/** A simulation's answer; `callGasUsed` is the gas of the account's call, as a transaction, when the node measured it. */
+export type UserOperationSimulation = { ok: true; callGasUsed?: bigint } | { ok: false; reason: string }
+
 /**
  * Simulates what a user operation makes its account do, before anything is paid for: the
  * account's callData called by the EntryPoint, after the factory call when the op deploys the
@@ -22,7 +25,7 @@ const knownAbi = [...simpleAccountAbi, ...communityPollAbi, ...demoTokenAbi]
 export async function simulateUserOperation(
   client: PublicClient,
   parameters: { userOp: UserOperationV07; entryPoint: Address },
-): Promise<SimulationResult> {
+): Promise<UserOperationSimulation> {
   const { userOp, entryPoint } = parameters
   const deploy =
     userOp.factory && userOp.factoryData
@@ -39,7 +42,7 @@ export async function simulateUserOperation(
     const failed = block?.calls.find((call) => call.status === 'failure')
     if (!block || block.calls.length !== deploy.length + 1)
       return { ok: false, reason: 'no simulation result' }
-    if (!failed) return { ok: true }
+    if (!failed) return { ok: true, callGasUsed: block.calls[deploy.length]?.gasUsed ?? 0n }
     const isDeploy = failed === block.calls[0] && deploy.length > 0
     return { ok: false, reason: `${isDeploy ? 'account deployment' : 'call'} reverted: ${reasonOf(failed)}` }
   } catch (error) {

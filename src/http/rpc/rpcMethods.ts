@@ -1,5 +1,5 @@
+import type { UserOperationBundler } from '../../bundler/userOperationBundler.js'
 import type { ServedChain } from '../../chain/servedChain.js'
-import type { BundlerClient } from '../../sponsor/bundlerClient.js'
 import type { SponsorDeps } from '../../sponsor/sponsorDeps.js'
 import { ethChainId } from './methods/eth_chainId.js'
 import { ethEstimateUserOperationGas } from './methods/eth_estimateUserOperationGas.js'
@@ -13,13 +13,14 @@ import type { RpcMethod } from './rpcMethod.js'
 
 /**
  * The methods of POST /rpc in this deployment: eth_chainId and eth_supportedEntryPoints always;
- * the ERC-7677 methods when a paymaster signer is configured; the bundler methods when an
- * upstream bundler is. A method that is off answers JSON-RPC "method not found".
+ * the ERC-7677 methods when a paymaster signer is configured; the bundler methods when there is a
+ * bundler, upstream (BUNDLER_URL) or the gateway itself (relayer keys and no BUNDLER_URL). A
+ * method that is off answers JSON-RPC "method not found".
  */
 export function buildRpcMethods(deps: {
   chain: ServedChain
   sponsor?: SponsorDeps | undefined
-  bundler?: BundlerClient | undefined
+  bundler?: UserOperationBundler | undefined
 }): RpcMethod[] {
   const { chain, sponsor, bundler } = deps
   const methods = [ethChainId({ chain }), ethSupportedEntryPoints({ chain })]
@@ -28,8 +29,8 @@ export function buildRpcMethods(deps: {
     methods.push(
       ethSendUserOperation({ ...sponsor, bundler }),
       ethEstimateUserOperationGas({ chain, bundler }),
-      ethGetUserOperationReceipt({ sponsorships: sponsor.sponsorships, bundler }),
-      ethGetUserOperationByHash({ sponsorships: sponsor.sponsorships, bundler }),
+      ethGetUserOperationReceipt({ ...sponsor, bundler }),
+      ethGetUserOperationByHash({ ...sponsor, bundler }),
     )
   }
   return methods

@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { type RedisServerInstance, startRedisServer } from '../../../src/devtools/redisServer.js'
+import { createLogger } from '../../../src/observability/logger.js'
+import { createRedisClient } from '../../../src/redis/createRedisClient.js'
 import { luaScript } from '../../../src/redis/luaScript.js'
 
 // A redis-server of its own: the test flushes its script cache, which the shared one must keep.
@@ -53,5 +55,25 @@ describe('luaScript', () => {
     const evalBefore = await calls('eval')
     await expect(increment.run(redis, ['a-hash'], [1])).rejects.toThrow(/WRONGTYPE/)
     expect(await calls('eval')).toBe(evalBefore)
+  })
+
+  test('on the pipelining request connection, calls of one tick go as one pipeline, each run once with its own reply', async () => {
+    const client = createRedisClient({
+      url: server.url,
+      logger: createLogger({ level: 'silent' }),
+      autoPipelining: true,
+    })
+    await client.connect()
+    try {
+      await redis.script('FLUSH')
+      const keys = Array.from({ length: 10 }, (_, index) => `piped-${index}`)
+      const replies = keys.map((key, index) => increment.run(client, [key], [index + 1]))
+      expect(client.autoPipelineQueueSize).toBe(keys.length)
+      // Every EVALSHA of the pipeline found nothing; each call fell back to EVAL on its own.
+      expect(await Promise.all(replies)).toStrictEqual(keys.map((_, index) => index + 1))
+      expect(await redis.mget(...keys)).toStrictEqual(keys.map((_, index) => String(index + 1)))
+    } finally {
+      client.disconnect()
+    }
   })
 })

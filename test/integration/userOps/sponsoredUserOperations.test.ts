@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import {
   concat,
   encodeFunctionData,
@@ -13,16 +12,14 @@ import { generatePrivateKey } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { communityPollAbi } from '../../../src/chain/artifacts/CommunityPoll.js'
 import { demoTokenAbi } from '../../../src/chain/artifacts/DemoToken.js'
-import { limitCounter } from '../../../src/limits/limitKeys.js'
-import type { LimitToReserve } from '../../../src/limits/reserveLimits.js'
 import { callJson } from '../../support/gatewayHarness.js'
-import { openRedis } from '../../support/redisClient.js'
 import { handleOps } from '../contracts/userOperationHarness.js'
 import { statementOf } from '../pipeline/metaTxSetup.js'
 import {
+  expectAttestedSettlement,
+  outcomeOf,
   rpcErrorOf,
   smartAccountClient,
-  sponsoredEvents,
   sponsoredInstance,
   startUserOpEnvironment,
   type UserOpEnvironment,
@@ -44,10 +41,6 @@ const voteCall = (option: bigint) => ({
   data: vote(option),
 })
 
-type OutcomePredicate = {
-  decisionEntry: { logIndex: number; envelopeDigest: string }
-  outcome: Record<string, unknown>
-}
 const hashOf = (userOperation: UserOperation<'0.7'>) =>
   getUserOperationHash({
     chainId: environment.chain.addresses.chainId,
@@ -55,13 +48,10 @@ const hashOf = (userOperation: UserOperation<'0.7'>) =>
     entryPointVersion: '0.7',
     userOperation: { ...userOperation, signature: '0x' },
   })
-const outcomeOf = (record: Record<string, unknown>) =>
-  statementOf((record.outcomeAttestation as { envelope: unknown }).envelope)
-    .predicate as unknown as OutcomePredicate
 
 describe('sponsored user operations through permissionless and Alto', () => {
   test('the first vote of a new account (initCode) is sponsored, deploys the account, lands and is attested', async () => {
-    const { chain, gateway } = environment
+    const { chain } = environment
     const gasLimit = {
       id: 'instance-gas',
       scope: 'instance',
@@ -79,50 +69,7 @@ describe('sponsored user operations through permissionless and Alto', () => {
     expect(await chain.publicClient.getCode({ address: client.account.address })).toMatch(/^0x.+/)
 
     // On chain, the paymaster names the decision; the log holds exactly the attestation it names.
-    const [sponsored] = sponsoredEvents(receipt)
-    expect(sponsored?.args.userOpHash).toBe(userOpHash)
-    const settled = await waitForSettlement(gateway, token, userOpHash)
-    expect(settled).toMatchObject({ status: 'confirmed', txHash: receipt.transactionHash, kind: 'user-op' })
-    const decision = settled.decisionAttestation as { logIndex: number; envelope: unknown }
-    const logged = await gateway.services.log.entry(decision.logIndex)
-    const decisionDigest = `0x${createHash('sha256').update(logged).digest('hex')}`
-    expect(sponsored?.args.decisionDigest).toBe(decisionDigest)
-
-    const outcome = outcomeOf(settled)
-    expect(outcome.decisionEntry).toStrictEqual({
-      logIndex: decision.logIndex,
-      envelopeDigest: decisionDigest.slice(2),
-    })
-    expect(outcome.outcome).toMatchObject({
-      status: 'confirmed',
-      chainId: chain.addresses.chainId,
-      userOpHash,
-      txHash: receipt.transactionHash,
-      actualCostWei: actualGasCost.toString(),
-    })
-
-    // The gasWei reservation (the op's maximum cost) is reconciled down to what it cost.
-    const [reserved] = statementOf(decision.envelope).predicate.limits as LimitToReserve[]
-    expect(reserved?.metric).toBe('gasWei')
-    expect(BigInt(reserved?.amount ?? 0)).toBeGreaterThan(actualGasCost)
-    const decidedAt =
-      Date.parse((statementOf(decision.envelope).predicate as unknown as { decidedAt: string }).decidedAt) /
-      1000
-    const [counterKey] = limitCounter({
-      prefix: environment.harness.keyPrefix,
-      ...(reserved as LimitToReserve),
-      now: decidedAt,
-    }).sumKeys
-    const { redis } = await openRedis()
-    try {
-      expect(await redis.get(counterKey ?? '')).toBe(actualGasCost.toString())
-    } finally {
-      redis.disconnect()
-    }
-
-    // The request reads back by its digest too.
-    const byId = await callJson(gateway.url, 'GET', `/v1/requests/${settled.id}`, { bearer: token })
-    expect(byId.body).toMatchObject({ status: 'confirmed', userOperation: { userOpHash } })
+    await expectAttestedSettlement(environment, { token, userOpHash, receipt, actualGasCost })
   })
 
   test('a per-sender daily count limit holds across a stream of ops from one account', async () => {

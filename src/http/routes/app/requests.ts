@@ -35,6 +35,7 @@ export function requestsRoute(deps: {
       const { answer: _answer, ...rest } = record
       const visible: Record<string, unknown> = rest
       delete visible.relayJob
+      delete visible.bundleJob
       delete visible.nonceKey
       return c.json(visible)
     },

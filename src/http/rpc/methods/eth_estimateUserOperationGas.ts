@@ -1,20 +1,22 @@
-import { formatUserOperationRequest } from 'viem/account-abstraction'
 import { z } from 'zod'
+import type { UserOperationBundler } from '../../../bundler/userOperationBundler.js'
 import { IntentGateError } from '../../../errors/index.js'
-import type { BundlerClient } from '../../../sponsor/bundlerClient.js'
 import { assertEntryPoint, type SponsorDeps } from '../../../sponsor/sponsorDeps.js'
 import { defineRpcMethod } from '../rpcMethod.js'
 import { entryPointParam, unsignedUserOperationParam } from './userOperationParams.js'
 
-/** State overrides are passed through to the bundler as given, for its simulation only. */
+/** State overrides, for an upstream bundler's simulation only. */
 const stateOverrideParam = z.record(z.string(), z.unknown())
 
 /**
- * eth_estimateUserOperationGas `[userOp, entryPoint, stateOverride?]`, proxied to the upstream
- * bundler for ops paid by this gateway's paymaster (with stub data from pm_getPaymasterStubData):
- * the gateway is no general-purpose bundler.
+ * eth_estimateUserOperationGas `[userOp, entryPoint, stateOverride?]`, for ops paid by this
+ * gateway's paymaster (with stub data from pm_getPaymasterStubData) only: the gateway is no
+ * general-purpose bundler. Proxied to the upstream bundler, or estimated against the EntryPoint
+ * on chain when the gateway bundles itself.
  */
-export function ethEstimateUserOperationGas(deps: Pick<SponsorDeps, 'chain'> & { bundler: BundlerClient }) {
+export function ethEstimateUserOperationGas(
+  deps: Pick<SponsorDeps, 'chain'> & { bundler: UserOperationBundler },
+) {
   return defineRpcMethod(
     'eth_estimateUserOperationGas',
     z.union([
@@ -29,11 +31,7 @@ export function ethEstimateUserOperationGas(deps: Pick<SponsorDeps, 'chain'> & {
           details: `estimate with the paymaster fields of pm_getPaymasterStubData (${paymaster})`,
         })
       }
-      return deps.bundler.request('eth_estimateUserOperationGas', [
-        formatUserOperationRequest(userOp),
-        entryPoint,
-        ...(stateOverride ? [stateOverride] : []),
-      ])
+      return deps.bundler.estimate(userOp, stateOverride)
     },
   )
 }

@@ -1,5 +1,6 @@
+import type { Hex } from 'viem'
 import { z } from 'zod'
-import type { BundlerClient } from '../../../sponsor/bundlerClient.js'
+import type { UserOperationBundler } from '../../../bundler/userOperationBundler.js'
 import type { SponsorDeps } from '../../../sponsor/sponsorDeps.js'
 import { defineRpcMethod } from '../rpcMethod.js'
 
@@ -8,15 +9,20 @@ const userOpHashParam = z.tuple([
 ])
 
 /**
- * A bundler lookup by userOpHash, proxied for ops this gateway sponsored; any other hash is
- * answered null, as bundlers answer unknown ones, so the gateway proxies nothing of others'.
+ * A bundler lookup by userOpHash, answered for ops this gateway sponsored; any other hash is
+ * answered null, as bundlers answer unknown ones, so the gateway looks up nothing of others'.
  */
 export function userOperationLookup(
   name: 'eth_getUserOperationReceipt' | 'eth_getUserOperationByHash',
-  deps: Pick<SponsorDeps, 'sponsorships'> & { bundler: BundlerClient },
+  deps: Pick<SponsorDeps, 'sponsorships' | 'requests'> & { bundler: UserOperationBundler },
 ) {
-  return defineRpcMethod(name, userOpHashParam, async ([userOpHash]) => {
-    if (!(await deps.sponsorships.requestOf(userOpHash))) return null
-    return deps.bundler.request(name, [userOpHash])
+  return defineRpcMethod(name, userOpHashParam, async ([hash]) => {
+    const userOpHash = hash as Hex
+    const digest = await deps.sponsorships.requestOf(userOpHash)
+    const record = digest ? await deps.requests.get(digest) : undefined
+    if (!record) return null
+    return name === 'eth_getUserOperationReceipt'
+      ? deps.bundler.receipt(userOpHash, record)
+      : deps.bundler.byHash(userOpHash, record)
   })
 }

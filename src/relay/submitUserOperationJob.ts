@@ -1,0 +1,111 @@
+import type { PublicClient } from 'viem'
+import { encodeHandleOps, handleOpsGasLimit, simulateHandleOps } from '../bundler/handleOps.js'
+import { IntentGateError } from '../errors/index.js'
+import { userOperationSchema } from '../intents/userOperation.js'
+import { revocationOf } from '../templates/revocation.js'
+import type { RelayNode } from './broadcast.js'
+import type { UserOperationJob } from './relayJob.js'
+import type { RelayTransactionRecord } from './relayTransactionStore.js'
+import {
+  type MarkSubmitted,
+  RelayRetryError,
+  rebroadcast,
+  type SubmitRelayJobDeps,
+  type SubmitRelayJobResult,
+  sendNewTransaction,
+} from './submitRelayJob.js'
+
+export type SubmitUserOperationJobDeps = Omit<SubmitRelayJobDeps, 'node'> & {
+  node: RelayNode & Pick<PublicClient, 'estimateGas'>
+}
+
+/**
+ * Self-bundling: puts one sponsored user operation on chain in a bundle of one,
+ * `handleOps([op], relayer)`, through the relay's key pool, nonce ledger and receipt monitor, like
+ * a meta-transaction. The relayer that sends the bundle is its beneficiary, so the EntryPoint pays
+ * it back from the paymaster's deposit.
+ *
+ * Nothing is paid for an op the EntryPoint would refuse: the bundle is simulated
+ * (eth_estimateGas, from the key that will send it) just before it is signed, and an op that
+ * would revert ends its job without a transaction. The job never outlives the sponsorship: past
+ * its validUntil the EntryPoint refuses the op, so the job ends. The op's record stays `sponsored`
+ * throughout, whatever happens here: only its UserOperationEvent on chain settles it (see
+ * settleSponsorships.ts), and an op never included is released when its window ends.
+ *
+ * Safe to run any number of times: a saved bundle transaction is broadcast again rather than
+ * signed anew, the nonce allocation is keyed by the request digest, and an op already executed
+ * fails the simulation (its account nonce is used), so it is never paid twice.
+ */
+export async function submitUserOperationJob(
+  deps: SubmitUserOperationJobDeps,
+  job: UserOperationJob,
+): Promise<SubmitRelayJobResult> {
+  const id = job.requestDigest
+  const request = await deps.requests.get(id)
+  if (!request) throw new RelayRetryError(`request ${id} is not recorded`)
+  if (request.status !== 'sponsored') return { kind: 'already-done', status: request.status }
+
+  const saved = await deps.transactions.get(id)
+  if (saved) return rebroadcast(deps, saved, markBundled)
+
+  if (job.validUntil <= Math.floor(deps.now() / 1000)) {
+    deps.logger.warn({ id, validUntil: job.validUntil }, 'sponsorship window ended before bundling')
+    return { kind: 'failed', code: 'SPONSORSHIP_EXPIRED' }
+  }
+  const killed = await deps.killSwitch.check({
+    instanceId: request.instanceId,
+    templateId: request.templateId,
+    chainId: job.chainId,
+  })
+  if (killed) throw new RelayRetryError(`kill switch (${killed.scope}) holds the bundle`)
+  const revoked = await revocationOf(deps, request.instanceId, 'after the sponsorship')
+  if (revoked) {
+    deps.logger.warn({ id, reason: revoked.code }, 'not bundled: revoked after the sponsorship')
+    return { kind: 'failed', code: revoked.code }
+  }
+
+  const userOp = userOperationSchema.parse(job.userOp)
+  const key = await deps.pool.pick(id)
+  if (!key) throw new RelayRetryError(`no relayer key of chain ${job.chainId} has funds`)
+  const beneficiary = key.signer.address
+  try {
+    await simulateHandleOps(deps.node, { entryPoint: job.entryPoint, userOp, beneficiary })
+  } catch (error) {
+    if (!(error instanceof IntentGateError) || error.code !== 'USER_OPERATION_REJECTED') throw error
+    deps.logger.warn({ id, reason: error.details }, 'not bundled: the EntryPoint would reject the op')
+    return { kind: 'failed', code: error.code }
+  }
+  return sendNewTransaction(
+    deps,
+    {
+      txId: id,
+      chainId: job.chainId,
+      key,
+      call: {
+        to: job.entryPoint,
+        data: encodeHandleOps(userOp, beneficiary),
+        value: '0',
+        gas: handleOpsGasLimit(userOp).toString(),
+      },
+      capPerGas: job.capPerGas,
+      tipCapPerGas: BigInt(job.tipCapPerGas),
+      // Noted before the broadcast: once the bundle is out, the settler may move the record on.
+      beforeBroadcast: async (record) => {
+        const written = await deps.requests.update(id, (existing) =>
+          existing.status === 'sponsored'
+            ? { ...existing, userOperation: { ...existing.userOperation, bundle: bundleOf(record) } }
+            : undefined,
+        )
+        if (!written) throw new RelayRetryError(`request ${id} moved on before its bundle was sent`)
+      },
+    },
+    markBundled,
+  )
+}
+
+/** The op stays `sponsored`, its record noting the bundle transaction (before it was sent). */
+const markBundled: MarkSubmitted = async (_deps, record) => ({ kind: 'submitted', ...bundleOf(record) })
+
+function bundleOf(record: RelayTransactionRecord) {
+  return { txHash: record.attempts.at(-1)?.hash ?? '0x', relayer: record.signer, nonce: record.nonce }
+}
