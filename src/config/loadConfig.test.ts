@@ -48,6 +48,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ CHAIN_RPC_URLS: '0=http://a' })).toThrow(/CHAIN_RPC_URLS/)
   })
 
+  test('a held request must be kept past its approval window', () => {
+    const config = (retention: string, window: string) => () =>
+      loadConfig({ REQUEST_RETENTION_SECONDS: retention, APPROVAL_WINDOW_SECONDS: window })
+    expect(config('7200', '3600')().requestRetentionSeconds).toBe(7200)
+    expect(config('3600', '3600')).toThrow(
+      /REQUEST_RETENTION_SECONDS: must be at least APPROVAL_WINDOW_SECONDS \+ 3600/,
+    )
+    // The maximum window needs more than the default retention.
+    expect(config('604800', '604800')).toThrow(ConfigError)
+  })
+
   test('never prints a secret', () => {
     const config = loadConfig({
       REDIS_URL: 'redis://:hunter2@10.0.0.1:6379',

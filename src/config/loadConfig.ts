@@ -8,6 +8,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** How long a held request is kept past its approval window: time for the sweep to expire it, over an outage. */
+const approvalRetentionMarginSeconds = 3_600
+
 /**
  * Parses the environment once. Unknown variables are ignored; every invalid one is reported
  * by name, all at once, so an operator fixes them in one go.
@@ -18,9 +21,21 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`))
   }
   const settings = result.data
+  const issues: string[] = []
   if (settings.TOKEN_TTL_SECONDS > settings.TOKEN_MAX_TTL_SECONDS) {
-    throw new ConfigError(['TOKEN_TTL_SECONDS: must not exceed TOKEN_MAX_TTL_SECONDS'])
+    issues.push('TOKEN_TTL_SECONDS: must not exceed TOKEN_MAX_TTL_SECONDS')
   }
+  // A held request's approval and record are kept for REQUEST_RETENTION_SECONDS from the hold. Gone
+  // before the sweep expires it, it would end with no expiry attested and its reservation kept.
+  if (
+    settings.REQUEST_RETENTION_SECONDS <
+    settings.APPROVAL_WINDOW_SECONDS + approvalRetentionMarginSeconds
+  ) {
+    issues.push(
+      `REQUEST_RETENTION_SECONDS: must be at least APPROVAL_WINDOW_SECONDS + ${approvalRetentionMarginSeconds}, so a held request is still kept when its window ends`,
+    )
+  }
+  if (issues.length > 0) throw new ConfigError(issues)
   return {
     http: { host: settings.HOST, port: settings.PORT, bodyLimitBytes: settings.BODY_LIMIT_BYTES },
     logging: { level: settings.LOG_LEVEL },

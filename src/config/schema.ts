@@ -297,7 +297,9 @@ export const settingsSchema = z.object({
     ),
   REQUEST_RETENTION_SECONDS: positiveInt
     .default(7 * 24 * 3600)
-    .describe('How long decided requests are kept for status queries and same-answer replays.'),
+    .describe(
+      'How long decided requests are kept for status queries and same-answer replays; at least APPROVAL_WINDOW_SECONDS plus an hour.',
+    ),
   KILL_SWITCH_MAX_STALENESS_MS: positiveInt
     .max(1_000)
     .default(500)
