@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import type { Address } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
 import { createAdminActionRecorder } from './admin/adminActions.js'
 import type { ApprovalDeps } from './approvals/approvalDeps.js'
 import { createApprovalStore } from './approvals/approvalStore.js'
@@ -19,6 +18,7 @@ import type { ChainIdentity } from './chain/chainIdentity.js'
 import type { ServedChain } from './chain/servedChain.js'
 import type { Config } from './config/schema.js'
 import type { PublicKeyInfo, SigningKey } from './crypto/ed25519.js'
+import { nativeKeyAccount } from './crypto/nativeKeyAccount.js'
 import { createFailpoint } from './failpoints.js'
 import type { GatewayServices } from './http/routes/gatewayRoutes.js'
 import { buildRpcMethods } from './http/rpc/rpcMethods.js'
@@ -180,7 +180,8 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
   // main.ts serves only the chain of CHAIN_ADDRESSES_FILE, whose paymaster this gateway signs for.
   const [sponsorChain] = chains.values()
   const signerKey = config.sponsorship.signerKey?.reveal()
-  const signer = signerKey ? privateKeyToAccount(signerKey) : undefined
+  // libsecp256k1 signs every sponsorship: viem's signature, byte for byte, without its pure-JS curve work.
+  const signer = signerKey ? nativeKeyAccount(signerKey) : undefined
   const sponsor: SponsorDeps | undefined =
     sponsorChain && signer
       ? {

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module'
 import {
   type Address,
   checksumAddress,
@@ -10,23 +9,7 @@ import {
   type TypedData,
   type TypedDataDefinition,
 } from 'viem'
-
-/**
- * The part of the `secp256k1` package (libsecp256k1 through N-API, prebuilt for linux-x64 inside
- * the npm tarball) this module calls. Its `bindings.js` entry is loaded rather than its index,
- * which silently falls back to a pure-JS implementation when the native addon fails to load: a
- * gateway whose fast path quietly became slow would be a worse failure than one that will not start.
- */
-type NativeSecp256k1 = {
-  ecdsaRecover(
-    signature: Uint8Array,
-    recoveryId: number,
-    message: Uint8Array,
-    compressed: boolean,
-  ): Uint8Array
-}
-
-const native = createRequire(import.meta.url)('secp256k1/bindings.js') as NativeSecp256k1
+import { nativeSecp256k1 } from './nativeSecp256k1.js'
 
 /** Thrown for a signature or hash that recovers no address; viem throws for exactly these. */
 export class SignatureRecoveryError extends Error {
@@ -51,7 +34,7 @@ export function recoverAddress(hash: Hex, signature: Hex): Address {
   const recoveryId = recoveryBit(bytes[64] ?? -1)
   let publicKey: Uint8Array
   try {
-    publicKey = native.ecdsaRecover(bytes.subarray(0, 64), recoveryId, hexToBytes(hash), false)
+    publicKey = nativeSecp256k1.ecdsaRecover(bytes.subarray(0, 64), recoveryId, hexToBytes(hash), false)
   } catch (cause) {
     // libsecp256k1 refuses r or s of zero or at least n, and an r that is no point's x.
     throw new SignatureRecoveryError('signature recovers no public key', { cause })

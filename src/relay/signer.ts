@@ -1,6 +1,6 @@
 import type { Address, Hex, TransactionSerializableEIP1559, TransactionSerializedEIP1559 } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
 import type { Secret } from '../config/secret.js'
+import { nativeKeyAccount } from '../crypto/nativeKeyAccount.js'
 
 /**
  * A fully specified EIP-1559 transaction, ready to sign: the relayer never lets a signer or a node
@@ -25,22 +25,14 @@ export interface Signer {
 }
 
 /**
- * A signer over a private key held in this process. The key stays inside viem's account closure:
- * the returned object has no property that holds it, so logging the signer cannot leak it.
+ * A signer over a private key held in this process, signing through libsecp256k1 (what viem's
+ * local account signs, byte for byte). The key stays inside the account's closure: the returned
+ * object has no property that holds it, so logging the signer cannot leak it.
  */
 export function createLocalKeySigner(privateKey: Secret<Hex>): Signer {
-  const account = privateKeyToAccount(privateKey.reveal())
+  const account = nativeKeyAccount(privateKey.reveal())
   return {
     address: account.address,
-    async signTransaction(transaction) {
-      const serialized = await account.signTransaction(transaction)
-      // viem's return type widens through the account union; the envelope byte says what it is.
-      if (!isEip1559Serialized(serialized)) throw new Error('local signer produced a non-EIP-1559 envelope')
-      return serialized
-    },
+    signTransaction: (transaction) => account.signTransaction(transaction),
   }
-}
-
-function isEip1559Serialized(serialized: Hex): serialized is TransactionSerializedEIP1559 {
-  return serialized.startsWith('0x02')
 }
