@@ -19,7 +19,8 @@ const maxPerPass = 2_000
  *   normally does that itself, so this only picks up after a crash;
  * - a pending one with a counted approval left unattested by a crash gets it attested;
  * - an approval whose request was never recorded (the hold failed before its record was
- *   written) is discarded, with its reservation and its sender nonce claim.
+ *   written) is discarded, with its reservation and its sender nonce claim, also when its window
+ *   ended before a sweep came to it.
  */
 export async function sweepApprovals(
   deps: ApprovalDeps,
@@ -65,11 +66,16 @@ async function sweepStepFor(
   now: number,
   graceSeconds: number,
 ): Promise<SweepStep | undefined> {
+  const pastGrace = entry.createdAt + graceSeconds <= now
+  // A hold whose record never landed is given back, even once its window ended: expired, it would
+  // wait for that record for ever, keeping its reservation and nonce claim. Only pending and
+  // expired ones can lack a record; every other status was reached through it.
+  const orphanable = entry.status === 'pending' || entry.status === 'expired'
+  if (pastGrace && orphanable && !(await deps.requests.get(entry.id))) return 'discard'
   if (entry.status === 'pending' && now >= entry.expiresAt) return 'expire'
   const settled = entry.closedAt !== undefined && entry.closedAt + graceSeconds <= now
   if (entry.status !== 'pending' && settled) return 'complete'
-  if (entry.createdAt + graceSeconds > now) return undefined
-  if (!(await deps.requests.get(entry.id))) return 'discard'
+  if (!pastGrace) return undefined
   const unattested = entry.votes.some(
     (vote) => !entry.voteAttestations[vote.by] && vote.at + graceSeconds <= now,
   )

@@ -134,12 +134,16 @@ describe('interrupted approvals', () => {
     expect(await deps.approvals.unfinished(500)).not.toContain(id)
   })
 
-  test('an approval whose held request was never recorded is discarded with its reservation and nonce claim', async () => {
+  /**
+   * An approval opened, its limit reserved and its sender nonce claimed, and then no request
+   * record: a hold whose record never landed. `age` seconds ago, with a window of `window`.
+   */
+  async function orphanedHold(seed: string, times: { age: number; window: number }) {
     const deps = longWindow.services.approvals
-    const id = `0x${'5e'.repeat(32)}`
+    const id = `0x${seed.repeat(32)}`
     const now = Math.floor(Date.now() / 1000)
     const limit = {
-      id: 'orphan-count',
+      id: `orphan-count-${seed}`,
       scope: 'global',
       keyParts: [],
       metric: 'count',
@@ -156,20 +160,58 @@ describe('interrupted approvals', () => {
       kind: 'meta-tx',
       required: 2,
       reason: 'orphaned',
-      createdAt: now - 120,
-      expiresAt: now + 3600,
+      createdAt: now - times.age,
+      expiresAt: now - times.age + times.window,
       submitters: [],
       nonceKey,
     })
-    const listed = await callJson(longWindow.url, 'GET', '/v1/admin/approvals', { bearer: people.carol })
-    expect((listed.body.approvals as { id: string }[]).map((approval) => approval.id)).not.toContain(id)
-    // This sweep, or the one of another process of the harness: either discards it.
-    await sweepApprovals(deps, { graceSeconds: 60 })
+    return { deps, id, nonceKey }
+  }
+
+  /**
+   * Sweeps until `settled` holds. The other gateways of the harness sweep the same approvals every
+   * 200 ms, and a sweep that finds one claimed by another leaves it to that one.
+   */
+  async function sweepUntil(graceSeconds: number, settled: () => Promise<boolean>) {
+    for (let pass = 0; pass < 50 && !(await settled()); pass++) {
+      await sweepApprovals(longWindow.services.approvals, { graceSeconds })
+      await sleep(100)
+    }
+  }
+  const discarded = (id: string) => async () =>
+    (await longWindow.services.approvals.approvals.get(id)) === undefined
+
+  /** Nothing of the orphan is left: no approval, no reservation, and its sender nonce is free. */
+  async function expectGivenBack({ deps, id, nonceKey }: Awaited<ReturnType<typeof orphanedHold>>) {
     expect(await deps.approvals.get(id)).toBeUndefined()
+    expect(await deps.approvals.unfinished(500)).not.toContain(id)
     expect(await longWindow.services.limits.reservation(id)).toBeUndefined()
-    // The sender nonce is free for another request.
     expect(
       await longWindow.services.requests.claimNonce(nonceKey, `0x${'6f'.repeat(32)}`, 60),
     ).toBeUndefined()
+  }
+
+  test('an approval whose held request was never recorded is discarded with its reservation and nonce claim', async () => {
+    const orphan = await orphanedHold('5e', { age: 120, window: 3600 })
+    const listed = await callJson(longWindow.url, 'GET', '/v1/admin/approvals', { bearer: people.carol })
+    expect((listed.body.approvals as { id: string }[]).map((approval) => approval.id)).not.toContain(
+      orphan.id,
+    )
+    await sweepUntil(60, discarded(orphan.id))
+    await expectGivenBack(orphan)
+  })
+
+  test('one whose window ended before the sweep came to it is discarded too, not expired for ever', async () => {
+    // Past its window and its grace at once (the sweeps were down meanwhile): expiring it would
+    // wait for a record that never comes, holding the reservation and the nonce.
+    const late = await orphanedHold('7a', { age: 120, window: 30 })
+    await sweepUntil(60, discarded(late.id))
+    await expectGivenBack(late)
+    // Expired within its grace (the record might still have landed), then discarded after it.
+    const early = await orphanedHold('7b', { age: 10, window: 5 })
+    await sweepUntil(60, async () => (await early.deps.approvals.get(early.id))?.status === 'expired')
+    expect(await early.deps.approvals.get(early.id)).toMatchObject({ status: 'expired' })
+    await sweepUntil(0, discarded(early.id))
+    await expectGivenBack(early)
   })
 })
