@@ -18,6 +18,7 @@ export type UserOperationGasEstimate = {
   paymasterPostOpGasLimit: bigint
 }
 
+const TRANSACTION_BASE_GAS = 21_000n
 /** What validation may use while it is measured: far above any account's, far below a block. */
 const SIMULATION_VERIFICATION_GAS = 3_000_000n
 
@@ -25,12 +26,13 @@ const SIMULATION_VERIFICATION_GAS = 3_000_000n
  * Estimates an op's gas against the real EntryPoint, for ops that the client has not signed yet
  * (a stub signature and stub paymaster data, as pm_getPaymasterStubData gives them):
  * - callGasLimit: the account's callData run from the EntryPoint, after the factory call when the
- *   op deploys the account (eth_simulateV1), with a fifth on top; a call that reverts is
+ *   op deploys the account (eth_simulateV1), less the 21,000 of its transaction (its calldata and
+ *   its cold account access stay in, as headroom), plus a tenth; a call that reverts is
  *   USER_OPERATION_REJECTED (-32521), as bundlers answer it;
  * - verificationGasLimit: the v0.7 `simulateValidation` of EntryPointSimulations, run in place of
  *   the EntryPoint's code through an eth_call state override (so its deposits and nonces are the
  *   real ones); its preOpGas covers the deployment, the account's and the paymaster's validation,
- *   and gets 30% and 10,000 on top. Fees are zeroed for it, so no deposit is needed;
+ *   and gets a fifth on top. Fees are zeroed for it, so no deposit is needed;
  * - preVerificationGas: {@link requiredPreVerificationGas}, what eth_sendUserOperation requires;
  * - the paymaster's limits: those of the stub, which are the paymaster's real ones.
  */
@@ -48,10 +50,12 @@ export async function estimateUserOperationGas(
       details: call.reason,
     })
   }
+  // Measured as a transaction of its own: less its intrinsic gas, it is what the call itself used.
   const callGasUsed =
     call.callGasUsed ??
     (await client.estimateGas({ account: entryPoint, to: userOp.sender, data: userOp.callData }))
-  const callGasLimit = (callGasUsed * 6n) / 5n
+  const callGasLimit =
+    ((callGasUsed > TRANSACTION_BASE_GAS ? callGasUsed - TRANSACTION_BASE_GAS : 0n) * 11n) / 10n
 
   const measured: UserOperationV07 = {
     ...userOp,
@@ -82,7 +86,7 @@ export async function estimateUserOperationGas(
     functionName: 'simulateValidation',
     data: returned,
   })
-  const verificationGasLimit = (returnInfo.preOpGas * 13n) / 10n + 10_000n
+  const verificationGasLimit = (returnInfo.preOpGas * 6n) / 5n
   const estimated = { ...userOp, callGasLimit, verificationGasLimit }
   return {
     preVerificationGas: requiredPreVerificationGas(estimated),

@@ -20,7 +20,7 @@ import { type UserOperationV07, userOperationGasLimit } from '../intents/userOpe
  * loop around the op, the deposit refund and the UserOperationEvent after the op's gas is
  * measured, and the transfer to the beneficiary. The op pays it through its preVerificationGas.
  */
-export const BUNDLE_OVERHEAD_GAS = 40_000n
+export const BUNDLE_OVERHEAD_GAS = 25_000n
 /** Intrinsic gas of any transaction. */
 const TRANSACTION_BASE_GAS = 21_000n
 const MAX_UINT128 = 2n ** 128n - 1n

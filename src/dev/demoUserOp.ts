@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadChainAddresses } from '../chain/addresses.js'
-import { fixtureAccounts } from '../chain/anvilAccounts.js'
+import { anvilDevAccounts, fixtureAccounts } from '../chain/anvilAccounts.js'
 import { loadConfig } from '../config/loadConfig.js'
 import { exportSigningKey, formatPublicKey, generateSigningKey } from '../crypto/ed25519.js'
 import { type AltoInstance, altoDevKeys, startAlto } from '../devtools/alto.js'
@@ -19,9 +19,14 @@ const addressesFile = 'anvil-fixtures/addresses.json'
  * `npm run demo:userop`: Anvil from the fixture, Redis (REDIS_URL or a throwaway redis-server),
  * the real Alto bundler, and a gateway that signs for the fixture's IntentPaymaster; then the
  * README's permissionless example sends a sponsored vote from a new SimpleAccount, and the demo
- * prints what landed and what the gateway attested. Everything it started is stopped at the end.
+ * prints what landed and what the gateway attested. With `selfBundling` there is no Alto: the
+ * gateway has no BUNDLER_URL and bundles the op itself, with a dev relayer key. Everything it
+ * started is stopped at the end.
  */
-export async function runUserOpDemo(env: NodeJS.ProcessEnv): Promise<void> {
+export async function runUserOpDemo(
+  env: NodeJS.ProcessEnv,
+  options: { selfBundling?: boolean } = {},
+): Promise<void> {
   let anvil: AnvilInstance | undefined
   let redisServer: RedisServerInstance | undefined
   let alto: AltoInstance | undefined
@@ -35,7 +40,9 @@ export async function runUserOpDemo(env: NodeJS.ProcessEnv): Promise<void> {
       redisUrl = redisServer.url
     }
     const addresses = await loadChainAddresses(addressesFile)
-    alto = await startAlto({ rpcUrl: anvil.url, entryPoint: addresses.entryPoint, ...altoDevKeys() })
+    alto = options.selfBundling
+      ? undefined
+      : await startAlto({ rpcUrl: anvil.url, entryPoint: addresses.entryPoint, ...altoDevKeys() })
     const authority = generateSigningKey()
     gateway = await startGateway(
       loadConfig({
@@ -52,12 +59,19 @@ export async function runUserOpDemo(env: NodeJS.ProcessEnv): Promise<void> {
         DATA_DIR: mkdtempSync(join(tmpdir(), 'intentgate-demo-')),
         // The fixture's paymaster trusts this well-known dev key; never use it on a real chain.
         PAYMASTER_SIGNER_KEY: fixtureAccounts.paymasterSigner.privateKey,
-        BUNDLER_URL: alto.url,
+        ...(alto
+          ? { BUNDLER_URL: alto.url }
+          : // Anvil's public dev account 2 bundles (0 deployed the fixture, 1 signs for the paymaster).
+            {
+              RELAYER_KEYS: `${addresses.chainId}=${anvilDevAccounts[2].privateKey}`,
+              RELAY_POLL_INTERVAL_MS: '250',
+            }),
         USER_OP_SWEEP_INTERVAL_MS: '250',
       }),
     )
     const seed = await seedDemo(gateway, { authority, addressesFile })
-    say(`gateway ${gateway.url}, Alto ${alto.url}, Anvil ${anvil.url}`)
+    const bundler = alto ? `Alto ${alto.url}` : `self-bundling by ${anvilDevAccounts[2].address}`
+    say(`gateway ${gateway.url}, ${bundler}, Anvil ${anvil.url}`)
     say(`instance ${seed.instanceId} of community-poll; sending a sponsored vote from a new SimpleAccount...`)
     const result = await sendSponsoredVote({
       gatewayUrl: gateway.url,

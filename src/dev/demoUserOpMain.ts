@@ -1,3 +1,4 @@
 import { runUserOpDemo } from './demoUserOp.js'
 
-await runUserOpDemo(process.env)
+// `npm run demo:userop -- --self-bundling`: no Alto; the gateway bundles the op itself.
+await runUserOpDemo(process.env, { selfBundling: process.argv.includes('--self-bundling') })

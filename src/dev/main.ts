@@ -1,3 +1,4 @@
 import { runDev } from './runDev.js'
 
-await runDev(process.env)
+// `npm run dev -- --self-bundling`: no Alto; the gateway bundles user operations itself.
+await runDev(process.env, { selfBundling: process.argv.includes('--self-bundling') })

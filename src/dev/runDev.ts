@@ -22,10 +22,15 @@ const fixtureState = 'anvil-fixtures/state.json'
 const fixtureChainId = 31337
 
 /**
- * `npm run dev`: Anvil from the fixture, Redis (REDIS_URL, or a throwaway redis-server), and the
- * gateway in this process. Ctrl-C stops all three; children are also killed if this process dies.
+ * `npm run dev`: Anvil from the fixture, Redis (REDIS_URL, or a throwaway redis-server), the Alto
+ * bundler, and the gateway in this process. With `selfBundling` Alto is not started and the
+ * gateway gets no BUNDLER_URL: it bundles user operations itself with the dev relayer keys.
+ * Ctrl-C stops everything; children are also killed if this process dies.
  */
-export async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
+export async function runDev(
+  env: NodeJS.ProcessEnv,
+  options: { selfBundling?: boolean } = {},
+): Promise<void> {
   const children: ManagedProcess[] = []
   // Last line of defence against orphans: synchronous SIGKILL on any exit path.
   process.on('exit', () => {
@@ -65,9 +70,11 @@ export async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
       redisUrl = redisServer.url
     }
 
-    // The real Alto bundler behind /rpc, so user operations work end to end in dev.
-    alto = await startAlto({ rpcUrl: anvil.url, entryPoint: ENTRY_POINT_V07, ...altoDevKeys() })
-    children.push(alto.process)
+    // The real Alto bundler behind /rpc, so user operations work end to end in dev; or none.
+    if (!options.selfBundling) {
+      alto = await startAlto({ rpcUrl: anvil.url, entryPoint: ENTRY_POINT_V07, ...altoDevKeys() })
+      children.push(alto.process)
+    }
 
     // Dev keys are made fresh for every session and never written to disk.
     const authority = generateSigningKey()
@@ -92,7 +99,7 @@ export async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
       RELAYER_KEYS: env.RELAYER_KEYS ?? devRelayerKeys(fixtureChainId),
       // The fixture's paymaster trusts this well-known dev key; never use it on a real chain.
       PAYMASTER_SIGNER_KEY: env.PAYMASTER_SIGNER_KEY ?? fixtureAccounts.paymasterSigner.privateKey,
-      BUNDLER_URL: env.BUNDLER_URL ?? alto.url,
+      BUNDLER_URL: alto ? (env.BUNDLER_URL ?? alto.url) : undefined,
     })
     gateway = await startGateway(config)
     const seed = await seedDemo(gateway, { authority, addressesFile: config.chainAddressesFile })
@@ -108,7 +115,9 @@ export async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
       {
         gateway: gateway.url,
         anvil: anvil.url,
-        alto: alto.url,
+        bundler: alto
+          ? `${alto.url}  (Alto, the ERC-4337 bundler behind ${gateway.url}/rpc)`
+          : 'none: the gateway bundles user operations itself (handleOps by the relayer keys)',
         redis: redisUrl,
         ownRedis: redisServer !== undefined,
       },
@@ -131,7 +140,7 @@ function fail(message: string): never {
 }
 
 function printBanner(
-  urls: { gateway: string; anvil: string; alto: string; redis: string; ownRedis: boolean },
+  urls: { gateway: string; anvil: string; bundler: string; redis: string; ownRedis: boolean },
   demo: { seed: DemoSeed; operatorKey: string; auditorKey: string },
 ): void {
   const lines = [
@@ -140,7 +149,7 @@ function printBanner(
     `    gateway  ${urls.gateway}`,
     `    console  ${urls.gateway}/console  (log in with the operator or auditor key below)`,
     `    anvil    ${urls.anvil}  (chain ${fixtureChainId}, state from ${fixtureState})`,
-    `    alto     ${urls.alto}  (ERC-4337 bundler behind ${urls.gateway}/rpc)`,
+    `    bundler  ${urls.bundler}`,
     `    redis    ${urls.redis}${urls.ownRedis ? '  (throwaway redis-server started for this session)' : ''}`,
     '',
     '  dev credentials (fresh each session):',

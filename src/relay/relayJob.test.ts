@@ -1,5 +1,11 @@
 import { describe, expect, test } from 'vitest'
-import { buildRelayJob, forwardRequestOf, gasRefunds, parseRelayJob } from './relayJob.js'
+import {
+  buildRelayJob,
+  forwardRequestOf,
+  gasRefunds,
+  parseRelayJob,
+  type UserOperationJob,
+} from './relayJob.js'
 import type { RelayTransactionRecord } from './relayTransactionStore.js'
 import { relayRetryDelayMs } from './relayWorker.js'
 import { finalStatusOf } from './settleRequest.js'
@@ -51,6 +57,26 @@ describe('relay job envelope', () => {
     if (parsed.kind !== 'meta-tx') throw new Error('expected a meta-transaction job')
     expect(forwardRequestOf(parsed)).toMatchObject({ value: 5n, gas: 200_000n, deadline: 1_900_000_000 })
     expect(parsed.gasLimits).toStrictEqual([{ id: 'gas', amount: '1000' }])
+  })
+
+  test('a self-bundled user operation round-trips as its own kind, and its malformed fields are refused', () => {
+    const userOpJob: UserOperationJob = {
+      v: 1,
+      kind: 'user-op',
+      requestDigest: digest,
+      chainId: 31337,
+      entryPoint: '0x0000000071727De22E5E9d8BAf0edAc6f37da032',
+      userOp: { sender: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', nonce: '0x0' },
+      userOpHash: `0x${'cd'.repeat(32)}`,
+      capPerGas: '3000000000',
+      tipCapPerGas: '1000000000',
+      validUntil: 1_900_000_000,
+      acceptedAt: 1_800_000_000,
+    }
+    expect(parseRelayJob(JSON.parse(JSON.stringify(userOpJob)))).toStrictEqual(userOpJob)
+    expect(() => parseRelayJob({ ...userOpJob, forwarder: job.forwarder })).toThrow()
+    expect(() => parseRelayJob({ ...userOpJob, tipCapPerGas: '0x1' })).toThrow()
+    expect(() => parseRelayJob({ ...job, kind: 'user-op' })).toThrow()
   })
 
   test('an unknown version or a malformed field is refused, never guessed at', () => {

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { type Address, encodeFunctionData, type Hex, parseEventLogs } from 'viem'
 import { getUserOperationHash, toPackedUserOperation, type UserOperation } from 'viem/account-abstraction'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
@@ -6,6 +9,7 @@ import { fixtureAccounts } from '../../../src/chain/anvilAccounts.js'
 import { communityPollAbi } from '../../../src/chain/artifacts/CommunityPoll.js'
 import { demoTokenAbi } from '../../../src/chain/artifacts/DemoToken.js'
 import { entryPointAbi } from '../../../src/chain/artifacts/EntryPoint.js'
+import { startRedisServer } from '../../../src/devtools/redisServer.js'
 import { createGatewayHarness } from '../../support/gatewayHarness.js'
 import { openRedis } from '../../support/redisClient.js'
 import { fundedRelayerKeys, relayEnv } from '../../support/relayHarness.js'
@@ -75,14 +79,18 @@ describe('self-bundled user operations (no BUNDLER_URL, no Alto)', () => {
     expect(prepared.callGasLimit).toBeGreaterThan(21_000n)
     const signed = { ...prepared, signature: await client.account.signUserOperation(prepared) }
     const userOpHash = await client.sendUserOperation(signed)
-    const { receipt, success, actualGasCost, logs } = await client.waitForUserOperationReceipt({
-      hash: userOpHash,
-    })
+    const { receipt, success, actualGasCost, actualGasUsed, logs } = await client.waitForUserOperationReceipt(
+      {
+        hash: userOpHash,
+      },
+    )
     expect(success).toBe(true)
     expect(await chain.publicClient.getCode({ address: client.account.address })).toMatch(/^0x.+/)
 
-    // The relayer sent the bundle, was its beneficiary, and did not pay for the op out of pocket.
+    // The relayer sent the bundle, was its beneficiary, and did not pay for the op out of pocket:
+    // the op was charged at least the gas of the whole bundle transaction.
     expect(receipt.from.toLowerCase()).toBe(relayer.toLowerCase())
+    expect(actualGasUsed).toBeGreaterThanOrEqual(receipt.gasUsed)
     const transaction = await chain.publicClient.getTransaction({ hash: receipt.transactionHash })
     expect(transaction.to?.toLowerCase()).toBe(chain.addresses.entryPoint.toLowerCase())
     expect(await chain.publicClient.getBalance({ address: relayer })).toBeGreaterThanOrEqual(balanceBefore)
@@ -156,6 +164,13 @@ describe('self-bundled user operations (no BUNDLER_URL, no Alto)', () => {
     ])
     expect(short.error?.data?.code).toBe('SPONSORSHIP_INVALID')
 
+    // An op whose call reverts is refused at estimation already, with the revert decoded.
+    const reverting = await client
+      .prepareUserOperation({ calls: [voteCall(9n)] })
+      .catch((error: unknown) => error)
+    expect(rpcErrorOf(reverting)).toMatchObject({ code: -32521, data: { code: 'USER_OPERATION_REJECTED' } })
+    expect((reverting as Error).message).toMatch(/InvalidOption\(9\)/)
+
     // The properly signed op is bundled; sending it twice more answers the same hash, bundled once.
     const signed = { ...prepared, signature: await client.account.signUserOperation(prepared) }
     const userOpHash = await client.sendUserOperation(signed)
@@ -210,6 +225,49 @@ describe('self-bundled user operations (no BUNDLER_URL, no Alto)', () => {
       expect(await userOperationEvents(userOpHash)).toHaveLength(1)
     } finally {
       await harness.stopAll()
+    }
+  })
+
+  test('with Redis paused, eth_sendUserOperation fails closed with -33503 and queues nothing; once back, the op lands once', async () => {
+    const { chain } = environment
+    const redisServer = await startRedisServer({
+      persistDir: mkdtempSync(join(tmpdir(), 'intentgate-uo-redis-')),
+    })
+    const harness = createGatewayHarness()
+    const relayer = await fundedRelayerKeys(chain.anvil.url, 1)
+    try {
+      const gateway = await harness.start({
+        REDIS_URL: redisServer.url,
+        REDIS_COMMAND_TIMEOUT_MS: '1000',
+        CHAIN_RPC_URLS: `${chain.addresses.chainId}=${chain.anvil.url}`,
+        PAYMASTER_SIGNER_KEY: fixtureAccounts.paymasterSigner.privateKey,
+        USER_OP_SWEEP_INTERVAL_MS: '200',
+        ...relayEnv(relayer.keys),
+      })
+      const isolated = { ...environment, harness, gateway }
+      const { token } = await sponsoredInstance(isolated, [])
+      const client = await smartAccountClient(isolated, { token })
+      const prepared = await client.prepareUserOperation({ calls: [approveCall(5n)] })
+      const signed = { ...prepared, signature: await client.account.signUserOperation(prepared) }
+
+      redisServer.process.child.kill('SIGSTOP')
+      let paused: unknown
+      try {
+        paused = await client.sendUserOperation(signed).catch((error: unknown) => error)
+      } finally {
+        redisServer.process.child.kill('SIGCONT')
+      }
+      expect(rpcErrorOf(paused)).toMatchObject({ code: -33503, data: { code: 'DEPENDENCY_UNAVAILABLE' } })
+      const [address] = relayer.addresses
+      expect(await chain.publicClient.getTransactionCount({ address: address as Address })).toBe(0)
+
+      const userOpHash = await client.sendUserOperation(signed)
+      expect((await client.waitForUserOperationReceipt({ hash: userOpHash })).success).toBe(true)
+      expect(await userOperationEvents(userOpHash)).toHaveLength(1)
+    } finally {
+      await harness.stopAll()
+      if (redisServer.process.child.signalCode === null) redisServer.process.child.kill('SIGCONT')
+      await redisServer.stop()
     }
   })
 })
