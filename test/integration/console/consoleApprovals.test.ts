@@ -70,6 +70,11 @@ describe('the Pending approvals pages', () => {
     expect(detail).toContain('<code>APPROVAL_REQUIRED</code>: ')
     expect(detail).toContain('alice (obtained a token of the instance that sent it)')
     expect(detail).not.toContain('Approve…')
+    // The held decision's log entry leads back here.
+    const logIndex = /href="\/console\/entries\/(\d+)">log entry #/.exec(detail)?.[1]
+    expect(await page(`/console/entries/${logIndex}`, sessions.carol)).toContain(
+      `<a href="/console/approvals/${id}">The request&#39;s approval page</a>`,
+    )
 
     // The confirmation and the change itself are the operators': refused to an auditor, on the server.
     expect(await page(`/console/approvals/${id}/approve`, sessions.carol, 403)).toContain('ROLE_REQUIRED')
