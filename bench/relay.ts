@@ -7,9 +7,10 @@ import { foundry } from 'viem/chains'
 import { ANVIL_DEV_MNEMONIC } from '../src/chain/anvilAccounts.js'
 import { loadConfig } from '../src/config/loadConfig.js'
 import { exportSigningKey, generateSigningKey } from '../src/crypto/ed25519.js'
-import { startGateway } from '../src/main.js'
+import { type RunningGateway, startGateway } from '../src/main.js'
 import { encodeForwarderExecute, forwarderExecuteGasLimit } from '../src/relay/forwarderGas.js'
 import { type GatewayUnderTest, presignVotes } from './gatewayUnderTest.js'
+import { type CpuPerRequest, countCpu } from './processCpu.js'
 
 /** Relayer keys of the bench worker and the baseline's sender: Anvil dev accounts no other bench part uses. */
 const relayerIndexes = [2, 3, 4]
@@ -20,16 +21,26 @@ const devKey = (addressIndex: number): Hex => {
   return `0x${Buffer.from(key).toString('hex')}`
 }
 
-export type RelayBenchResult = { relayPerSecond: number; barePerSecond: number; landed: number }
+export type RelayBenchResult = {
+  relayPerSecond: number
+  barePerSecond: number
+  landed: number
+  /** CPU per landed transaction: the worker (this process), its Redis and Anvil; the same for the loop. */
+  relayCpu: CpuPerRequest
+  bareCpu: CpuPerRequest
+}
 
 /**
  * (c) Relay: meta-transactions landed per second. The api role left the (a) requests queued; a
- * worker process's relay (3 keys) is started against the same Redis and Anvil and timed until
- * `count` requests are confirmed, counted from its own outcome metric. The baseline is a bare viem
- * loop sending `count` pre-signed `execute` transactions of the same kind from one key to the same
- * Anvil, timed until the last receipt.
+ * worker process's relay (3 keys) is started against the same Redis and Anvil and timed from the
+ * moment it is up (its boot, which reconciles every key once, is not per transaction) until
+ * `count` more requests are confirmed, counted from its own outcome metric. The baseline is a
+ * bare viem loop sending `count` pre-signed `execute` transactions of the same kind from one key
+ * to the same Anvil, timed from its first send until the last receipt. Both count the CPU they
+ * cost per transaction.
  */
 export async function measureRelay(target: GatewayUnderTest, count: number): Promise<RelayBenchResult> {
+  const pids = { redis: target.redis.process.child.pid, anvil: target.anvil.process.child.pid }
   const worker = await startGateway(
     loadConfig({
       PORT: '0',
@@ -49,29 +60,46 @@ export async function measureRelay(target: GatewayUnderTest, count: number): Pro
   )
   let relayPerSecond: number
   let landed: number
+  let relayCpu: CpuPerRequest
   try {
     const started = performance.now()
-    landed = await waitForConfirmed(worker.url, count)
+    const cpu = countCpu(pids)
+    const before = await confirmedSoFar(worker)
+    landed = (await waitForConfirmed(worker, before + count)) - before
     relayPerSecond = landed / ((performance.now() - started) / 1000)
+    relayCpu = cpu.perRequest(landed)
   } finally {
     await worker.stop()
   }
-  return { relayPerSecond, barePerSecond: await bareLoop(target, count), landed }
+  const bare = await bareLoop(target, count, pids)
+  return { relayPerSecond, barePerSecond: bare.perSecond, landed, relayCpu, bareCpu: bare.cpu }
 }
 
-async function waitForConfirmed(workerUrl: string, count: number): Promise<number> {
+/** Requests the worker confirmed so far, read from its registry in-process (rendering /metrics would cost it CPU). */
+async function confirmedSoFar(worker: RunningGateway): Promise<number> {
+  const metric = worker.registry.getSingleMetric('intentgate_relay_outcomes_total')
+  const values = metric ? (await metric.get()).values : []
+  const confirmed = values.find(
+    (value) => value.labels.chain === '31337' && value.labels.status === 'confirmed',
+  )
+  return confirmed?.value ?? 0
+}
+
+async function waitForConfirmed(worker: RunningGateway, count: number): Promise<number> {
   const deadline = Date.now() + 600_000
   while (Date.now() < deadline) {
-    const text = await (await fetch(`${workerUrl}/metrics`)).text()
-    const match = /intentgate_relay_outcomes_total\{chain="31337",status="confirmed"\} (\d+)/.exec(text)
-    const confirmed = Number(match?.[1] ?? 0)
+    const confirmed = await confirmedSoFar(worker)
     if (confirmed >= count) return confirmed
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   throw new Error(`the relay did not confirm ${count} requests within 10 minutes`)
 }
 
-async function bareLoop(target: GatewayUnderTest, count: number): Promise<number> {
+async function bareLoop(
+  target: GatewayUnderTest,
+  count: number,
+  pids: { redis?: number; anvil?: number },
+): Promise<{ perSecond: number; cpu: CpuPerRequest }> {
   const { addresses } = target
   const sender = privateKeyToAccount(devKey(baselineIndex))
   const client = createPublicClient({ chain: foundry, transport: http(target.anvil.url) })
@@ -106,8 +134,9 @@ async function bareLoop(target: GatewayUnderTest, count: number): Promise<number
     )
   }
   const started = performance.now()
+  const cpu = countCpu(pids)
   let last: Hex | undefined
   for (const serializedTransaction of raws) last = await client.sendRawTransaction({ serializedTransaction })
   if (last) await client.waitForTransactionReceipt({ hash: last, pollingInterval: 50 })
-  return count / ((performance.now() - started) / 1000)
+  return { perSecond: count / ((performance.now() - started) / 1000), cpu: cpu.perRequest(count) }
 }

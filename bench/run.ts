@@ -247,6 +247,17 @@ async function measureAll(target: GatewayUnderTest, rows: Row[], results: Record
         targets.atLeast(0.8)(ratio),
       ),
     )
+    const total = (cpu: typeof relay.relayCpu) => cpu.gatewayMs + (cpu.redisMs ?? 0) + (cpu.anvilMs ?? 0)
+    const parts = (cpu: typeof relay.relayCpu) =>
+      `${cpu.gatewayMs} ms process + ${cpu.redisMs ?? '?'} Redis + ${cpu.anvilMs ?? '?'} Anvil`
+    rows.push(
+      row(
+        '(c) relay: CPU per landed transaction',
+        `worker ${parts(relay.relayCpu)}`,
+        `bare loop ${parts(relay.bareCpu)}`,
+        total(relay.relayCpu) / total(relay.bareCpu),
+      ),
+    )
   }
 }
 

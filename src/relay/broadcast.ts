@@ -17,8 +17,23 @@ export type RelayNode = Pick<
   | 'estimateMaxPriorityFeePerGas'
 >
 
-/** The chain's fees now: the latest block's base fee and the node's suggested tip. */
-export async function readFeeEstimate(node: RelayNode): Promise<FeeEstimate> {
+const feeReadsInFlight = new WeakMap<RelayNode, Promise<FeeEstimate>>()
+
+/**
+ * The chain's fees now: the latest block's base fee and the node's suggested tip. Jobs that ask
+ * while a read of the same node is under way share its answer, as fresh as one they would have
+ * started themselves a moment later: a worker running many jobs at once reads the fees once for
+ * all of them, not two node calls per job.
+ */
+export function readFeeEstimate(node: RelayNode): Promise<FeeEstimate> {
+  const pending = feeReadsInFlight.get(node)
+  if (pending) return pending
+  const reading = readFeesOnce(node).finally(() => feeReadsInFlight.delete(node))
+  feeReadsInFlight.set(node, reading)
+  return reading
+}
+
+async function readFeesOnce(node: RelayNode): Promise<FeeEstimate> {
   const [block, priorityFeePerGas] = await Promise.all([
     node.getBlock({ blockTag: 'latest' }),
     node.estimateMaxPriorityFeePerGas(),

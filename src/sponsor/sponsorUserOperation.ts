@@ -53,9 +53,14 @@ export async function sponsorUserOperation(
     windowSeconds: deps.windowSeconds,
   })
   const recorded = await deps.requests.get(intent.requestDigest)
-  if (recorded) return sponsorAgain(recorded, { claims, userOp, now })
-
   const checked = await authorizeSubject(deps, claims, chain.chainId)
+  if (recorded) {
+    // Signed fields go only to a subject allowed now. An op held for approval gets them here for
+    // the first time, once operators approved it: a kill switch or revocation since must stop it.
+    if (!checked.ok) throw checked.error
+    return sponsorAgain(recorded, { claims, userOp, now })
+  }
+
   const webhookData = parameters.context.webhookData
   const context: DecisionContext = {
     subject: checked.subject,

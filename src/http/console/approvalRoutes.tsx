@@ -97,6 +97,21 @@ function HeldIntent(props: { approval: ApprovalView }) {
   )
 }
 
+/**
+ * What approving would do, as far as the page can tell; the gateway decides when it is asked, and
+ * its answer is shown whatever this said.
+ */
+function consequenceOfApproving(approval: ApprovalView, operator: string): string {
+  if (approval.approvals.some((vote) => vote.by === operator))
+    return 'Your approval is already counted: approving again counts nothing.'
+  if (approval.submitters.includes(operator))
+    return 'You obtained a token of the instance that sent this request: the gateway refuses your approval.'
+  const after = approval.approvals.length + 1
+  return after >= approval.required
+    ? `Yours would be approval ${after} of ${approval.required}: the request is sent on at once, and cannot be called back.`
+    : `Yours would be approval ${after} of ${approval.required}: the request keeps waiting for ${approval.required - after} more.`
+}
+
 /** What a change just did, in words, from the approval as it now stands. */
 function outcomeText(outcome: Outcome, approval: ApprovalView): string {
   if (outcome === 'rejected') return 'Rejected: the request is cancelled and its reservation given back.'
@@ -288,18 +303,16 @@ export function approvalRoutes(deps: Deps) {
     .get('/console/approvals/:id/approve', requireConsole('write'), async (c) => {
       const { id } = parseInput(requestIdParam, c.req.param(), 'path')
       const approval = await getApproval(deps.approvals, id)
-      const after = approval.approvals.length + 1
+      const session = c.get('session') as ConsoleSession
+      // Nothing left to confirm: the request's page says how it ended.
+      if (approval.status !== 'pending') return c.redirect(approvalPath(id), 303)
       return renderPage(
         c,
         <ConfirmChange
-          session={c.get('session') as ConsoleSession}
+          session={session}
           title="Approve this request?"
           current="/console/approvals"
-          consequence={
-            after >= approval.required
-              ? `Yours would be approval ${after} of ${approval.required}: the request is sent on at once, and cannot be called back.`
-              : `Yours would be approval ${after} of ${approval.required}: the request keeps waiting for ${approval.required - after} more.`
-          }
+          consequence={consequenceOfApproving(approval, session.principal.name)}
           button="Approve"
           action={`${approvalPath(id)}/approve`}
           back={approvalPath(id)}
@@ -321,6 +334,7 @@ export function approvalRoutes(deps: Deps) {
     .get('/console/approvals/:id/reject', requireConsole('write'), async (c) => {
       const { id } = parseInput(requestIdParam, c.req.param(), 'path')
       const approval = await getApproval(deps.approvals, id)
+      if (approval.status !== 'pending') return c.redirect(approvalPath(id), 303)
       return renderPage(
         c,
         <ConfirmChange

@@ -30,6 +30,14 @@ export function EntryFacts(props: { entry: AuditEntry }) {
           <dd class="mono">{summary.requestDigest}</dd>
         </>
       ) : null}
+      {summary.requestDigest && (summary.kind === 'approval' || summary.decision === 'held') ? (
+        <>
+          <dt>Held for approval</dt>
+          <dd>
+            <a href={`/console/approvals/${summary.requestDigest}`}>The request's approval page</a>
+          </dd>
+        </>
+      ) : null}
       <dt>Entry digest (SHA-256)</dt>
       <dd class="mono">{entryDigest}</dd>
     </dl>

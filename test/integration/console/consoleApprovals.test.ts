@@ -70,6 +70,11 @@ describe('the Pending approvals pages', () => {
     expect(detail).toContain('<code>APPROVAL_REQUIRED</code>: ')
     expect(detail).toContain('alice (obtained a token of the instance that sent it)')
     expect(detail).not.toContain('Approve…')
+    // The held decision's log entry leads back here.
+    const logIndex = /href="\/console\/entries\/(\d+)">log entry #/.exec(detail)?.[1]
+    expect(await page(`/console/entries/${logIndex}`, sessions.carol)).toContain(
+      `<a href="/console/approvals/${id}">The request&#39;s approval page</a>`,
+    )
 
     // The confirmation and the change itself are the operators': refused to an auditor, on the server.
     expect(await page(`/console/approvals/${id}/approve`, sessions.carol, 403)).toContain('ROLE_REQUIRED')
@@ -103,10 +108,15 @@ describe('the Pending approvals pages', () => {
     expect(forAlice).toContain('the gateway does not count your approval, but you may reject it')
     expect(forAlice).toContain(`<a href="/console/approvals/${id}/approve">Approve…</a>`)
     const confirm = await page(`/console/approvals/${id}/approve`, sessions.alice)
-    expect(confirm).toContain('Yours would be approval 1 of 2: the request keeps waiting for 1 more.')
+    expect(confirm).toContain(
+      'You obtained a token of the instance that sent this request: the gateway refuses',
+    )
     expect(confirm).toContain(`action="/console/approvals/${id}/approve"`)
     expect(confirm).toContain('erc20 approve(')
 
+    expect(await page(`/console/approvals/${id}/approve`, sessions.bob)).toContain(
+      'Yours would be approval 1 of 2: the request keeps waiting for 1 more.',
+    )
     const bySubmitter = await post(`/console/approvals/${id}/approve`, sessions.alice)
     expect(bySubmitter.status).toBe(403)
     const refusal = await bySubmitter.text()
@@ -122,6 +132,9 @@ describe('the Pending approvals pages', () => {
     )
     expect(counted).toContain('Your approval is counted; 1 more needed.')
     expect(counted).toMatch(/<li>bob at <time datetime="[^"]+">/)
+    expect(await page(`/console/approvals/${id}/approve`, sessions.bob)).toContain(
+      'Your approval is already counted: approving again counts nothing.',
+    )
     const again = await post(`/console/approvals/${id}/approve`, sessions.bob)
     expect(again.headers.get('location')).toBe(`/console/approvals/${id}?outcome=already-counted`)
 
@@ -139,6 +152,12 @@ describe('the Pending approvals pages', () => {
       approvals: [{ by: 'bob' }, { by: 'dave' }],
     })
     expect(await page('/console/approvals', sessions.carol)).not.toContain(`/console/approvals/${id}"`)
+    // Nothing left to confirm: the confirmation pages send you to the request's page.
+    const confirmLate = await getPage(gateway.url, `/console/approvals/${id}/reject`, {
+      cookie: sessions.bob.cookie,
+    })
+    expect(confirmLate.status).toBe(303)
+    expect(confirmLate.headers.get('location')).toBe(`/console/approvals/${id}`)
 
     // No longer pending: the backend's 409, on the request's page.
     const late = await post(`/console/approvals/${id}/reject`, sessions.bob, { reason: 'too late now' })

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { encodeFunctionData, type Hex } from 'viem'
+import { encodeFunctionData, type Hex, numberToHex } from 'viem'
 import { generatePrivateKey } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { generateAdminKey } from '../../../src/auth/adminKeys.js'
@@ -11,6 +11,7 @@ import { limitUsage, type RequestView } from '../../support/relayHarness.js'
 import { approve, reject, statementIn } from '../approvals/approvalSetup.js'
 import { demoInstance } from '../pipeline/metaTxSetup.js'
 import {
+  rpc,
   rpcErrorOf,
   smartAccountClient,
   sponsoredEvents,
@@ -181,6 +182,49 @@ describe('a user operation held for k-of-n approval, through permissionless and 
     // Reserved once, when it was held: the count is 1, not 2.
     const view2: RequestView = { id, status: 'confirmed', decisionAttestation: first.data.attestation }
     expect(await limitUsage(environment.harness.keyPrefix, view2)).toEqual({ 'instance-ops': 1n })
+  })
+
+  test('a kill switch engaged after the approval stops the hand-out of the signed fields until released', async () => {
+    const { token, instanceId } = await heldInstance()
+    const client = await smartAccountClient(environment, { token, gateway })
+    const gas = await fixedGas(client)
+    const { data } = await refusedSend(client, gas)
+    // The op exactly as it was held, to ask pm_getPaymasterData for it directly, without the stub
+    // call first that permissionless makes (an app need not).
+    const held = (await gateway.services.requests.get(data.id)) as { heldUserOperation?: { userOp: object } }
+    const askDirectly = () =>
+      rpc(
+        gateway,
+        'pm_getPaymasterData',
+        [
+          held.heldUserOperation?.userOp,
+          environment.chain.addresses.entryPoint,
+          numberToHex(environment.chain.addresses.chainId),
+          null,
+        ],
+        { token },
+      )
+    const { alice, bob, dave: daveKey } = people()
+    expect(await approve(gateway, data.id, bob)).toMatchObject({ status: 200 })
+    expect(await approve(gateway, data.id, daveKey)).toMatchObject({
+      status: 200,
+      body: { approval: { requestStatus: 'sponsored' } },
+    })
+
+    // Signed at the approval, not yet fetched by the app: the switch stops that.
+    const killSwitch = (method: 'POST' | 'DELETE', body: object) =>
+      callJson(gateway.url, method, '/v1/admin/kill-switch', { bearer: alice, body })
+    const target = { scope: 'instance', target: instanceId }
+    expect(await killSwitch('POST', { ...target, reason: 'incident' })).toMatchObject({ status: 201 })
+    expect(await askDirectly()).toMatchObject({ error: { code: -33403, data: { code: 'KILL_SWITCH' } } })
+    expect(await refusedSend(client, gas)).toMatchObject({ code: -33403, data: { code: 'KILL_SWITCH' } })
+
+    expect((await killSwitch('DELETE', target)).status).toBe(200)
+    expect(await askDirectly()).toMatchObject({
+      result: { paymaster: environment.chain.addresses.paymaster },
+    })
+    const hash = await client.sendUserOperation({ calls: [approveCall(11n)], ...gas })
+    expect((await client.waitForUserOperationReceipt({ hash })).success).toBe(true)
   })
 
   test('a rejected op is refused when asked again; its reservation and nonce are given back', async () => {
