@@ -88,7 +88,14 @@ export function createReceiptMonitor(deps: ReceiptMonitorDeps): ReceiptMonitor {
     })
   }
 
-  async function scanBlocks(head: number): Promise<{ scanned: number; included: number }> {
+  /**
+   * Finds our transactions in the blocks up to `head`; `receipts` collects the receipts read, by
+   * transaction hash, for the settlement of the same tick.
+   */
+  async function scanBlocks(
+    head: number,
+    receipts: Map<Hex, TransactionReceipt>,
+  ): Promise<{ scanned: number; included: number }> {
     const stored = await deps.redis.get(cursorKey)
     let cursor = stored === null ? Math.max(0, head - maxBlocksPerTick) : Number(stored)
     // The chain went back (a reorg to a shorter chain, an Anvil revert): read the new blocks again.
@@ -108,6 +115,7 @@ export function createReceiptMonitor(deps: ReceiptMonitorDeps): ReceiptMonitor {
         const record = await deps.transactions.get(txId)
         const receipt = record ? await receiptOrNull(deps.node, hash) : null
         if (!record || !receipt) return false
+        receipts.set(hash, receipt)
         await markMined(record, receipt)
         return true
       }),
@@ -117,7 +125,14 @@ export function createReceiptMonitor(deps: ReceiptMonitorDeps): ReceiptMonitor {
     return { scanned: last - cursor, included }
   }
 
-  async function settleDeep(head: number): Promise<{ settled: number; orphaned: number }> {
+  /**
+   * Settles what lies `confirmations` deep under `head`. A receipt the scan of this tick read, at
+   * the same head, is as current as a second read would be, so it is not asked for again.
+   */
+  async function settleDeep(
+    head: number,
+    receipts: ReadonlyMap<Hex, TransactionReceipt>,
+  ): Promise<{ settled: number; orphaned: number }> {
     const deepest = head - deps.confirmations + 1
     const ids = await deps.transactions.includedUpTo(deps.chainId, deepest, batchSize)
     // Side by side: each settles its own request, and the log batches their outcomes' fsyncs.
@@ -125,7 +140,8 @@ export function createReceiptMonitor(deps: ReceiptMonitorDeps): ReceiptMonitor {
       ids.map(async (txId) => {
         const record = await deps.transactions.get(txId)
         if (!record?.included) return 'skipped'
-        const receipt = await receiptOrNull(deps.node, record.included.hash)
+        const receipt =
+          receipts.get(record.included.hash) ?? (await receiptOrNull(deps.node, record.included.hash))
         if (!receipt) {
           // Its block is no longer on the chain: the transaction goes out again.
           await deps.transactions.markOrphaned(record, deps.now())
@@ -149,8 +165,9 @@ export function createReceiptMonitor(deps: ReceiptMonitorDeps): ReceiptMonitor {
     async tick() {
       // viem caches the block number for its polling interval; the monitor wants the head now.
       const head = Number(await deps.node.getBlockNumber({ cacheTime: 0 }))
-      const { scanned, included } = await scanBlocks(head)
-      const { settled, orphaned } = await settleDeep(head)
+      const receipts = new Map<Hex, TransactionReceipt>()
+      const { scanned, included } = await scanBlocks(head, receipts)
+      const { settled, orphaned } = await settleDeep(head, receipts)
       const due: TickReport['due'] = {}
       for (const txId of await deps.transactions.due(deps.chainId, deps.now(), batchSize)) {
         const record = await deps.transactions.get(txId)

@@ -1,7 +1,17 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createPublicClient, createTestClient, type Hex, http, parseEther, parseGwei } from 'viem'
+import type { Redis } from 'ioredis'
+import {
+  createPublicClient,
+  createTestClient,
+  type Hex,
+  http,
+  keccak256,
+  type PublicClient,
+  parseEther,
+  parseGwei,
+} from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { foundry } from 'viem/chains'
 import { afterEach, expect, test } from 'vitest'
@@ -13,8 +23,11 @@ import { createLimitStore } from '../../../src/limits/reserveLimits.js'
 import { createLogger } from '../../../src/observability/logger.js'
 import { createRedisKeys } from '../../../src/redis/keys.js'
 import { createReceiptMonitor } from '../../../src/relay/receiptMonitor.js'
-import { createRelayerPool } from '../../../src/relay/relayerPool.js'
-import { createRelayTransactionStore } from '../../../src/relay/relayTransactionStore.js'
+import { createRelayerPool, type RelayerPool } from '../../../src/relay/relayerPool.js'
+import {
+  createRelayTransactionStore,
+  type RelayTransactionStore,
+} from '../../../src/relay/relayTransactionStore.js'
 import { createLocalKeySigner } from '../../../src/relay/signer.js'
 import { createRequestStore } from '../../../src/requests/requestStore.js'
 import { callJson, createGatewayHarness } from '../../support/gatewayHarness.js'
@@ -131,33 +144,7 @@ test('a monitor tick over 1,000 pending transactions costs node calls per block,
       Date.now() + 3_600_000,
     )
   }
-  const keys = createRedisKeys(prefix)
-  const logger = createLogger({ level: 'silent' })
-  const logKey = generateSigningKey()
-  const log = await openTransparencyLog({
-    dir: mkdtempSync(join(tmpdir(), 'intentgate-bounded-')),
-    origin: 'intentgate/gw-bounded',
-    signingKey: { name: 'intentgate/gw-bounded', key: logKey },
-    logger,
-  })
-  const monitor = createReceiptMonitor({
-    chainId: 31337,
-    node,
-    pool,
-    transactions,
-    requests: createRequestStore({ redis, keys, retentionSeconds: 60 }),
-    limits: createLimitStore({ redis, prefix }),
-    attestor: createAttestor({ log, key: generateSigningKey(), gatewayId: 'gw-bounded' }),
-    enqueue: async () => undefined,
-    replaceAfterMs: 3_600_000,
-    maxReplacements: 5,
-    confirmations: 1,
-    minBalanceWei: parseEther('0.01'),
-    redis,
-    prefix,
-    now: Date.now,
-    logger,
-  })
+  const { monitor, log } = await openMonitor({ redis, prefix, node, pool, transactions, name: 'bounded' })
   try {
     await monitor.tick()
     const testClient = createTestClient({ mode: 'anvil', chain: foundry, transport: http(anvilUrl) })
@@ -173,3 +160,112 @@ test('a monitor tick over 1,000 pending transactions costs node calls per block,
     redis.disconnect()
   }
 })
+
+test('a transaction mined and settled in the same tick has its receipt read once', {
+  timeout: 120_000,
+}, async () => {
+  const { redis } = await openRedis()
+  const prefix = `${harness.keyPrefix}receipt-once:`
+  const receiptReads: string[] = []
+  const node = createPublicClient({
+    chain: foundry,
+    transport: http(anvilUrl, {
+      onFetchRequest: async (request) => {
+        const body = (await request.clone().json()) as { method: string } | { method: string }[]
+        for (const call of Array.isArray(body) ? body : [body])
+          if (call.method === 'eth_getTransactionReceipt') receiptReads.push(call.method)
+      },
+    }),
+  })
+  const [key] = (await fundedRelayerKeys(anvilUrl, 1)).keys
+  if (!key) throw new Error('one key')
+  const signer = createLocalKeySigner(new Secret(key))
+  const pool = createRelayerPool({ redis, prefix, chainId: 31337, signers: [signer] })
+  const transactions = createRelayTransactionStore({ redis, prefix })
+  const nonce = await node.getTransactionCount({ address: signer.address, blockTag: 'pending' })
+  const fees = { maxFeePerGas: parseGwei('20'), maxPriorityFeePerGas: parseGwei('1') }
+  const call = { to: signer.address, data: '0x' as Hex, value: 0n, gas: 21_000n }
+  const raw = await signer.signTransaction({ type: 'eip1559', chainId: 31337, nonce, ...call, ...fees })
+  const { monitor, log } = await openMonitor({
+    redis,
+    prefix,
+    node,
+    pool,
+    transactions,
+    name: 'receipt-once',
+  })
+  try {
+    // The monitor's cursor starts at the head, before the transaction is mined.
+    await monitor.tick()
+    await transactions.saveAttempt(
+      {
+        txId: `fill:${nonce}`,
+        purpose: 'gap-fill',
+        chainId: 31337,
+        signer: signer.address,
+        nonce,
+        call: { to: call.to, data: call.data, value: '0', gas: '21000' },
+        capPerGas: fees.maxFeePerGas.toString(),
+        attempts: [
+          {
+            hash: keccak256(raw),
+            raw,
+            maxFeePerGas: fees.maxFeePerGas.toString(),
+            maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
+            kind: 'gap-fill',
+            sentAt: Date.now(),
+          },
+        ],
+        replacements: 0,
+      },
+      Date.now() + 3_600_000,
+    )
+    await node.sendRawTransaction({ serializedTransaction: raw })
+    receiptReads.length = 0
+    const report = await monitor.tick()
+    expect(report).toMatchObject({ included: 1, settled: 1 })
+    expect(await transactions.get(`fill:${nonce}`)).toBeUndefined()
+    expect(receiptReads).toHaveLength(1)
+  } finally {
+    await log.close()
+    redis.disconnect()
+  }
+})
+
+/** A receipt monitor of chain 31337 over its own log, with one confirmation and no replacement due. */
+async function openMonitor(parameters: {
+  redis: Redis
+  prefix: string
+  node: PublicClient
+  pool: RelayerPool
+  transactions: RelayTransactionStore
+  name: string
+}) {
+  const { redis, prefix, node, pool, transactions, name } = parameters
+  const logger = createLogger({ level: 'silent' })
+  const log = await openTransparencyLog({
+    dir: mkdtempSync(join(tmpdir(), `intentgate-${name}-`)),
+    origin: `intentgate/gw-${name}`,
+    signingKey: { name: `intentgate/gw-${name}`, key: generateSigningKey() },
+    logger,
+  })
+  const monitor = createReceiptMonitor({
+    chainId: 31337,
+    node,
+    pool,
+    transactions,
+    requests: createRequestStore({ redis, keys: createRedisKeys(prefix), retentionSeconds: 60 }),
+    limits: createLimitStore({ redis, prefix }),
+    attestor: createAttestor({ log, key: generateSigningKey(), gatewayId: `gw-${name}` }),
+    enqueue: async () => undefined,
+    replaceAfterMs: 3_600_000,
+    maxReplacements: 5,
+    confirmations: 1,
+    minBalanceWei: parseEther('0.01'),
+    redis,
+    prefix,
+    now: Date.now,
+    logger,
+  })
+  return { monitor, log }
+}
