@@ -49,13 +49,13 @@ describe('gateway against real Redis and Anvil', () => {
 
   test('idle connections are kept for HTTP_KEEP_ALIVE_TIMEOUT_MS, and the server says so', async () => {
     gateway = await startGateway(loadConfig(gatewayEnv({ HTTP_KEEP_ALIVE_TIMEOUT_MS: '70000' })))
-    const keepAlive = await new Promise<string | undefined>((resolve, reject) => {
+    const keepAlive = await new Promise<string>((resolve, reject) => {
       const request = get(
         `${gateway?.url}/healthz`,
         { agent: new Agent({ keepAlive: true }) },
         (response) => {
           response.resume()
-          resolve(response.headers['keep-alive'])
+          resolve(String(response.headers['keep-alive']))
           response.socket.destroy()
         },
       )
