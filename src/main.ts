@@ -452,6 +452,8 @@ async function listen(
     listening.once('error', reject)
   })
   server.on('clientError', answerClientError)
+  // Idle connections outlive the client's or proxy's pool timeout, so the client always closes first.
+  if ('keepAliveTimeout' in server) server.keepAliveTimeout = http.keepAliveTimeoutMs
   const address = server.address() as AddressInfo
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   return { server, url: `http://${host}:${address.port}` }

@@ -15,7 +15,7 @@ import { userOperationByHash, userOperationReceipt } from './userOperationReceip
 
 export type SelfBundlerDeps = {
   chain: Pick<ServedChain, 'chainId' | 'client' | 'addresses'>
-  requests: Pick<RequestStore, 'update'>
+  requests: Pick<RequestStore, 'get' | 'update'>
   sponsorships: Pick<SponsorshipStore, 'track'>
   queues: Pick<RelayQueues, 'enqueue'>
   /** A relayer key of the chain: the sender and beneficiary the bundle is simulated with. */
@@ -58,18 +58,6 @@ export function createSelfBundler(deps: SelfBundlerDeps): UserOperationBundler {
       await assertPaysItsWay(deps, userOp)
       await simulateHandleOps(client, { entryPoint, userOp, beneficiary: deps.beneficiary })
       const job = userOperationJobOf(deps, { record, userOp, userOpHash })
-      const accepted = await deps.requests.update(record.id, (existing) =>
-        existing.status === 'sponsored' && !existing.bundleJob
-          ? {
-              ...existing,
-              bundleJob: job,
-              userOperation: { ...existing.userOperation, submittedAt: new Date().toISOString() },
-            }
-          : undefined,
-      )
-      if (!accepted) {
-        throw new IntentGateError('REQUEST_REPLAYED', 'This user operation was already sent or settled')
-      }
       // Another encoding of the same signature has another hash: lookups by it find the request too.
       if (userOpHash.toLowerCase() !== record.userOperation.userOpHash) {
         await deps.sponsorships.track({
@@ -78,7 +66,19 @@ export function createSelfBundler(deps: SelfBundlerDeps): UserOperationBundler {
           validUntil: record.userOperation.validUntil,
         })
       }
+      // Queued before it is noted on the record, so no crash in between leaves an accepted op
+      // unqueued; the job needs nothing of the note, which only serves a later send or requeue.
       await deps.queues.enqueue(job)
+      const noted = await deps.requests.update(record.id, (existing) =>
+        existing.status === 'sponsored' && !existing.bundleJob
+          ? {
+              ...existing,
+              bundleJob: job,
+              userOperation: { ...existing.userOperation, submittedAt: new Date().toISOString() },
+            }
+          : undefined,
+      )
+      if (!noted) await assertSameBundle(deps, record.id, userOpHash)
       return userOpHash
     },
 
@@ -112,6 +112,21 @@ async function resend(deps: SelfBundlerDeps, record: SponsoredRecord, userOpHash
   }
   await deps.queues.enqueue(job)
   return job.userOpHash
+}
+
+/**
+ * Another call noted its job first (the same op sent twice at once), or the op settled meanwhile:
+ * the queued job, whose id is the request digest, is that call's. Fine if it carries this very op.
+ */
+async function assertSameBundle(deps: SelfBundlerDeps, id: string, userOpHash: Hex): Promise<void> {
+  const current = await deps.requests.get(id)
+  if (current?.status !== 'sponsored') return
+  const queued = current.bundleJob?.userOpHash.toLowerCase()
+  if (queued !== undefined && queued !== userOpHash.toLowerCase()) {
+    throw new IntentGateError('REQUEST_REPLAYED', 'This user operation was already sent', {
+      details: `as ${current.bundleJob?.userOpHash}, with the sponsorship encoded otherwise`,
+    })
+  }
 }
 
 /**

@@ -7,7 +7,12 @@ import { redactUrl } from './secret.js'
 describe('loadConfig', () => {
   test('applies every default on an empty environment', () => {
     const config = loadConfig({})
-    expect(config.http).toStrictEqual({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 65_536 })
+    expect(config.http).toStrictEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      bodyLimitBytes: 65_536,
+      keepAliveTimeoutMs: 65_000,
+    })
     expect(config.redis.url.reveal()).toBe('redis://127.0.0.1:6379')
     expect(config.redis.keyPrefix).toBe('ig:')
     expect(config.chains.map((chain) => [chain.chainId, chain.rpcUrl.reveal()])).toStrictEqual([

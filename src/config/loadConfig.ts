@@ -37,7 +37,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   if (issues.length > 0) throw new ConfigError(issues)
   return {
-    http: { host: settings.HOST, port: settings.PORT, bodyLimitBytes: settings.BODY_LIMIT_BYTES },
+    http: {
+      host: settings.HOST,
+      port: settings.PORT,
+      bodyLimitBytes: settings.BODY_LIMIT_BYTES,
+      keepAliveTimeoutMs: settings.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
     logging: { level: settings.LOG_LEVEL },
     redis: {
       url: settings.REDIS_URL,

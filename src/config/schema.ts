@@ -133,6 +133,13 @@ export const settingsSchema = z.object({
     .max(16 * 1024 * 1024)
     .default(64 * 1024)
     .describe('Largest request body accepted, chunked or not; larger bodies get 413.'),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt
+    .min(1_000)
+    .max(600_000)
+    .default(65_000)
+    .describe(
+      'How long an idle keep-alive connection is kept open. Keep it above the idle timeout of any load balancer or client pool in front (60 s on most): a server that closes first races the next request on that connection, which the client sees as a reset.',
+    ),
   DEPENDENCY_TIMEOUT_MS: positiveInt
     .default(2_000)
     .describe('Timeout of each readiness probe of Redis and the chains, and of each chain RPC attempt.'),
@@ -417,7 +424,7 @@ export type Settings = z.output<typeof settingsSchema>
 
 /** The gateway's configuration, parsed once at boot and passed down. */
 export type Config = {
-  http: { host: string; port: number; bodyLimitBytes: number }
+  http: { host: string; port: number; bodyLimitBytes: number; keepAliveTimeoutMs: number }
   logging: { level: Settings['LOG_LEVEL'] }
   redis: { url: Secret; keyPrefix: string; commandTimeoutMs: number }
   chains: Settings['CHAIN_RPC_URLS']

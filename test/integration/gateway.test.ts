@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
+import { Agent, get } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, inject, test } from 'vitest'
@@ -45,6 +46,23 @@ describe('gateway against real Redis and Anvil', () => {
     const response = await fetch(`${gateway.url}/readyz`)
     return { status: response.status, body: (await response.json()) as ReadinessReport }
   }
+
+  test('idle connections are kept for HTTP_KEEP_ALIVE_TIMEOUT_MS, and the server says so', async () => {
+    gateway = await startGateway(loadConfig(gatewayEnv({ HTTP_KEEP_ALIVE_TIMEOUT_MS: '70000' })))
+    const keepAlive = await new Promise<string>((resolve, reject) => {
+      const request = get(
+        `${gateway?.url}/healthz`,
+        { agent: new Agent({ keepAlive: true }) },
+        (response) => {
+          response.resume()
+          resolve(String(response.headers['keep-alive']))
+          response.socket.destroy()
+        },
+      )
+      request.on('error', reject)
+    })
+    expect(keepAlive).toBe('timeout=70')
+  })
 
   test('/readyz is 200 and reports the chain and the fixture it runs against', async () => {
     const { status, body } = await readyz({})

@@ -171,9 +171,14 @@ describe('self-bundled user operations (no BUNDLER_URL, no Alto)', () => {
     expect(rpcErrorOf(reverting)).toMatchObject({ code: -32521, data: { code: 'USER_OPERATION_REJECTED' } })
     expect((reverting as Error).message).toMatch(/InvalidOption\(9\)/)
 
-    // The properly signed op is bundled; sending it twice more answers the same hash, bundled once.
+    // The properly signed op is bundled; sent twice at once and once more, it answers the same hash
+    // every time and is bundled once.
     const signed = { ...prepared, signature: await client.account.signUserOperation(prepared) }
-    const userOpHash = await client.sendUserOperation(signed)
+    const [userOpHash, atOnce] = await Promise.all([
+      client.sendUserOperation(signed),
+      client.sendUserOperation(signed),
+    ])
+    expect(atOnce).toBe(userOpHash)
     expect(await client.sendUserOperation(signed)).toBe(userOpHash)
     expect((await client.waitForUserOperationReceipt({ hash: userOpHash })).success).toBe(true)
     await waitForSettlement(gateway, token, userOpHash)
