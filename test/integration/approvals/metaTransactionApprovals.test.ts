@@ -326,7 +326,8 @@ describe('a meta-transaction held for k-of-n approval', () => {
     // The app's token died with its instance; the record still says how it ended.
     const record = await gateway.services.requests.get(id)
     expect(record).toMatchObject({ status: 'cancelled', reason: { code: 'INSTANCE_REVOKED' } })
-    expect(token).toBeTruthy()
+    const byApp = await callJson(gateway.url, 'GET', `/v1/requests/${id}`, { bearer: token })
+    expect(byApp.body).toMatchObject({ error: { code: 'INSTANCE_REVOKED' } })
   })
 
   test('the CLI lists held requests, approves and rejects them as the operator whose key it holds', async () => {
