@@ -74,9 +74,11 @@ export async function handleDueTransaction(
     fees = bumped.kind === 'replace' ? bumped.fees : bumped.cancelFees
     kind = record.purpose === 'gap-fill' ? 'gap-fill' : 'cancel'
   } else {
-    // Out of replacements: a cap of zero makes bumpFees answer with the cancel at the minimum bump.
-    const cap = record.replacements >= deps.maxReplacements ? 0n : BigInt(record.capPerGas)
-    const bumped = bumpFees(previous, { capPerGas: cap, estimate })
+    const bumped = bumpFees(previous, {
+      capPerGas: replacementCap(record, deps.maxReplacements, deps.now()),
+      ...(record.tipCapPerGas === undefined ? {} : { tipCapPerGas: BigInt(record.tipCapPerGas) }),
+      estimate,
+    })
     if (bumped.kind === 'replace') fees = bumped.fees
     else {
       fees = bumped.cancelFees
@@ -113,6 +115,20 @@ export async function handleDueTransaction(
     return 'cancelling'
   }
   return cancelling ? 'rebroadcast' : 'replaced'
+}
+
+/**
+ * The fee cap of a stuck request's replacement. Zero, which makes bumpFees answer with the cancel
+ * at the minimum bump, once it is out of replacements or past its validUntil (`nowMs`).
+ */
+export function replacementCap(
+  record: Pick<RelayTransactionRecord, 'replacements' | 'capPerGas' | 'validUntil'>,
+  maxReplacements: number,
+  nowMs: number,
+): bigint {
+  if (record.replacements >= maxReplacements) return 0n
+  if (record.validUntil !== undefined && nowMs >= record.validUntil * 1000) return 0n
+  return BigInt(record.capPerGas)
 }
 
 /** Large enough that no real fee reaches it: the cap of the relayer's own fillers and cancels. */

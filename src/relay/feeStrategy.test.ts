@@ -85,6 +85,18 @@ describe('bumpFees', () => {
     })
   })
 
+  test('never raises the tip above a tip cap; cancels when even the minimum bump is above it', () => {
+    const estimate = { baseFeePerGas: 30n * gwei, priorityFeePerGas: 5n * gwei }
+    expect(bumpFees(previous, { capPerGas: 100n * gwei, tipCapPerGas: 3n * gwei, estimate })).toStrictEqual({
+      kind: 'replace',
+      fees: { maxFeePerGas: 63n * gwei, maxPriorityFeePerGas: 3n * gwei },
+    })
+    expect(bumpFees(previous, { capPerGas: 100n * gwei, tipCapPerGas: 2n * gwei, estimate })).toStrictEqual({
+      kind: 'cancel',
+      cancelFees: { maxFeePerGas: 22_500_000_000n, maxPriorityFeePerGas: 2_250_000_000n },
+    })
+  })
+
   test('refuses previous fees with the tip above the max fee', () => {
     expect(() => bumpFees({ maxFeePerGas: 1n, maxPriorityFeePerGas: 2n }, { capPerGas: 10n })).toThrow(
       RangeError,

@@ -51,6 +51,11 @@ export type BumpFeesOptions = {
   /** The template's maxFeePerGas: a replacement of the request's transaction may not exceed it. */
   capPerGas: bigint
   /**
+   * Highest maxPriorityFeePerGas a replacement may carry (a bundle's op pays the relayer back no
+   * more than its own tip); none by default.
+   */
+  tipCapPerGas?: bigint
+  /**
    * The smallest raise nodes accept for a replacement, applied to both fields and rounded up.
    * geth, erigon and reth refuse less than 10%; 12.5% also clears Nethermind and many RPC providers.
    */
@@ -76,6 +81,7 @@ export type BumpFeesReturnType =
  */
 export function bumpFees(previous: Eip1559Fees, options: BumpFeesOptions): BumpFeesReturnType {
   const { capPerGas, minBumpPercent = 12.5, estimate, baseFeeMultiplier = 2n } = options
+  const tipCapPerGas = options.tipCapPerGas ?? capPerGas
   assertNonNegative({ ...previous, capPerGas })
   if (previous.maxPriorityFeePerGas > previous.maxFeePerGas) {
     throw new RangeError('previous fees have a priority fee above the max fee')
@@ -84,11 +90,13 @@ export function bumpFees(previous: Eip1559Fees, options: BumpFeesOptions): BumpF
     maxFeePerGas: raiseByPercent(previous.maxFeePerGas, minBumpPercent),
     maxPriorityFeePerGas: raiseByPercent(previous.maxPriorityFeePerGas, minBumpPercent),
   }
-  if (minimum.maxFeePerGas > capPerGas) return { kind: 'cancel', cancelFees: minimum }
+  if (minimum.maxFeePerGas > capPerGas || minimum.maxPriorityFeePerGas > tipCapPerGas) {
+    return { kind: 'cancel', cancelFees: minimum }
+  }
   if (estimate === undefined) return { kind: 'replace', fees: minimum }
 
   // Follow the market up to the cap, but never below the minimum bump.
-  const marketTip = max(minimum.maxPriorityFeePerGas, estimate.priorityFeePerGas)
+  const marketTip = min(max(minimum.maxPriorityFeePerGas, estimate.priorityFeePerGas), tipCapPerGas)
   const marketMax = max(minimum.maxFeePerGas, estimate.baseFeePerGas * baseFeeMultiplier + marketTip)
   const maxFeePerGas = min(marketMax, capPerGas)
   const maxPriorityFeePerGas = min(marketTip, maxFeePerGas)

@@ -34,6 +34,13 @@ export type RelayTransactionRecord = {
   call: { to: Address; data: Hex; value: string; gas: string }
   /** Highest maxFeePerGas a replacement of the request's transaction may carry. */
   capPerGas: string
+  /** Highest maxPriorityFeePerGas a replacement may carry: a bundle's op pays back no more than its tip. */
+  tipCapPerGas?: string
+  /**
+   * Unix seconds after which the transaction must not land: a bundle past its op's validUntil
+   * reverts at the relayer's cost, so a stuck one is cancelled instead of replaced.
+   */
+  validUntil?: number
   attempts: RelayAttempt[]
   replacements: number
   included?: { hash: Hex; blockNumber: number; blockHash: Hex }

@@ -153,6 +153,8 @@ export async function sendNewTransaction(
     call: RelayTransactionRecord['call']
     capPerGas: string
     tipCapPerGas?: bigint
+    /** Unix seconds after which the transaction must not land (a bundle's validUntil). */
+    validUntil?: number
     /** Called with the signed transaction before it is saved and broadcast (write-ahead). */
     beforeBroadcast?: (record: RelayTransactionRecord) => Promise<void>
   },
@@ -177,6 +179,8 @@ export async function sendNewTransaction(
     nonce,
     call: parameters.call,
     capPerGas,
+    ...(tipCapPerGas === undefined ? {} : { tipCapPerGas: tipCapPerGas.toString() }),
+    ...(parameters.validUntil === undefined ? {} : { validUntil: parameters.validUntil }),
     attempts: [],
     replacements: 0,
   }

@@ -45,13 +45,14 @@ export async function submitUserOperationJob(
   if (!request) throw new RelayRetryError(`request ${id} is not recorded`)
   if (request.status !== 'sponsored') return { kind: 'already-done', status: request.status }
 
-  const saved = await deps.transactions.get(id)
-  if (saved) return rebroadcast(deps, saved, markBundled)
-
+  // Past the window a bundle would revert at the relayer's cost: not even a saved one is sent
+  // again (the receipt monitor cancels it when it falls due).
   if (job.validUntil <= Math.floor(deps.now() / 1000)) {
     deps.logger.warn({ id, validUntil: job.validUntil }, 'sponsorship window ended before bundling')
     return { kind: 'failed', code: 'SPONSORSHIP_EXPIRED' }
   }
+  const saved = await deps.transactions.get(id)
+  if (saved) return rebroadcast(deps, saved, markBundled)
   const killed = await deps.killSwitch.check({
     instanceId: request.instanceId,
     templateId: request.templateId,
@@ -89,6 +90,7 @@ export async function submitUserOperationJob(
       },
       capPerGas: job.capPerGas,
       tipCapPerGas: BigInt(job.tipCapPerGas),
+      validUntil: job.validUntil,
       // Noted before the broadcast: once the bundle is out, the settler may move the record on.
       beforeBroadcast: async (record) => {
         const written = await deps.requests.update(id, (existing) =>
