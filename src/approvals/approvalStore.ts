@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis'
 import type { Reason } from '../errors/index.js'
 import type { IntentKind } from '../intents/intent.js'
 import type { RedisKeys } from '../redis/keys.js'
+import { luaScript } from '../redis/luaScript.js'
 import { claimKey, releaseClaim } from '../redis/ownedClaim.js'
 
 /**
@@ -107,7 +108,7 @@ export type ApprovalStore = {
 }
 
 // KEYS: the approval hash, the unfinished index. ARGV: the entry's fields as JSON, then its ttl.
-const openScript = `
+const openScript = luaScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local entry = cjson.decode(ARGV[1])
 redis.call('HSET', KEYS[1], 'id', entry.id, 'kind', entry.kind, 'status', 'pending',
@@ -116,13 +117,13 @@ redis.call('HSET', KEYS[1], 'id', entry.id, 'kind', entry.kind, 'status', 'pendi
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('ZADD', KEYS[2], entry.expiresAt, entry.id)
 return 1
-`
+`)
 
 // KEYS: the approval hash. ARGV: operator, now.
 // Everything that decides whether an approval counts is read and written in this one script:
 // the status, the window, the submitters and the operators already counted. The k-th distinct
 // approval flips the status in the same step, so no two approvals can both be the k-th.
-const voteScript = `
+const voteScript = luaScript(`
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing'} end
 if status ~= 'pending' then return {'closed', status} end
@@ -142,10 +143,10 @@ if #votes >= tonumber(redis.call('HGET', KEYS[1], 'required')) then
   return {'counted', tostring(#votes), 'approved'}
 end
 return {'counted', tostring(#votes), 'pending'}
-`
+`)
 
 // KEYS: the approval hash. ARGV: new status, by, reason, now.
-const closeScript = `
+const closeScript = luaScript(`
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing'} end
 if status ~= 'pending' then return {'closed-already', status} end
@@ -154,14 +155,14 @@ if ARGV[1] == 'expired' and not due then return {'not-due'} end
 if ARGV[1] == 'rejected' and due then return {'expired'} end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'closedBy', ARGV[2], 'closeReason', ARGV[3], 'closedAt', ARGV[4])
 return {'closed'}
-`
+`)
 
 // KEYS: the approval hash. ARGV: field, value. Never recreates an approval that is gone.
-const noteScript = `
+const noteScript = luaScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
-`
+`)
 
 const approvalStatuses: readonly ApprovalStatus[] = [
   'pending',
@@ -187,28 +188,28 @@ export function createApprovalStore(parameters: {
 
   return {
     async open(entry) {
-      const opened = await redis.eval(
-        openScript,
-        2,
-        keys.approval(entry.id),
-        keys.approvalsUnfinished(),
-        JSON.stringify({
-          id: entry.id,
-          kind: entry.kind,
-          required: entry.required,
-          reason: entry.reason,
-          createdAt: entry.createdAt,
-          expiresAt: entry.expiresAt,
-          nonceKey: entry.nonceKey ?? '',
-        }),
-        JSON.stringify(entry.submitters),
-        retentionSeconds,
+      const opened = await openScript.run(
+        redis,
+        [keys.approval(entry.id), keys.approvalsUnfinished()],
+        [
+          JSON.stringify({
+            id: entry.id,
+            kind: entry.kind,
+            required: entry.required,
+            reason: entry.reason,
+            createdAt: entry.createdAt,
+            expiresAt: entry.expiresAt,
+            nonceKey: entry.nonceKey ?? '',
+          }),
+          JSON.stringify(entry.submitters),
+          retentionSeconds,
+        ],
       )
       return opened === 1
     },
     get,
     async vote(id, operator, now): Promise<VoteResult> {
-      const [kind, second, third] = (await redis.eval(voteScript, 1, keys.approval(id), operator, now)) as [
+      const [kind, second, third] = (await voteScript.run(redis, [keys.approval(id)], [operator, now])) as [
         string,
         string?,
         string?,
@@ -221,21 +222,17 @@ export function createApprovalStore(parameters: {
       throw new Error(`approval vote script answered ${kind}`)
     },
     async close(id, change): Promise<CloseResult> {
-      const [kind, status] = (await redis.eval(
-        closeScript,
-        1,
-        keys.approval(id),
-        change.status,
-        change.by,
-        JSON.stringify(change.reason),
-        change.now,
+      const [kind, status] = (await closeScript.run(
+        redis,
+        [keys.approval(id)],
+        [change.status, change.by, JSON.stringify(change.reason), change.now],
       )) as [string, string?]
       if (kind === 'closed-already') return { kind, status: asStatus(status) }
       if (kind === 'closed' || kind === 'expired' || kind === 'not-due' || kind === 'missing') return { kind }
       throw new Error(`approval close script answered ${kind}`)
     },
     async noteAttestation(id, event, ref) {
-      await redis.eval(noteScript, 1, keys.approval(id), `att:${event}`, JSON.stringify(ref))
+      await noteScript.run(redis, [keys.approval(id)], [`att:${event}`, JSON.stringify(ref)])
     },
     unfinished(limit, offset = 0) {
       return redis.zrange(keys.approvalsUnfinished(), offset, offset + limit - 1)

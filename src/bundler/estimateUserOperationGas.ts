@@ -7,7 +7,7 @@ import {
 import { UpstreamRpcError } from '../errors/index.js'
 import type { UserOperationV07 } from '../intents/userOperation.js'
 import { simulateUserOperation } from '../sponsor/userOperationChain.js'
-import { entryPointRejection, requiredPreVerificationGas } from './handleOps.js'
+import { entryPointRejection, requiredPreVerificationGas, TRANSACTION_BASE_GAS } from './handleOps.js'
 
 /** The gas fields of a user operation, as eth_estimateUserOperationGas answers them. */
 export type UserOperationGasEstimate = {
@@ -18,7 +18,6 @@ export type UserOperationGasEstimate = {
   paymasterPostOpGasLimit: bigint
 }
 
-const TRANSACTION_BASE_GAS = 21_000n
 /** What validation may use while it is measured: far above any account's, far below a block. */
 const SIMULATION_VERIFICATION_GAS = 3_000_000n
 

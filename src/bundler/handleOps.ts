@@ -22,7 +22,7 @@ import { type UserOperationV07, userOperationGasLimit } from '../intents/userOpe
  */
 export const BUNDLE_OVERHEAD_GAS = 25_000n
 /** Intrinsic gas of any transaction. */
-const TRANSACTION_BASE_GAS = 21_000n
+export const TRANSACTION_BASE_GAS = 21_000n
 const MAX_UINT128 = 2n ** 128n - 1n
 
 /** `handleOps([userOp], beneficiary)` of EntryPoint v0.7: a bundle of one op. */

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis'
+import { luaScript } from '../redis/luaScript.js'
 
 /**
  * A bound on how many refusals one app instance gets attested per minute. Every refusal after
@@ -15,14 +16,14 @@ export type RefusalBudget = {
 }
 
 // KEYS: the instance's counter for this minute. ARGV: ttl (s). One atomic count and expiry.
-const takeScript = `
+const takeScript = luaScript(`
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return count
-`
+`)
 
 export function createRefusalBudget(parameters: {
-  redis: Pick<Redis, 'eval'>
+  redis: Pick<Redis, 'eval' | 'evalsha'>
   /** `{p}refusals:{instanceId}:{minute}` (see src/redis/keys.ts). */
   key: (instanceId: string, minute: number) => string
   perMinute: number
@@ -36,7 +37,7 @@ export function createRefusalBudget(parameters: {
     perMinute,
     async take(instanceId) {
       const minute = Math.floor(now() / 60_000)
-      const count = Number(await redis.eval(takeScript, 1, key(instanceId, minute), 120))
+      const count = Number(await takeScript.run(redis, [key(instanceId, minute)], [120]))
       if (count === perMinute + 1) onExhausted?.(instanceId)
       return count <= perMinute
     },
