@@ -220,7 +220,9 @@ test('a transaction mined and settled in the same tick has its receipt read once
       },
       Date.now() + 3_600_000,
     )
-    await node.sendRawTransaction({ serializedTransaction: raw })
+    const hash = await node.sendRawTransaction({ serializedTransaction: raw })
+    // Anvil answers before it mines: the tick must find the block already there.
+    await node.waitForTransactionReceipt({ hash })
     receiptReads.length = 0
     const report = await monitor.tick()
     expect(report).toMatchObject({ included: 1, settled: 1 })
