@@ -1,7 +1,7 @@
 import type { AdminPrincipal } from '../auth/adminKeys.js'
 import { IntentGateError, type Reason } from '../errors/index.js'
 import type { RequestRecord } from '../requests/requestStore.js'
-import { revocationOf } from '../templates/revocation.js'
+import { stopOf } from '../templates/revocation.js'
 import type { ApprovalDeps } from './approvalDeps.js'
 import type { ApprovalEntry, ApprovalStatus } from './approvalStore.js'
 import { type ApprovalView, approvalViewOf } from './approvalView.js'
@@ -153,19 +153,15 @@ async function heldRequest(
  * approval and leaves the request waiting; a revocation, which is final, cancels the request.
  */
 async function assertStillAllowed(deps: ApprovalDeps, record: RequestRecord): Promise<void> {
-  const engaged = await deps.killSwitch.check({
-    instanceId: record.instanceId,
-    templateId: record.templateId,
-    chainId: record.chainId,
-  })
-  if (engaged) {
-    const scope = engaged.target ? `${engaged.scope} ${engaged.target}` : engaged.scope
+  const stop = await stopOf(deps, record, 'while the request waited')
+  if (!stop) return
+  if (stop.kind === 'kill-switch') {
+    const { scope, target } = stop.engaged
     throw new IntentGateError('KILL_SWITCH', 'Kill switch engaged: nothing is approved', {
-      details: `${scope}; the request keeps waiting`,
+      details: `${target ? `${scope} ${target}` : scope}; the request keeps waiting`,
     })
   }
-  const revoked = await revocationOf(deps, record.instanceId, 'while the request waited')
-  if (!revoked) return
+  const revoked = stop.reason
   await closeAndComplete(deps, record.id, { status: 'cancelled', by: '', reason: revoked, now: deps.now() })
   throw new IntentGateError(
     revoked.code as 'INSTANCE_REVOKED' | 'TEMPLATE_REVOKED',

@@ -5,7 +5,7 @@ import type { Logger } from '../observability/logger.js'
 import type { RequestStore } from '../requests/requestStore.js'
 import type { InstanceStore } from '../templates/instances.js'
 import type { TemplateRegistry } from '../templates/registry.js'
-import { revocationOf } from '../templates/revocation.js'
+import { stopOf } from '../templates/revocation.js'
 import {
   broadcastRaw,
   type RelayNode,
@@ -79,17 +79,13 @@ export async function submitRelayJob(deps: SubmitRelayJobDeps, job: RelayJob): P
     return { kind: 'failed', code: 'REQUEST_EXPIRED' }
   }
   // An engaged switch holds the broadcast, it does not fail it: released in time, the request still lands.
-  const killed = await deps.killSwitch.check({
-    instanceId: request.instanceId,
-    templateId: request.templateId,
-    chainId: job.chainId,
-  })
-  if (killed) throw new RelayRetryError(`kill switch (${killed.scope}) holds the relay`)
   // A revocation is final: one that landed after the approval still stops the broadcast.
-  const revoked = await revocationOf(deps, request.instanceId, 'after the approval')
-  if (revoked) {
-    await failRelayedRequest(deps, { id, chainId: job.chainId, reason: revoked })
-    return { kind: 'failed', code: revoked.code }
+  const stop = await stopOf(deps, { ...request, chainId: job.chainId }, 'after the approval')
+  if (stop?.kind === 'kill-switch')
+    throw new RelayRetryError(`kill switch (${stop.engaged.scope}) holds the relay`)
+  if (stop?.kind === 'revoked') {
+    await failRelayedRequest(deps, { id, chainId: job.chainId, reason: stop.reason })
+    return { kind: 'failed', code: stop.reason.code }
   }
 
   const forward = forwardRequestOf(job)

@@ -2,7 +2,7 @@ import type { PublicClient } from 'viem'
 import { encodeHandleOps, handleOpsGasLimit, simulateHandleOps } from '../bundler/handleOps.js'
 import { IntentGateError } from '../errors/index.js'
 import { userOperationSchema } from '../intents/userOperation.js'
-import { revocationOf } from '../templates/revocation.js'
+import { stopOf } from '../templates/revocation.js'
 import type { RelayNode } from './broadcast.js'
 import type { UserOperationJob } from './relayJob.js'
 import type { RelayTransactionRecord } from './relayTransactionStore.js'
@@ -53,16 +53,12 @@ export async function submitUserOperationJob(
   }
   const saved = await deps.transactions.get(id)
   if (saved) return rebroadcast(deps, saved, markBundled)
-  const killed = await deps.killSwitch.check({
-    instanceId: request.instanceId,
-    templateId: request.templateId,
-    chainId: job.chainId,
-  })
-  if (killed) throw new RelayRetryError(`kill switch (${killed.scope}) holds the bundle`)
-  const revoked = await revocationOf(deps, request.instanceId, 'after the sponsorship')
-  if (revoked) {
-    deps.logger.warn({ id, reason: revoked.code }, 'not bundled: revoked after the sponsorship')
-    return { kind: 'failed', code: revoked.code }
+  const stop = await stopOf(deps, { ...request, chainId: job.chainId }, 'after the sponsorship')
+  if (stop?.kind === 'kill-switch')
+    throw new RelayRetryError(`kill switch (${stop.engaged.scope}) holds the bundle`)
+  if (stop?.kind === 'revoked') {
+    deps.logger.warn({ id, reason: stop.reason.code }, 'not bundled: revoked after the sponsorship')
+    return { kind: 'failed', code: stop.reason.code }
   }
 
   const userOp = userOperationSchema.parse(job.userOp)
