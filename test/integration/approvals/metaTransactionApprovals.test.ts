@@ -37,8 +37,8 @@ type ApprovalAnswer = {
 }
 
 /** A held request: an approval of 11 DemoToken where the template holds anything above 10. */
-async function heldRequest(required = 2) {
-  const instance = await demoInstance(harness, gateway, { intent: heldAbove('10', required) })
+async function heldRequest(required = 2, overrides: Record<string, unknown> = {}) {
+  const instance = await demoInstance(harness, gateway, { intent: heldAbove('10', required), overrides })
   const user = freshUser()
   const submitted = await submitTokenApproval(gateway, instance.token, { user, amount: 11n })
   expect(submitted.answer.status).toBe(202)
@@ -328,6 +328,38 @@ describe('a meta-transaction held for k-of-n approval', () => {
     expect(record).toMatchObject({ status: 'cancelled', reason: { code: 'INSTANCE_REVOKED' } })
     const byApp = await callJson(gateway.url, 'GET', `/v1/requests/${id}`, { bearer: token })
     expect(byApp.body).toMatchObject({ error: { code: 'INSTANCE_REVOKED' } })
+  })
+
+  test('a template that expired while the request waited cancels it at the next approval', async () => {
+    // Long enough to publish, issue a token and be held on a loaded machine; then it lapses for real.
+    const expiry = Math.ceil(Date.now() / 1000) + 8
+    const expiresAt = new Date(expiry * 1000).toISOString().replace(/\.\d+Z$/, 'Z')
+    const { id, answer } = await heldRequest(2, { expiresAt })
+    const counted = await approve(gateway, id, people.bob)
+    expect(counted.body as ApprovalAnswer).toMatchObject({ counted: true })
+
+    await new Promise((resolve) => setTimeout(resolve, expiry * 1000 - Date.now() + 50))
+    expect(await approve(gateway, id, people.dave)).toMatchObject({
+      status: 422,
+      body: {
+        error: { code: 'TEMPLATE_EXPIRED', message: expect.stringContaining(`expired at ${expiresAt}`) },
+      },
+    })
+    const admin = await callJson(gateway.url, 'GET', `/v1/admin/approvals/${id}`, { bearer: people.carol })
+    expect(admin.body).toMatchObject({
+      approval: {
+        status: 'cancelled',
+        requestStatus: 'cancelled',
+        approvals: [{ by: 'bob' }],
+        closed: { reason: { code: 'TEMPLATE_EXPIRED' } },
+      },
+    })
+    const usage = await limitUsage(harness.keyPrefix, waitingView(id, answer.body))
+    expect(Object.values(usage).every((used) => used === 0n)).toBe(true)
+    expect(await gateway.services.requests.get(id)).toMatchObject({
+      status: 'cancelled',
+      reason: { code: 'TEMPLATE_EXPIRED' },
+    })
   })
 
   test('the CLI lists held requests, approves and rejects them as the operator whose key it holds', async () => {
