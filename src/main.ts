@@ -130,7 +130,7 @@ export async function startGateway(
   const chainMetrics = createChainMetrics(registry)
   const clients = createChainClients(config.chains, {
     retry: { ...config.chainRpc.retry, attemptTimeoutMs: config.dependencyTimeoutMs },
-    fetchFn: guardedFetch,
+    outbound: config.outbound,
     onRetry: (chainId, reason) => chainMetrics.rpcRetries.inc({ chain: String(chainId), reason }),
   })
   const addresses = await loadChainAddresses(config.chainAddressesFile)

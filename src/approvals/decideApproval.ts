@@ -16,9 +16,10 @@ export type ApproveRequestReturnType = {
 /**
  * One operator approves a held request. The count is atomic (src/approvals/approvalStore.ts): an
  * operator counts once however often they approve, a submitter of the request never counts, and
- * of two approvals landing together only one can be the k-th. Before counting, the kill switch
- * and revocations are checked again: an engaged switch refuses the approval (the request keeps
- * waiting), a revoked instance or template cancels the request. Each counted approval is
+ * of two approvals landing together only one can be the k-th. Before counting, the kill switch,
+ * revocations and the template's expiry are checked again: an engaged switch refuses the approval
+ * (the request keeps waiting), a revoked instance or template, or an expired template, cancels the
+ * request. Each counted approval is
  * attested; the k-th sends the request on (relayed, or sponsored) before this returns.
  */
 export async function approveRequest(
@@ -150,10 +151,11 @@ async function heldRequest(
 
 /**
  * The state behind the request, read again when an operator approves: a kill switch refuses the
- * approval and leaves the request waiting; a revocation, which is final, cancels the request.
+ * approval and leaves the request waiting; a revocation, or the template's expiry, which are
+ * final, cancel the request. An approval decides now, so the template must still be in force now.
  */
 async function assertStillAllowed(deps: ApprovalDeps, record: RequestRecord): Promise<void> {
-  const stop = await stopOf(deps, record, 'while the request waited')
+  const stop = await stopOf(deps, record, 'while the request waited', deps.now())
   if (!stop) return
   if (stop.kind === 'kill-switch') {
     const { scope, target } = stop.engaged
@@ -161,13 +163,13 @@ async function assertStillAllowed(deps: ApprovalDeps, record: RequestRecord): Pr
       details: `${target ? `${scope} ${target}` : scope}; the request keeps waiting`,
     })
   }
-  const revoked = stop.reason
-  await closeAndComplete(deps, record.id, { status: 'cancelled', by: '', reason: revoked, now: deps.now() })
+  const ended = stop.reason
+  await closeAndComplete(deps, record.id, { status: 'cancelled', by: '', reason: ended, now: deps.now() })
   throw new IntentGateError(
-    revoked.code as 'INSTANCE_REVOKED' | 'TEMPLATE_REVOKED',
+    ended.code as 'INSTANCE_REVOKED' | 'TEMPLATE_REVOKED' | 'TEMPLATE_EXPIRED',
     'Held request cancelled',
     {
-      details: `${revoked.message}; the request was cancelled`,
+      details: `${ended.message}; the request was cancelled`,
     },
   )
 }

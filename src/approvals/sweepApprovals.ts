@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { createPeriodicTask } from '../background/periodicTask.js'
+import { endOf } from '../templates/revocation.js'
 import type { ApprovalDeps } from './approvalDeps.js'
 import type { ApprovalEntry } from './approvalStore.js'
 import { attestMissingVotes, completeApproval, noteApprovals } from './completeApproval.js'
 import { closeAndComplete, expiredReason } from './decideApproval.js'
 
-export type SweepApprovalsResult = { expired: number; completed: number; discarded: number }
+export type SweepApprovalsResult = { expired: number; ended: number; completed: number; discarded: number }
 
 /** How many unfinished approvals one pass looks at, at most. */
 const maxPerPass = 2_000
@@ -14,6 +15,9 @@ const maxPerPass = 2_000
  * One pass over the approvals not yet finished:
  * - a pending one past its window expires: attested, its reservation and nonce claim given back,
  *   its request `cancelled`;
+ * - a pending one whose instance or template was revoked, or whose template expired, is cancelled
+ *   the same way with that reason: nothing could approve it any more, and it would keep its
+ *   reservation until its window ended;
  * - a decided one (approved, rejected, expired, cancelled) whose follow-up has not finished
  *   `graceSeconds` after it was decided is finished here: the operator's call that decided it
  *   normally does that itself, so this only picks up after a crash;
@@ -26,7 +30,7 @@ export async function sweepApprovals(
   deps: ApprovalDeps,
   options: { graceSeconds: number },
 ): Promise<SweepApprovalsResult> {
-  const result: SweepApprovalsResult = { expired: 0, completed: 0, discarded: 0 }
+  const result: SweepApprovalsResult = { expired: 0, ended: 0, completed: 0, discarded: 0 }
   const now = deps.now()
   // Every API process sweeps: one that finds work claims the approval first and looks again, so
   // two sweeps never both attest the same event (into two logs) or release the same reservation.
@@ -57,7 +61,7 @@ export async function sweepApprovals(
 /** How long one sweep may work on one approval before another may take it over (if it died). */
 const sweepClaimSeconds = 60
 
-type SweepStep = 'expire' | 'complete' | 'discard' | 'attest-votes'
+type SweepStep = 'expire' | 'end' | 'complete' | 'discard' | 'attest-votes'
 
 /** What the sweep has to do for an approval now, if anything. Reads, never writes. */
 async function sweepStepFor(
@@ -73,6 +77,7 @@ async function sweepStepFor(
   const orphanable = entry.status === 'pending' || entry.status === 'expired'
   if (pastGrace && orphanable && !(await deps.requests.get(entry.id))) return 'discard'
   if (entry.status === 'pending' && now >= entry.expiresAt) return 'expire'
+  if (entry.status === 'pending' && (await endingReason(deps, entry.id, now))) return 'end'
   const settled = entry.closedAt !== undefined && entry.closedAt + graceSeconds <= now
   if (entry.status !== 'pending' && settled) return 'complete'
   if (!pastGrace) return undefined
@@ -101,6 +106,13 @@ async function runSweepStep(
       if (closed.kind === 'closed') result.expired++
       return
     }
+    case 'end': {
+      const reason = await endingReason(deps, id, now)
+      if (!reason) return
+      const closed = await closeAndComplete(deps, id, { status: 'cancelled', by: '', reason, now })
+      if (closed.kind === 'closed') result.ended++
+      return
+    }
     case 'complete':
       await completeApproval(deps, id)
       result.completed++
@@ -117,6 +129,12 @@ async function runSweepStep(
       return
     }
   }
+}
+
+/** Why a held request can never be approved any more (see {@link endOf}), if its record says. */
+async function endingReason(deps: ApprovalDeps, id: string, now: number) {
+  const record = await deps.requests.get(id)
+  return record && endOf(deps, record.instanceId, 'while the request waited', now)
 }
 
 /** Runs {@link sweepApprovals} every `intervalMs` until stopped; a failed pass is logged and retried. */

@@ -39,6 +39,7 @@ export function createSelfBundler(deps: SelfBundlerDeps): UserOperationBundler {
   const { client } = chain
   const entryPoint = chain.addresses.entryPoint
   const lookupOf = (userOpHash: Hex, record: { userOperation?: { fromBlock: string } }) => ({
+    chainId: chain.chainId,
     entryPoint,
     userOpHash,
     fromBlock: BigInt(record.userOperation?.fromBlock ?? 0),

@@ -14,7 +14,8 @@ import {
 import { entryPointAbi } from '../chain/artifacts/EntryPoint.js'
 
 /** Where an op's UserOperationEvent is looked for: the EntryPoint, from the block it was sponsored at. */
-export type UserOperationLookup = { entryPoint: Address; userOpHash: Hex; fromBlock: bigint }
+/** Where to look for one op: its EntryPoint on a chain (whose id the op's hash binds), from a block on. */
+export type UserOperationLookup = { chainId: number; entryPoint: Address; userOpHash: Hex; fromBlock: bigint }
 
 const userOperationEventTopic = toEventSelector(
   getAbiItem({ abi: entryPointAbi, name: 'UserOperationEvent' }),
@@ -76,11 +77,10 @@ export async function userOperationByHash(client: PublicClient, lookup: UserOper
   } catch {
     return null
   }
-  const chainId = await client.getChainId()
   for (const packed of ops) {
     const userOperation = UserOperation.fromPacked(packed)
     const hash = UserOperation.hash(userOperation, {
-      chainId,
+      chainId: lookup.chainId,
       entryPointAddress: lookup.entryPoint,
       entryPointVersion: '0.7',
     })

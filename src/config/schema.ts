@@ -394,7 +394,7 @@ export const settingsSchema = z.object({
     .min(50)
     .default(2_000)
     .describe(
-      'How often held requests past their approval window are expired, and decided ones whose follow-up was interrupted are finished.',
+      'How often held requests past their approval window are expired, those of a revoked instance or template or an expired template cancelled, and decided ones whose follow-up was interrupted finished.',
     ),
   ATTESTED_REFUSALS_PER_MINUTE: positiveInt
     .default(600)

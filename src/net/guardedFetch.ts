@@ -11,31 +11,57 @@ export class OutboundAddressError extends Error {
 }
 
 /**
- * A `fetch` for URLs that operators or users configure, which checks every address it connects
- * to against `policy` at connect time: a host name is resolved once, every address it resolves to
- * is checked, and the connection goes to the checked address. Checking the URL's host before
- * fetching would not do: DNS can answer differently a moment later (rebinding). Redirects are not
- * followed. Covers what JSON-RPC over HTTP needs: a method, headers, a string or byte body and an
- * abort signal.
+ * Pooled connections to destinations that operators or users configure, checked against `policy`
+ * at connect time: a host name is resolved once, every address it resolves to is checked, and the
+ * connection goes to the checked address. Checking the URL's host before connecting would not do:
+ * DNS can answer differently a moment later (rebinding). The guarded fetch and the chain RPC
+ * transport each open their own.
  */
-export function createGuardedFetch(policy: OutboundPolicy): typeof fetch {
+export type OutboundConnector = {
+  /** The keep-alive pool for http: or https:, whose lookup checks every address. */
+  agent(secure: boolean): HttpAgent
+  lookup: LookupFunction
+  /**
+   * Throws OutboundAddressError, before anything is sent, for a URL never fetched: a scheme other
+   * than http(s), or an IP literal the policy refuses (Node connects to a literal without a lookup).
+   */
+  assertAllowed(url: URL): void
+}
+
+/** Opens the connection pools of one {@link OutboundConnector}. */
+export function createOutboundConnector(policy: OutboundPolicy): OutboundConnector {
   const lookup = guardedLookup(policy)
-  // Its own connection pools: Node's global agent would hand this fetch a kept-alive socket that
-  // some other code opened to the same host without any check.
+  // Its own connection pools: Node's global agent would hand out a kept-alive socket that some
+  // other code opened to the same host without any check.
   const agents = {
     http: new HttpAgent({ keepAlive: true, lookup }),
     https: new HttpsAgent({ keepAlive: true, lookup }),
   }
+  return {
+    agent: (secure) => (secure ? agents.https : agents.http),
+    lookup,
+    assertAllowed(url) {
+      if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        throw new OutboundAddressError(`${url.protocol} URLs are not fetched`)
+      const host = url.hostname.replace(/^\[|\]$/g, '')
+      if (isIP(host)) {
+        const reason = forbiddenAddressReason(host, policy)
+        if (reason) throw new OutboundAddressError(`refusing to connect: ${reason}`)
+      }
+    },
+  }
+}
+
+/**
+ * A `fetch` for URLs that operators or users configure, which connects only where `policy` allows
+ * (see {@link OutboundConnector}). Redirects are not followed. Covers what JSON-RPC over HTTP
+ * needs: a method, headers, a string or byte body and an abort signal.
+ */
+export function createGuardedFetch(policy: OutboundPolicy): typeof fetch {
+  const connector = createOutboundConnector(policy)
   return async function guardedFetch(input, init = {}) {
     const url = new URL(input instanceof Request ? input.url : String(input))
-    if (url.protocol !== 'http:' && url.protocol !== 'https:')
-      throw new OutboundAddressError(`${url.protocol} URLs are not fetched`)
-    const host = url.hostname.replace(/^\[|\]$/g, '')
-    // Node connects to an IP literal without a lookup, so a literal is checked here.
-    if (isIP(host)) {
-      const reason = forbiddenAddressReason(host, policy)
-      if (reason) throw new OutboundAddressError(`refusing to connect: ${reason}`)
-    }
+    connector.assertAllowed(url)
     const body = init.body
     if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array))
       throw new TypeError('guardedFetch sends only string or byte bodies')
@@ -45,8 +71,8 @@ export function createGuardedFetch(policy: OutboundPolicy): typeof fetch {
       const outgoing = send(url, {
         method: init.method ?? 'GET',
         headers: Object.fromEntries(new Headers(init.headers).entries()),
-        agent: secure ? agents.https : agents.http,
-        lookup,
+        agent: connector.agent(secure),
+        lookup: connector.lookup,
         ...(init.signal ? { signal: init.signal } : {}),
       })
       outgoing.once('response', resolve)

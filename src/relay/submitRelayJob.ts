@@ -84,7 +84,7 @@ export async function submitRelayJob(deps: SubmitRelayJobDeps, job: RelayJob): P
   const stop = await stopOf(deps, { ...request, chainId: job.chainId }, 'after the approval')
   if (stop?.kind === 'kill-switch')
     throw new RelayRetryError(`kill switch (${stop.engaged.scope}) holds the relay`)
-  if (stop?.kind === 'revoked') {
+  if (stop?.kind === 'ended') {
     await failRelayedRequest(deps, { id, chainId: job.chainId, reason: stop.reason, known: read })
     return { kind: 'failed', code: stop.reason.code }
   }

@@ -57,7 +57,7 @@ export async function submitUserOperationJob(
   const stop = await stopOf(deps, { ...request, chainId: job.chainId }, 'after the sponsorship')
   if (stop?.kind === 'kill-switch')
     throw new RelayRetryError(`kill switch (${stop.engaged.scope}) holds the bundle`)
-  if (stop?.kind === 'revoked') {
+  if (stop?.kind === 'ended') {
     deps.logger.warn({ id, reason: stop.reason.code }, 'not bundled: revoked after the sponsorship')
     return { kind: 'failed', code: stop.reason.code }
   }

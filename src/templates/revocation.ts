@@ -5,13 +5,15 @@ import type { TemplateRegistry } from './registry.js'
 
 /**
  * Why an instance can no longer act, if it was revoked (or its template was) since a request of it
- * was decided: a revocation is final, so whatever the request was waiting for, it stops. `since`
- * ends the message, for example "after the approval".
+ * was decided, or, when `expiredBy` is given (unix seconds), its template expired by then: either
+ * is final, so whatever the request was waiting for, it stops. `since` ends the message, for
+ * example "after the approval".
  */
-export async function revocationOf(
+export async function endOf(
   deps: { instances: Pick<InstanceStore, 'get'>; registry: Pick<TemplateRegistry, 'state'> },
   instanceId: string,
   since: string,
+  expiredBy?: number,
 ): Promise<Reason | undefined> {
   const instance = await deps.instances.get(instanceId)
   if (!instance || instance.status === 'revoked') {
@@ -21,24 +23,31 @@ export async function revocationOf(
   if (!template || template.status === 'revoked') {
     return { code: 'TEMPLATE_REVOKED', message: `template ${instance.templateDigest} was revoked ${since}` }
   }
+  if (expiredBy !== undefined && !(Date.parse(template.expiresAt) > expiredBy * 1000)) {
+    return {
+      code: 'TEMPLATE_EXPIRED',
+      message: `template ${instance.templateDigest} expired at ${template.expiresAt} ${since}`,
+    }
+  }
   return undefined
 }
 
 /** What keeps a decided request from going on now; see {@link stopOf}. */
-export type Stop = { kind: 'kill-switch'; engaged: KillEntry } | { kind: 'revoked'; reason: Reason }
+export type Stop = { kind: 'kill-switch'; engaged: KillEntry } | { kind: 'ended'; reason: Reason }
 
 /**
  * The state behind a decided request, read again before it goes on (relayed, bundled, approved):
- * an engaged kill switch, which only holds it, comes before a revocation, which is final.
- * Undefined when nothing stops it.
+ * an engaged kill switch, which only holds it, comes before a revocation (or, with `expiredBy`, a
+ * template's expiry), which is final. Undefined when nothing stops it.
  */
 export async function stopOf(
-  deps: Parameters<typeof revocationOf>[0] & { killSwitch: Pick<KillSwitch, 'check'> },
+  deps: Parameters<typeof endOf>[0] & { killSwitch: Pick<KillSwitch, 'check'> },
   request: { instanceId: string; templateId: string; chainId: number },
   since: string,
+  expiredBy?: number,
 ): Promise<Stop | undefined> {
   const engaged = await deps.killSwitch.check(request)
   if (engaged) return { kind: 'kill-switch', engaged }
-  const reason = await revocationOf(deps, request.instanceId, since)
-  return reason ? { kind: 'revoked', reason } : undefined
+  const reason = await endOf(deps, request.instanceId, since, expiredBy)
+  return reason ? { kind: 'ended', reason } : undefined
 }

@@ -37,12 +37,22 @@ type ApprovalAnswer = {
 }
 
 /** A held request: an approval of 11 DemoToken where the template holds anything above 10. */
-async function heldRequest(required = 2) {
-  const instance = await demoInstance(harness, gateway, { intent: heldAbove('10', required) })
+async function heldRequest(required = 2, overrides: Record<string, unknown> = {}) {
+  const instance = await demoInstance(harness, gateway, { intent: heldAbove('10', required), overrides })
   const user = freshUser()
   const submitted = await submitTokenApproval(gateway, instance.token, { user, amount: 11n })
   expect(submitted.answer.status).toBe(202)
   return { ...instance, user, ...submitted, id: String(submitted.answer.body.id) }
+}
+
+/** The request's record once the sweep (every 200 ms here) has cancelled it. */
+async function cancelledRecord(id: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const record = await gateway.services.requests.get(id)
+    if (record?.status === 'cancelled' || Date.now() > deadline) return record
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
 }
 
 const entryAt = async (index: number) => {
@@ -284,7 +294,7 @@ describe('a meta-transaction held for k-of-n approval', () => {
     }
   })
 
-  test('a kill switch refuses approvals while engaged; a revoked instance cancels the request', async () => {
+  test('a kill switch refuses approvals while engaged; the sweep cancels the request of a revoked instance', async () => {
     const { id, token, instanceId, answer } = await heldRequest()
     const engaged = await callJson(gateway.url, 'POST', '/v1/admin/kill-switch', {
       bearer: people.dave,
@@ -309,9 +319,14 @@ describe('a meta-transaction held for k-of-n approval', () => {
       bearer: people.dave,
       body: { reason: 'abuse' },
     })
+    // Nobody has to try approving it: the sweep gives its reservation back.
+    expect(await cancelledRecord(id)).toMatchObject({
+      status: 'cancelled',
+      reason: { code: 'INSTANCE_REVOKED' },
+    })
     expect(await approve(gateway, id, people.dave)).toMatchObject({
-      status: 403,
-      body: { error: { code: 'INSTANCE_REVOKED' } },
+      status: 409,
+      body: { error: { code: 'APPROVAL_NOT_PENDING' } },
     })
     const admin = await callJson(gateway.url, 'GET', `/v1/admin/approvals/${id}`, { bearer: people.carol })
     expect(admin.body).toMatchObject({
@@ -328,6 +343,33 @@ describe('a meta-transaction held for k-of-n approval', () => {
     expect(record).toMatchObject({ status: 'cancelled', reason: { code: 'INSTANCE_REVOKED' } })
     const byApp = await callJson(gateway.url, 'GET', `/v1/requests/${id}`, { bearer: token })
     expect(byApp.body).toMatchObject({ error: { code: 'INSTANCE_REVOKED' } })
+  })
+
+  test('the sweep cancels a request whose template expired while it waited', async () => {
+    // Long enough to publish, issue a token and be held on a loaded machine; then it lapses for real.
+    const expiry = Math.ceil(Date.now() / 1000) + 8
+    const expiresAt = new Date(expiry * 1000).toISOString().replace(/\.\d+Z$/, 'Z')
+    const { id, answer } = await heldRequest(2, { expiresAt })
+    const counted = await approve(gateway, id, people.bob)
+    expect(counted.body as ApprovalAnswer).toMatchObject({ counted: true })
+
+    expect(await cancelledRecord(id)).toMatchObject({
+      status: 'cancelled',
+      reason: { code: 'TEMPLATE_EXPIRED', message: expect.stringContaining(`expired at ${expiresAt}`) },
+    })
+    expect(Date.now()).toBeGreaterThanOrEqual(expiry * 1000)
+    const admin = await callJson(gateway.url, 'GET', `/v1/admin/approvals/${id}`, { bearer: people.carol })
+    expect(admin.body).toMatchObject({
+      approval: {
+        status: 'cancelled',
+        requestStatus: 'cancelled',
+        approvals: [{ by: 'bob' }],
+        closed: { reason: { code: 'TEMPLATE_EXPIRED' } },
+      },
+    })
+    const usage = await limitUsage(harness.keyPrefix, waitingView(id, answer.body))
+    expect(Object.values(usage).every((used) => used === 0n)).toBe(true)
+    expect(await approve(gateway, id, people.dave)).toMatchObject({ status: 409 })
   })
 
   test('the CLI lists held requests, approves and rejects them as the operator whose key it holds', async () => {
