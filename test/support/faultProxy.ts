@@ -11,8 +11,11 @@ import type { AddressInfo } from 'node:net'
  */
 export type Fault = 'pass' | 'reset' | 'http500' | 'hang' | 'resetAfterForward'
 
-/** One request the proxy saw; `id` is its JSON-RPC id, which a retry of the same call repeats. */
-export type ProxiedCall = { method: string; id: unknown; fault: Fault }
+/**
+ * One request the proxy saw; `id` is its JSON-RPC id, which a retry of the same call repeats;
+ * `params` are its JSON-RPC params and `at` when it arrived (ms since the epoch).
+ */
+export type ProxiedCall = { method: string; id: unknown; params: unknown; at: number; fault: Fault }
 
 export type FaultProxy = {
   url: string
@@ -37,11 +40,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     const chunks: Buffer[] = []
     for await (const chunk of request) chunks.push(chunk as Buffer)
     const body = Buffer.concat(chunks).toString('utf8')
-    const { method, id } = callOf(body)
+    const at = Date.now()
+    const { method, id, params } = callOf(body)
     const count = seen.get(method) ?? 0
     seen.set(method, count + 1)
     const fault = plan(method, count)
-    calls.push({ method, id, fault })
+    calls.push({ method, id, params, at, fault })
     if (fault === 'reset') return void request.socket.destroy()
     if (fault === 'http500') return void response.writeHead(500, { 'content-type': 'text/plain' }).end('boom')
     if (fault === 'hang') {
@@ -76,14 +80,18 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   }
 }
 
-function callOf(body: string): { method: string; id: unknown } {
+type JsonRpcCall = { method?: unknown; id?: unknown; params?: unknown }
+
+function callOf(body: string): { method: string; id: unknown; params: unknown } {
   try {
-    const parsed = JSON.parse(body) as
-      | { method?: unknown; id?: unknown }
-      | { method?: unknown; id?: unknown }[]
+    const parsed = JSON.parse(body) as JsonRpcCall | JsonRpcCall[]
     const first = Array.isArray(parsed) ? parsed[0] : parsed
-    return { method: typeof first?.method === 'string' ? first.method : 'unknown', id: first?.id }
+    return {
+      method: typeof first?.method === 'string' ? first.method : 'unknown',
+      id: first?.id,
+      params: first?.params,
+    }
   } catch {
-    return { method: 'unparsable', id: undefined }
+    return { method: 'unparsable', id: undefined, params: undefined }
   }
 }
