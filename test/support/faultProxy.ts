@@ -11,8 +11,11 @@ import type { AddressInfo } from 'node:net'
  */
 export type Fault = 'pass' | 'reset' | 'http500' | 'hang' | 'resetAfterForward'
 
-/** One request the proxy saw; `id` is its JSON-RPC id, which a retry of the same call repeats. */
-export type ProxiedCall = { method: string; id: unknown; fault: Fault }
+/**
+ * One request the proxy saw; `id` is its JSON-RPC id, which a retry of the same call repeats. A
+ * JSON-RPC batch is seen as its first call, with `size` the number of calls in it (1 for a call).
+ */
+export type ProxiedCall = { method: string; id: unknown; size: number; fault: Fault }
 
 export type FaultProxy = {
   url: string
@@ -37,11 +40,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     const chunks: Buffer[] = []
     for await (const chunk of request) chunks.push(chunk as Buffer)
     const body = Buffer.concat(chunks).toString('utf8')
-    const { method, id } = callOf(body)
+    const { method, id, size } = callOf(body)
     const count = seen.get(method) ?? 0
     seen.set(method, count + 1)
     const fault = plan(method, count)
-    calls.push({ method, id, fault })
+    calls.push({ method, id, size, fault })
     if (fault === 'reset') return void request.socket.destroy()
     if (fault === 'http500') return void response.writeHead(500, { 'content-type': 'text/plain' }).end('boom')
     if (fault === 'hang') {
@@ -76,14 +79,18 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   }
 }
 
-function callOf(body: string): { method: string; id: unknown } {
+function callOf(body: string): { method: string; id: unknown; size: number } {
   try {
     const parsed = JSON.parse(body) as
       | { method?: unknown; id?: unknown }
       | { method?: unknown; id?: unknown }[]
     const first = Array.isArray(parsed) ? parsed[0] : parsed
-    return { method: typeof first?.method === 'string' ? first.method : 'unknown', id: first?.id }
+    return {
+      method: typeof first?.method === 'string' ? first.method : 'unknown',
+      id: first?.id,
+      size: Array.isArray(parsed) ? parsed.length : 1,
+    }
   } catch {
-    return { method: 'unparsable', id: undefined }
+    return { method: 'unparsable', id: undefined, size: 1 }
   }
 }
