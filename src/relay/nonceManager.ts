@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import type { Address } from 'viem'
+import { luaScript } from '../redis/luaScript.js'
 
 /**
  * Nonces for one relayer key on one chain, allocated atomically in Redis so any number of worker
@@ -105,43 +106,59 @@ export function gapFillTxId(nonce: number): string {
   return `fill:${nonce}`
 }
 
+/** The Redis keys of one relayer key's ledger, from its {@link nonceKeyBase}. */
+export function nonceKeys(base: string) {
+  return { next: `${base}:next`, ledger: `${base}:ledger`, mined: `${base}:mined` }
+}
+
 /** Redis key base for one relayer key on one chain; see the schema at the top of this module. */
 export function nonceKeyBase(prefix: string, chainId: number, address: Address): string {
   return `${prefix}relay:nonce:${chainId}:${address.toLowerCase()}`
 }
 
-// KEYS: next, ledger. ARGV: txId. Returns the nonce, or -1 when the key was never reconciled.
-const allocateLua = `
-local held = redis.call('ZSCORE', KEYS[2], ARGV[1])
-if held then return tonumber(held) end
-local next = redis.call('GET', KEYS[1])
-if not next then return -1 end
-next = tonumber(next)
-redis.call('SET', KEYS[1], next + 1)
-redis.call('ZADD', KEYS[2], next, ARGV[1])
-return next
+/**
+ * Lua: `allocate_nonce(next, ledger, txId)` hands out the key's next nonce to `txId` (the one it
+ * holds already, if any); -1 when the key was never reconciled. Shared with the pool's script
+ * that picks a key and allocates on it in one step (relayerPool.ts).
+ */
+export const allocateNonceLua = `
+local function allocate_nonce(next_key, ledger_key, tx_id)
+  local held = redis.call('ZSCORE', ledger_key, tx_id)
+  if held then return tonumber(held) end
+  local next = redis.call('GET', next_key)
+  if not next then return -1 end
+  next = tonumber(next)
+  redis.call('SET', next_key, next + 1)
+  redis.call('ZADD', ledger_key, next, tx_id)
+  return next
+end
 `
 
+// KEYS: next, ledger. ARGV: txId. Returns the nonce, or -1 when the key was never reconciled.
+const allocateScript = luaScript(`${allocateNonceLua}
+return allocate_nonce(KEYS[1], KEYS[2], ARGV[1])
+`)
+
 // KEYS: ledger. ARGV: txId. Returns the burned nonce or -1.
-const burnLua = `
+const burnScript = luaScript(`
 local held = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not held then return -1 end
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[1], held, 'gap:' .. held)
 return tonumber(held)
-`
+`)
 
 // KEYS: ledger. ARGV: from member, to member. Moves one entry, keeping its nonce; 1 when it moved.
-const renameLua = `
+const renameScript = luaScript(`
 local held = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not held then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[1], held, ARGV[2])
 return 1
-`
+`)
 
 // KEYS: ledger, mined. ARGV: txId.
-const confirmLua = `
+const confirmScript = luaScript(`
 local held = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not held then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
@@ -149,14 +166,14 @@ local floor = tonumber(held) + 1
 local mined = tonumber(redis.call('GET', KEYS[2]) or '0')
 if floor > mined then redis.call('SET', KEYS[2], floor) end
 return 1
-`
+`)
 
 /*
  * KEYS: next, ledger, mined. ARGV: chain pending nonce, chain latest nonce, max drift.
  * Returns {action, previousNext (-1 when absent), next, pruned, #newGaps, newGap..., orphan...}.
  * One script, so no allocation can slip between reading the ledger and moving the counter.
  */
-const reconcileLua = `
+const reconcileScript = luaScript(`
 local mined = tonumber(redis.call('GET', KEYS[3]) or '0')
 local floor = math.max(tonumber(ARGV[1]), mined)
 local latest = math.max(tonumber(ARGV[2]), mined)
@@ -214,23 +231,23 @@ local result = {action, previous, next, pruned, #gaps}
 for _, nonce in ipairs(gaps) do table.insert(result, nonce) end
 for _, member in ipairs(orphans) do table.insert(result, member) end
 return result
-`
+`)
 
 /** Creates the nonce manager of one relayer key on one chain. */
 export function createNonceManager(parameters: CreateNonceManagerParameters): NonceManager {
   const { redis, prefix, chainId, address, maxDrift = 64 } = parameters
   const base = nonceKeyBase(prefix, chainId, address)
-  const keys = { next: `${base}:next`, ledger: `${base}:ledger`, mined: `${base}:mined` }
+  const keys = nonceKeys(base)
 
   const rename = async (from: string, to: string) =>
-    (await redis.eval(renameLua, 1, keys.ledger, from, to)) === 1
+    (await renameScript.run(redis, [keys.ledger], [from, to])) === 1
 
   return {
     chainId,
     address,
     async allocate(txId) {
       assertTxId(txId)
-      const nonce = Number(await redis.eval(allocateLua, 2, keys.next, keys.ledger, txId))
+      const nonce = Number(await allocateScript.run(redis, [keys.next, keys.ledger], [txId]))
       if (nonce < 0) {
         throw new NonceLedgerNotReconciledError(
           `nonce ledger of ${address} on chain ${chainId} was never reconciled`,
@@ -243,7 +260,7 @@ export function createNonceManager(parameters: CreateNonceManagerParameters): No
       return score === null ? null : Number(score)
     },
     async burn(txId) {
-      const nonce = Number(await redis.eval(burnLua, 1, keys.ledger, txId))
+      const nonce = Number(await burnScript.run(redis, [keys.ledger], [txId]))
       return nonce < 0 ? null : nonce
     },
     async gaps() {
@@ -255,21 +272,16 @@ export function createNonceManager(parameters: CreateNonceManagerParameters): No
       await rename(gapFillTxId(nonce), `gap:${nonce}`)
     },
     async confirm(txId) {
-      await redis.eval(confirmLua, 2, keys.ledger, keys.mined, txId)
+      await confirmScript.run(redis, [keys.ledger, keys.mined], [txId])
     },
     async reconcile({ pending, latest }) {
       if (!Number.isSafeInteger(pending) || !Number.isSafeInteger(latest) || latest > pending || latest < 0) {
         throw new RangeError(`chain nonces must satisfy 0 <= latest <= pending, got ${latest} and ${pending}`)
       }
-      const reply = (await redis.eval(
-        reconcileLua,
-        3,
-        keys.next,
-        keys.ledger,
-        keys.mined,
-        pending,
-        latest,
-        maxDrift,
+      const reply = (await reconcileScript.run(
+        redis,
+        [keys.next, keys.ledger, keys.mined],
+        [pending, latest, maxDrift],
       )) as [ReconcileAction, number, number, number, number, ...(number | string)[]]
       const [action, previousNext, next, pruned, gapCount, ...rest] = reply
       return {
@@ -295,7 +307,8 @@ export function createNonceManager(parameters: CreateNonceManagerParameters): No
   }
 }
 
-function assertTxId(txId: string): void {
+/** Throws for a txId that cannot hold a nonce (empty, or shaped like the ledger's own members). */
+export function assertTxId(txId: string): void {
   // The ledger's own members use these prefixes; a job id that looked like one would be mistaken for a gap.
   if (txId === '' || txId.startsWith('gap:') || txId.startsWith('fill:')) {
     throw new RangeError(`not a usable transaction id: ${JSON.stringify(txId)}`)

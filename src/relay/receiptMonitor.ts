@@ -41,6 +41,17 @@ export type ReceiptMonitor = {
   checkBalances(): Promise<{ address: string; balanceWei: bigint }[]>
 }
 
+/** A transaction the scan of a tick found mined: its record as marked, and the receipt read. */
+type MinedInTick = { record: RelayTransactionRecord; receipt: TransactionReceipt }
+
+function inclusionOf(receipt: TransactionReceipt): NonNullable<RelayTransactionRecord['included']> {
+  return {
+    hash: receipt.transactionHash,
+    blockNumber: Number(receipt.blockNumber),
+    blockHash: receipt.blockHash,
+  }
+}
+
 /** Most blocks one tick reads, so a monitor that was down catches up without one huge pass. */
 const maxBlocksPerTick = 64
 /** Most transactions one tick settles or looks at when due; the rest wait for the next tick. */
@@ -66,9 +77,7 @@ export function createReceiptMonitor(deps: ReceiptMonitorDeps): ReceiptMonitor {
     if (record.purpose === 'gap-fill') {
       await deps.pool.byAddress(record.signer)?.nonces.confirm(gapFillTxId(record.nonce))
     } else {
-      const request = await deps.requests.get(record.txId)
-      const job = request && 'relayJob' in request ? request.relayJob : undefined
-      const written = await settleRelayedRequest(deps, { record, receipt, job })
+      const written = await settleRelayedRequest(deps, { record, receipt })
       if (written) {
         const chain = String(deps.chainId)
         deps.metrics?.relayOutcomes.inc({ chain, status: written.status })
@@ -81,20 +90,16 @@ export function createReceiptMonitor(deps: ReceiptMonitorDeps): ReceiptMonitor {
   }
 
   const markMined = async (record: RelayTransactionRecord, receipt: TransactionReceipt) => {
-    await deps.transactions.markIncluded(record, {
-      hash: receipt.transactionHash,
-      blockNumber: Number(receipt.blockNumber),
-      blockHash: receipt.blockHash,
-    })
+    await deps.transactions.markIncluded(record, inclusionOf(receipt))
   }
 
   /**
-   * Finds our transactions in the blocks up to `head`; `receipts` collects the receipts read, by
-   * transaction hash, for the settlement of the same tick.
+   * Finds our transactions in the blocks up to `head`; `seen` collects, by txId, the records marked
+   * mined and the receipts read, for the settlement of the same tick.
    */
   async function scanBlocks(
     head: number,
-    receipts: Map<Hex, TransactionReceipt>,
+    seen: Map<string, MinedInTick>,
   ): Promise<{ scanned: number; included: number }> {
     const stored = await deps.redis.get(cursorKey)
     let cursor = stored === null ? Math.max(0, head - maxBlocksPerTick) : Number(stored)
@@ -115,8 +120,9 @@ export function createReceiptMonitor(deps: ReceiptMonitorDeps): ReceiptMonitor {
         const record = await deps.transactions.get(txId)
         const receipt = record ? await receiptOrNull(deps.node, hash) : null
         if (!record || !receipt) return false
-        receipts.set(hash, receipt)
-        await markMined(record, receipt)
+        const included = inclusionOf(receipt)
+        await deps.transactions.markIncluded(record, included)
+        seen.set(txId, { record: { ...record, included }, receipt })
         return true
       }),
     )
@@ -126,22 +132,25 @@ export function createReceiptMonitor(deps: ReceiptMonitorDeps): ReceiptMonitor {
   }
 
   /**
-   * Settles what lies `confirmations` deep under `head`. A receipt the scan of this tick read, at
-   * the same head, is as current as a second read would be, so it is not asked for again.
+   * Settles what lies `confirmations` deep under `head`. A record the scan of this tick marked
+   * mined, and the receipt it read, at the same head, are as current as a second read would be,
+   * so neither is asked for again.
    */
   async function settleDeep(
     head: number,
-    receipts: ReadonlyMap<Hex, TransactionReceipt>,
+    seen: ReadonlyMap<string, MinedInTick>,
   ): Promise<{ settled: number; orphaned: number }> {
     const deepest = head - deps.confirmations + 1
     const ids = await deps.transactions.includedUpTo(deps.chainId, deepest, batchSize)
     // Side by side: each settles its own request, and the log batches their outcomes' fsyncs.
     const results = await Promise.all(
       ids.map(async (txId) => {
-        const record = await deps.transactions.get(txId)
+        const mined = seen.get(txId)
+        const record = mined?.record ?? (await deps.transactions.get(txId))
         if (!record?.included) return 'skipped'
         const receipt =
-          receipts.get(record.included.hash) ?? (await receiptOrNull(deps.node, record.included.hash))
+          (mined?.receipt.transactionHash === record.included.hash ? mined.receipt : undefined) ??
+          (await receiptOrNull(deps.node, record.included.hash))
         if (!receipt) {
           // Its block is no longer on the chain: the transaction goes out again.
           await deps.transactions.markOrphaned(record, deps.now())
@@ -165,9 +174,9 @@ export function createReceiptMonitor(deps: ReceiptMonitorDeps): ReceiptMonitor {
     async tick() {
       // viem caches the block number for its polling interval; the monitor wants the head now.
       const head = Number(await deps.node.getBlockNumber({ cacheTime: 0 }))
-      const receipts = new Map<Hex, TransactionReceipt>()
-      const { scanned, included } = await scanBlocks(head, receipts)
-      const { settled, orphaned } = await settleDeep(head, receipts)
+      const seen = new Map<string, MinedInTick>()
+      const { scanned, included } = await scanBlocks(head, seen)
+      const { settled, orphaned } = await settleDeep(head, seen)
       const due: TickReport['due'] = {}
       for (const txId of await deps.transactions.due(deps.chainId, deps.now(), batchSize)) {
         const record = await deps.transactions.get(txId)

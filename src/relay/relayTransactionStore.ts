@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import type { Address, Hex } from 'viem'
+import { luaScript } from '../redis/luaScript.js'
 
 /**
  * Transactions the relayer has signed and not yet seen final, in Redis, so any worker process can
@@ -74,6 +75,32 @@ export type RelayTransactionStore = {
   inFlight(chainId: number): Promise<number>
 }
 
+// Each write is one script rather than a MULTI of four or five commands: as atomic, one command
+// to send and one reply to read.
+// KEYS: tx, hash, included, due. ARGV: record JSON, the new attempt's hash, txId, dueAt.
+const saveAttemptScript = luaScript(`
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+redis.call('ZREM', KEYS[3], ARGV[3])
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[3])
+return 1
+`)
+// Moves a transaction between due and included. KEYS: tx, from, to. ARGV: record JSON, txId, score.
+const moveScript = luaScript(`
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+return 1
+`)
+// KEYS: tx, due, included, hash. ARGV: txId, then the hash of every attempt.
+const removeScript = luaScript(`
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+if #ARGV > 1 then redis.call('HDEL', KEYS[4], unpack(ARGV, 2)) end
+return 1
+`)
+
 /** Creates the store over the deployment's key prefix. */
 export function createRelayTransactionStore(parameters: {
   redis: Redis
@@ -97,48 +124,38 @@ export function createRelayTransactionStore(parameters: {
       const attempt = record.attempts.at(-1)
       if (!attempt) throw new RangeError(`relay transaction ${record.txId} has no attempt to save`)
       const { chainId, txId } = record
-      await redis
-        .multi()
-        .set(keys.tx(txId), JSON.stringify(record))
-        .hset(keys.hash(chainId), attempt.hash, txId)
-        .zrem(keys.included(chainId), txId)
-        .zadd(keys.due(chainId), dueAt, txId)
-        .exec()
-        .then(assertExecuted)
+      await saveAttemptScript.run(
+        redis,
+        [keys.tx(txId), keys.hash(chainId), keys.included(chainId), keys.due(chainId)],
+        [JSON.stringify(record), attempt.hash, txId, dueAt],
+      )
     },
     async markIncluded(record, included) {
       const { chainId, txId } = record
-      await redis
-        .multi()
-        .set(keys.tx(txId), JSON.stringify({ ...record, included }))
-        .zrem(keys.due(chainId), txId)
-        .zadd(keys.included(chainId), included.blockNumber, txId)
-        .exec()
-        .then(assertExecuted)
+      await moveScript.run(
+        redis,
+        [keys.tx(txId), keys.due(chainId), keys.included(chainId)],
+        [JSON.stringify({ ...record, included }), txId, included.blockNumber],
+      )
     },
     async markOrphaned(record, dueAt) {
       const { chainId, txId, included: _dropped, ...rest } = record
-      await redis
-        .multi()
-        .set(keys.tx(txId), JSON.stringify({ ...rest, chainId, txId }))
-        .zrem(keys.included(chainId), txId)
-        .zadd(keys.due(chainId), dueAt, txId)
-        .exec()
-        .then(assertExecuted)
+      await moveScript.run(
+        redis,
+        [keys.tx(txId), keys.included(chainId), keys.due(chainId)],
+        [JSON.stringify({ ...rest, chainId, txId }), txId, dueAt],
+      )
     },
     async reschedule(chainId, txId, dueAt) {
       await redis.zadd(keys.due(chainId), 'XX', dueAt, txId)
     },
     async remove(record) {
       const { chainId, txId } = record
-      const multi = redis
-        .multi()
-        .del(keys.tx(txId))
-        .zrem(keys.due(chainId), txId)
-        .zrem(keys.included(chainId), txId)
-      if (record.attempts.length > 0)
-        multi.hdel(keys.hash(chainId), ...record.attempts.map((attempt) => attempt.hash))
-      await multi.exec().then(assertExecuted)
+      await removeScript.run(
+        redis,
+        [keys.tx(txId), keys.due(chainId), keys.included(chainId), keys.hash(chainId)],
+        [txId, ...record.attempts.map((attempt) => attempt.hash)],
+      )
     },
     async matchHashes(chainId, hashes) {
       if (hashes.length === 0) return []
@@ -156,11 +173,4 @@ export function createRelayTransactionStore(parameters: {
       return due + included
     },
   }
-}
-
-/** MULTI replies carry per-command errors instead of rejecting; any one of them fails the write. */
-function assertExecuted(replies: [Error | null, unknown][] | null): void {
-  if (!replies) throw new Error('relay store transaction was aborted')
-  const failed = replies.find(([error]) => error)
-  if (failed?.[0]) throw failed[0]
 }

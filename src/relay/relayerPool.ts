@@ -1,6 +1,14 @@
 import type { Redis } from 'ioredis'
 import type { Address } from 'viem'
-import { createNonceManager, type NonceManager } from './nonceManager.js'
+import { luaScript } from '../redis/luaScript.js'
+import {
+  allocateNonceLua,
+  assertTxId,
+  createNonceManager,
+  type NonceManager,
+  nonceKeyBase,
+  nonceKeys,
+} from './nonceManager.js'
 import type { Signer } from './signer.js'
 
 /** One relayer key of a chain: what signs, and the ledger of its nonces. */
@@ -24,12 +32,40 @@ export type RelayerPool = {
    * usable key round robin, or undefined when every key is drained.
    */
   pick(txId: string): Promise<RelayerKey | undefined>
+  /**
+   * {@link RelayerPool.pick} and the picked key's nonce allocation for `txId`, in one atomic step.
+   * `nonce` is undefined when the picked key's ledger was never reconciled: reconcile it, then
+   * allocate on it.
+   */
+  pickAndAllocate(txId: string): Promise<{ key: RelayerKey; nonce: number | undefined } | undefined>
   byAddress(address: string): RelayerKey | undefined
   markDrained(address: Address, why: string): Promise<void>
   restore(address: Address): Promise<boolean>
   /** Lower-case addresses out of the pool, with why. */
   drained(): Promise<Record<string, string>>
 }
+
+/*
+ * KEYS: round-robin counter, drained hash, then each key's nonce `next` and `ledger`. ARGV: txId,
+ * then each key's lower-case address. Returns {index (1-based, 0 when every key is drained),
+ * nonce (-1 when that key was never reconciled)}. The same choice as `pick`, and the allocation
+ * of `allocate`, without a command in between.
+ */
+const pickAndAllocateScript = luaScript(`${allocateNonceLua}
+local count = #ARGV - 1
+for i = 1, count do
+  local held = redis.call('ZSCORE', KEYS[2 + 2 * i], ARGV[1])
+  if held then return {i, tonumber(held)} end
+end
+local turn = redis.call('INCR', KEYS[1])
+for offset = 0, count - 1 do
+  local i = (turn + offset) % count + 1
+  if redis.call('HEXISTS', KEYS[2], ARGV[1 + i]) == 0 then
+    return {i, allocate_nonce(KEYS[1 + 2 * i], KEYS[2 + 2 * i], ARGV[1])}
+  end
+end
+return {0, -1}
+`)
 
 export function createRelayerPool(parameters: {
   redis: Redis
@@ -69,6 +105,22 @@ export function createRelayerPool(parameters: {
         if (key && !out.has(key.signer.address.toLowerCase())) return key
       }
       return undefined
+    },
+    async pickAndAllocate(txId) {
+      assertTxId(txId)
+      if (keys.length === 0) return undefined
+      const ledgers = keys.flatMap(({ signer }) => {
+        const { next, ledger } = nonceKeys(nonceKeyBase(prefix, chainId, signer.address))
+        return [next, ledger]
+      })
+      const [index, nonce] = (await pickAndAllocateScript.run(
+        redis,
+        [counterKey, drainedKey, ...ledgers],
+        [txId, ...keys.map(({ signer }) => signer.address.toLowerCase())],
+      )) as [number, number]
+      const key = keys[index - 1]
+      if (!key) return undefined
+      return { key, nonce: nonce < 0 ? undefined : nonce }
     },
     async markDrained(address, why) {
       await redis.hset(drainedKey, address.toLowerCase(), why)

@@ -4,8 +4,13 @@ import { encodeLogEntry, logEntryDigest } from '../attest/logEntry.js'
 import type { DsseEnvelope } from '../crypto/dsse.js'
 import type { Reason } from '../errors/index.js'
 import type { LimitStore } from '../limits/reserveLimits.js'
-import type { AttestationRef, RequestRecord, RequestStore } from '../requests/requestStore.js'
-import { gasRefunds, type RelayJob } from './relayJob.js'
+import type {
+  AttestationRef,
+  RequestRecord,
+  RequestStore,
+  VersionedRequest,
+} from '../requests/requestStore.js'
+import { gasRefunds } from './relayJob.js'
 import type { RelayTransactionRecord } from './relayTransactionStore.js'
 
 export type SettleDeps = {
@@ -37,11 +42,13 @@ export function finalStatusOf(
  */
 export async function settleRelayedRequest(
   deps: SettleDeps,
-  parameters: { record: RelayTransactionRecord; receipt: TransactionReceipt; job: RelayJob | undefined },
+  parameters: { record: RelayTransactionRecord; receipt: TransactionReceipt },
 ): Promise<RequestRecord | undefined> {
-  const { record, receipt, job } = parameters
-  const current = await deps.requests.get(record.txId)
+  const { record, receipt } = parameters
+  const read = await deps.requests.read(record.txId)
+  const current = read?.record
   if (!current || !isOpen(current)) return undefined
+  const job = current.relayJob
   const status = finalStatusOf(record, receipt)
   const actualCostWei = receipt.gasUsed * receipt.effectiveGasPrice
   const reason: Reason | undefined =
@@ -70,12 +77,16 @@ export async function settleRelayedRequest(
     actualCostWei: actualCostWei.toString(),
     outcomeAttestation: { logIndex: logged.index, envelope: logged.envelope },
   }
-  const written = await deps.requests.update(record.txId, (existing) => {
-    if (!isOpen(existing)) return undefined
-    const base = withoutRelayFields(existing)
-    if (status === 'cancelled') return { ...base, status, ...outcome, reason: reason as Reason }
-    return { ...base, status, ...outcome }
-  })
+  const written = await deps.requests.update(
+    record.txId,
+    (existing) => {
+      if (!isOpen(existing)) return undefined
+      const base = withoutRelayFields(existing)
+      if (status === 'cancelled') return { ...base, status, ...outcome, reason: reason as Reason }
+      return { ...base, status, ...outcome }
+    },
+    read,
+  )
   if (written) {
     // A cancelled request moved nothing: every limit is given back. Otherwise only unused gas.
     if (status === 'cancelled' || !job) await deps.limits.release(record.txId)
@@ -91,10 +102,17 @@ export async function settleRelayedRequest(
  */
 export async function failRelayedRequest(
   deps: SettleDeps,
-  parameters: { id: string; chainId: number; reason: Reason },
+  parameters: {
+    id: string
+    chainId: number
+    reason: Reason
+    /** The request as the caller just read it, to write without reading it again. */
+    known?: VersionedRequest
+  },
 ): Promise<RequestRecord | undefined> {
   const { id, chainId, reason } = parameters
-  const current = await deps.requests.get(id)
+  const read = parameters.known ?? (await deps.requests.read(id))
+  const current = read?.record
   if (!current || !isOpen(current)) return undefined
   const logged = await deps.attestor.attestOutcome({
     requestDigest: id,
@@ -102,11 +120,15 @@ export async function failRelayedRequest(
     outcome: { status: 'failed', chainId, reason },
   })
   const outcomeAttestation: AttestationRef = { logIndex: logged.index, envelope: logged.envelope }
-  const written = await deps.requests.update(id, (existing) => {
-    if (!isOpen(existing)) return undefined
-    const base = withoutRelayFields(existing)
-    return { ...base, status: 'failed', reason, outcomeAttestation }
-  })
+  const written = await deps.requests.update(
+    id,
+    (existing) => {
+      if (!isOpen(existing)) return undefined
+      const base = withoutRelayFields(existing)
+      return { ...base, status: 'failed', reason, outcomeAttestation }
+    },
+    read,
+  )
   if (written) await deps.limits.release(id)
   return written
 }

@@ -2,7 +2,7 @@ import type { PublicClient } from 'viem'
 import { intentForwarderAbi } from '../chain/artifacts/IntentForwarder.js'
 import type { KillSwitch } from '../killSwitch/killSwitch.js'
 import type { Logger } from '../observability/logger.js'
-import type { RequestStore } from '../requests/requestStore.js'
+import type { RequestStore, VersionedRequest } from '../requests/requestStore.js'
 import type { InstanceStore } from '../templates/instances.js'
 import type { TemplateRegistry } from '../templates/registry.js'
 import { stopOf } from '../templates/revocation.js'
@@ -62,11 +62,11 @@ export type SubmitRelayJobResult =
  */
 export async function submitRelayJob(deps: SubmitRelayJobDeps, job: RelayJob): Promise<SubmitRelayJobResult> {
   const id = job.requestDigest
-  const request = await deps.requests.get(id)
-  if (!request) throw new RelayRetryError(`request ${id} is not recorded yet`)
+  const [read, saved] = await Promise.all([deps.requests.read(id), deps.transactions.get(id)])
+  if (!read) throw new RelayRetryError(`request ${id} is not recorded yet`)
+  const request = read.record
   if (!isOpen(request)) return { kind: 'already-done', status: request.status }
-
-  const saved = await deps.transactions.get(id)
+  const markSubmitted = markSubmittedFrom(read)
   if (saved) return rebroadcast(deps, saved, markSubmitted)
 
   const nowSeconds = Math.floor(deps.now() / 1000)
@@ -75,6 +75,7 @@ export async function submitRelayJob(deps: SubmitRelayJobDeps, job: RelayJob): P
       id,
       chainId: job.chainId,
       reason: { code: 'REQUEST_EXPIRED', message: `deadline ${job.request.deadline} passed before relay` },
+      known: read,
     })
     return { kind: 'failed', code: 'REQUEST_EXPIRED' }
   }
@@ -84,7 +85,7 @@ export async function submitRelayJob(deps: SubmitRelayJobDeps, job: RelayJob): P
   if (stop?.kind === 'kill-switch')
     throw new RelayRetryError(`kill switch (${stop.engaged.scope}) holds the relay`)
   if (stop?.kind === 'ended') {
-    await failRelayedRequest(deps, { id, chainId: job.chainId, reason: stop.reason })
+    await failRelayedRequest(deps, { id, chainId: job.chainId, reason: stop.reason, known: read })
     return { kind: 'failed', code: stop.reason.code }
   }
 
@@ -105,18 +106,19 @@ export async function submitRelayJob(deps: SubmitRelayJobDeps, job: RelayJob): P
         code: 'FORWARD_REQUEST_INVALID',
         message: 'the forwarder no longer accepts the request: its nonce is used or its deadline passed',
       },
+      known: read,
     })
     return { kind: 'failed', code: 'FORWARD_REQUEST_INVALID' }
   }
 
-  const key = await deps.pool.pick(id)
-  if (!key) throw new RelayRetryError(`no relayer key of chain ${job.chainId} has funds`)
+  const allocated = await allocateFromPool(deps, id)
+  if (!allocated) throw new RelayRetryError(`no relayer key of chain ${job.chainId} has funds`)
   return sendNewTransaction(
     deps,
     {
       txId: id,
       chainId: job.chainId,
-      key,
+      ...allocated,
       call: {
         to: job.forwarder,
         data: encodeForwarderExecute(forward),
@@ -136,9 +138,10 @@ export type MarkSubmitted = (
 ) => Promise<SubmitRelayJobResult>
 
 /**
- * The first broadcast of a request's transaction: allocates the key's nonce for it, signs the call
- * with EIP-1559 fees under the cap (and the tip under `tipCapPerGas`, when given), saves the
- * attempt, broadcasts it, and marks the request with `mark`.
+ * The first broadcast of a request's transaction at the key's nonce allocated for it: signs the
+ * call with EIP-1559 fees under the cap (and the tip under `tipCapPerGas`, when given), saves the
+ * attempt, broadcasts it, and marks the request with `mark`. A nonce that is never broadcast
+ * becomes a gap.
  */
 export async function sendNewTransaction(
   deps: Omit<SubmitRelayJobDeps, 'node'> & { node: RelayNode },
@@ -146,6 +149,8 @@ export async function sendNewTransaction(
     txId: string
     chainId: number
     key: RelayerKey
+    /** The nonce of `key` allocated to `txId` (see {@link allocateNonce}). */
+    nonce: number
     call: RelayTransactionRecord['call']
     capPerGas: string
     tipCapPerGas?: bigint
@@ -156,8 +161,7 @@ export async function sendNewTransaction(
   },
   mark: MarkSubmitted,
 ): Promise<SubmitRelayJobResult> {
-  const { txId, key, capPerGas, tipCapPerGas } = parameters
-  const nonce = await allocateNonce(deps, key, txId)
+  const { txId, key, nonce, capPerGas, tipCapPerGas } = parameters
   const market = await readFeeEstimate(deps.node)
   const estimate =
     tipCapPerGas !== undefined && tipCapPerGas < market.priorityFeePerGas
@@ -199,7 +203,8 @@ export async function sendNewTransaction(
   return afterBroadcast(deps, sent.record, sent.result, mark)
 }
 
-async function allocateNonce(deps: { node: RelayNode }, key: RelayerKey, id: string) {
+/** The nonce of `key` for `id`, reconciling a ledger that never was first. */
+export async function allocateNonce(deps: { node: RelayNode }, key: RelayerKey, id: string) {
   try {
     return await key.nonces.allocate(id)
   } catch (error) {
@@ -207,6 +212,22 @@ async function allocateNonce(deps: { node: RelayNode }, key: RelayerKey, id: str
     await reconcileKey(deps.node, key)
     return key.nonces.allocate(id)
   }
+}
+
+/**
+ * A key of the pool for `id` and its nonce, chosen and allocated in one Redis call (reconciling a
+ * ledger that never was first); undefined when every key is drained.
+ */
+async function allocateFromPool(
+  deps: { node: RelayNode; pool: RelayerPool },
+  id: string,
+): Promise<{ key: RelayerKey; nonce: number } | undefined> {
+  const picked = await deps.pool.pickAndAllocate(id)
+  if (!picked) return undefined
+  const { key, nonce } = picked
+  if (nonce !== undefined) return { key, nonce }
+  await reconcileKey(deps.node, key)
+  return { key, nonce: await key.nonces.allocate(id) }
 }
 
 /**
@@ -289,16 +310,23 @@ async function afterBroadcast(
   }
 }
 
-const markSubmitted: MarkSubmitted = async (deps, record) => {
-  const attempt = record.attempts.at(-1)
-  const txHash = attempt?.hash ?? '0x'
-  const written = await deps.requests.update(record.txId, (existing) => {
-    if (existing.status !== 'queued' && existing.status !== 'submitted') return undefined
-    return { ...existing, status: 'submitted', txHash, relayer: record.signer, nonce: record.nonce }
-  })
-  if (!written) {
-    const current = await deps.requests.get(record.txId)
-    return { kind: 'already-done', status: current?.status ?? 'unknown' }
+/** Marks the request read as `known` submitted: the write needs no second read unless it changed since. */
+const markSubmittedFrom =
+  (known: VersionedRequest): MarkSubmitted =>
+  async (deps, record) => {
+    const attempt = record.attempts.at(-1)
+    const txHash = attempt?.hash ?? '0x'
+    const written = await deps.requests.update(
+      record.txId,
+      (existing) => {
+        if (existing.status !== 'queued' && existing.status !== 'submitted') return undefined
+        return { ...existing, status: 'submitted', txHash, relayer: record.signer, nonce: record.nonce }
+      },
+      known,
+    )
+    if (!written) {
+      const current = await deps.requests.get(record.txId)
+      return { kind: 'already-done', status: current?.status ?? 'unknown' }
+    }
+    return { kind: 'submitted', txHash, relayer: record.signer, nonce: record.nonce }
   }
-  return { kind: 'submitted', txHash, relayer: record.signer, nonce: record.nonce }
-}

@@ -7,6 +7,7 @@ import type { RelayNode } from './broadcast.js'
 import type { UserOperationJob } from './relayJob.js'
 import type { RelayTransactionRecord } from './relayTransactionStore.js'
 import {
+  allocateNonce,
   type MarkSubmitted,
   RelayRetryError,
   rebroadcast,
@@ -72,12 +73,14 @@ export async function submitUserOperationJob(
     deps.logger.warn({ id, reason: error.details }, 'not bundled: the EntryPoint would reject the op')
     return { kind: 'failed', code: error.code }
   }
+  const nonce = await allocateNonce(deps, key, id)
   return sendNewTransaction(
     deps,
     {
       txId: id,
       chainId: job.chainId,
       key,
+      nonce,
       call: {
         to: job.entryPoint,
         data: encodeHandleOps(userOp, beneficiary),

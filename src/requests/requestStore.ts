@@ -145,6 +145,12 @@ export type RequestStore = {
   /** Stores the decided request, unless one with this id exists; returns whether this call stored it. */
   record(record: RequestRecord, options: { signatureHash?: string }): Promise<boolean>
   get(id: string): Promise<RequestRecord | undefined>
+  /**
+   * The record with the exact bytes it was read as: handed to {@link RequestStore.update}, it is
+   * the first guess of the compare-and-set, so a change made right after the read costs no
+   * second read.
+   */
+  read(id: string): Promise<VersionedRequest | undefined>
   /** The id of the request that carried exactly this signature, if one was decided. */
   findBySignature(signatureHash: string): Promise<string | undefined>
   /**
@@ -171,8 +177,13 @@ export type RequestStore = {
   update(
     id: string,
     change: (record: RequestRecord) => RequestRecord | undefined,
+    /** The record as last read; when it changed since, the update reads it again. */
+    known?: VersionedRequest,
   ): Promise<RequestRecord | undefined>
 }
+
+/** A request record and the stored JSON it was parsed from (its version for compare-and-set). */
+export type VersionedRequest = { record: RequestRecord; version: string }
 
 // Records are written once; later status changes go through the relay's own transitions. A
 // recorded request is no longer in flight (KEYS[2]: see reconcileInflight.ts).
@@ -247,6 +258,10 @@ export function createRequestStore(parameters: {
       const raw = await redis.get(keys.request(id))
       return raw ? (JSON.parse(raw) as RequestRecord) : undefined
     },
+    async read(id) {
+      const raw = await redis.get(keys.request(id))
+      return raw ? { record: JSON.parse(raw) as RequestRecord, version: raw } : undefined
+    },
     async findBySignature(signatureHash) {
       return (await redis.get(keys.signature(signatureHash))) ?? undefined
     },
@@ -265,11 +280,16 @@ export function createRequestStore(parameters: {
     async takeOverNonce(nonceKey, id, attempt, ttlSeconds) {
       return (await takeOverScript.run(redis, [keys.nonce(nonceKey)], [id, attempt, ttlSeconds])) === 1
     },
-    async update(id, change) {
+    async update(id, change, known) {
+      let guess = known
       for (let attempt = 0; attempt < 16; attempt++) {
-        const raw = await redis.get(keys.request(id))
+        const raw = guess?.version ?? (await redis.get(keys.request(id)))
         if (!raw) return undefined
-        const next = change(JSON.parse(raw) as RequestRecord)
+        const next = change(guess?.record ?? (JSON.parse(raw) as RequestRecord))
+        const guessed = guess !== undefined
+        guess = undefined
+        // Left alone on a guess: the stored record decides, not what was read before.
+        if (!next && guessed) continue
         if (!next) return undefined
         const written = JSON.stringify(next)
         if ((await swapScript.run(redis, [keys.request(id)], [raw, written])) === 1) return next
