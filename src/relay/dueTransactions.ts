@@ -14,7 +14,7 @@ import { buildGapFillTransaction } from './gapFill.js'
 import { gapFillTxId } from './nonceManager.js'
 import type { RelayerKey, RelayerPool } from './relayerPool.js'
 import type { QueuedJob } from './relayJob.js'
-import type { RelayTransactionRecord, RelayTransactionStore } from './relayTransactionStore.js'
+import type { RelayAttempt, RelayTransactionRecord, RelayTransactionStore } from './relayTransactionStore.js'
 
 export type DueDeps = {
   chainId: number
@@ -101,7 +101,7 @@ export async function handleDueTransaction(
     deps,
     { ...record, replacements: record.replacements + 1 },
     attempt,
-    deps.now() + deps.replaceAfterMs,
+    nextLookAt(record, kind, deps.now(), deps.replaceAfterMs),
   )
   if (result.kind === 'no-funds') await deps.pool.markDrained(record.signer, result.error.detail)
   if (result.kind !== 'sent') {
@@ -129,6 +129,22 @@ export function replacementCap(
   if (record.replacements >= maxReplacements) return 0n
   if (record.validUntil !== undefined && nowMs >= record.validUntil * 1000) return 0n
   return BigInt(record.capPerGas)
+}
+
+/**
+ * When a broadcast is looked at next (`nowMs` plus `replaceAfterMs`), but a bundle no later than
+ * its op's validUntil: from then on it can only land to revert at the relayer's cost, so it is
+ * cancelled then, not up to `replaceAfterMs` later. Cancels and fillers wait the usual time.
+ */
+export function nextLookAt(
+  record: Pick<RelayTransactionRecord, 'validUntil'>,
+  kind: RelayAttempt['kind'],
+  nowMs: number,
+  replaceAfterMs: number,
+): number {
+  const usual = nowMs + replaceAfterMs
+  if (kind !== 'request' || record.validUntil === undefined) return usual
+  return Math.min(usual, record.validUntil * 1000)
 }
 
 /** Large enough that no real fee reaches it: the cap of the relayer's own fillers and cancels. */

@@ -15,7 +15,7 @@ import {
   signAttempt,
   transactionAt,
 } from './broadcast.js'
-import { firstReceipt } from './dueTransactions.js'
+import { firstReceipt, nextLookAt } from './dueTransactions.js'
 import { feesAtCap, initialFees } from './feeStrategy.js'
 import { encodeForwarderExecute, forwarderExecuteGasLimit } from './forwarderGas.js'
 import { NonceLedgerNotReconciledError } from './nonceManager.js'
@@ -196,7 +196,8 @@ export async function sendNewTransaction(
     await key.nonces.burn(txId)
     throw error
   }
-  const sent = await saveAndBroadcast(deps, record, attempt, deps.now() + deps.replaceAfterMs)
+  const dueAt = nextLookAt(record, 'request', deps.now(), deps.replaceAfterMs)
+  const sent = await saveAndBroadcast(deps, record, attempt, dueAt)
   return afterBroadcast(deps, sent.record, sent.result, mark)
 }
 

@@ -423,6 +423,28 @@ describe('a self-bundled op whose bundle stays unmined', () => {
     expect(receipt.receipt.from.toLowerCase()).toBe(relayer.toLowerCase())
   })
 
+  test('a stuck bundle is looked at when its window ends, not only RELAY_REPLACE_AFTER_MS after its broadcast: it is cancelled at once', async () => {
+    // The window ends long before the bundle would be due for a replacement.
+    const replaceAfterMs = 15_000
+    const deployment = await selfBundlingGateway({ windowSeconds: 4, replaceAfterMs })
+    const { relayer, tip } = deployment
+    const fees = { maxFeePerGas: parseGwei('30'), maxPriorityFeePerGas: tip * 8n }
+    const { userOpHash, id, validUntil } = await sendVote(deployment, fees)
+
+    const stuck = await recordWhen(deployment, id, 'the cancel', (record) => cancels(record).length > 0)
+    const [bundle, cancel] = stuck.attempts
+    expect([bundle?.kind, cancel?.kind]).toStrictEqual(['request', 'cancel'])
+    expect(bundle?.sentAt).toBeLessThan(validUntil * 1000)
+    // Cancelled once the window was over, and before the bundle's ordinary look: between the two
+    // a block could have included it, reverting (AA32) at the relayer's cost.
+    expect(cancel?.sentAt).toBeGreaterThanOrEqual(validUntil * 1000)
+    expect(cancel?.sentAt).toBeLessThan((bundle?.sentAt ?? 0) + replaceAfterMs)
+
+    await clockPast(validUntil)
+    await mineTheCancel(relayer, stuck.nonce)
+    await expectReleased(deployment, { userOpHash, id })
+  })
+
   test('a job that runs again past the window does not broadcast its saved bundle: it ends, and only the cancel goes out', async () => {
     const deployment = await selfBundlingGateway({ windowSeconds: 5, replaceAfterMs: 1000 })
     const { relayer, tip } = deployment
