@@ -55,7 +55,11 @@ export async function queueVotes(target: GatewayUnderTest, count: number) {
  * go to a Hono route that only parses them and recovers the signer.
  */
 export async function measureDecisionPath(target: GatewayUnderTest, requests: number) {
-  const warmup = Math.min(requests, 500)
+  // Long enough for the JIT to settle: after 500 requests the gateway still spent about half as
+  // much CPU again per request at c=16 as it did 1,500 requests later (3.15 against 2.19 and
+  // 2.03 ms on 2026-12-06), which the first measured run paid and the microbenchmarks, each
+  // measured warm, do not.
+  const warmup = 2_000
   const bodies = await presignVotes(target, warmup + requests * concurrencies.length)
   const runs = await measurePath({
     target,

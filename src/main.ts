@@ -130,6 +130,7 @@ export async function startGateway(
   const chainMetrics = createChainMetrics(registry)
   const clients = createChainClients(config.chains, {
     retry: { ...config.chainRpc.retry, attemptTimeoutMs: config.dependencyTimeoutMs },
+    batchMax: config.chainRpc.batchMax,
     outbound: config.outbound,
     onRetry: (chainId, reason) => chainMetrics.rpcRetries.inc({ chain: String(chainId), reason }),
   })

@@ -7,8 +7,17 @@ import { createOutboundConnector, OutboundAddressError } from '../net/guardedFet
 import { jsonRpcTransport } from './jsonRpcTransport.js'
 
 /** What the scripted node does with one request: answer, reset the connection, or never answer. */
-type Reply = { status?: number; body: unknown } | 'reset' | 'hang'
-type Seen = { method: string; id: unknown; authorization: string | undefined; socket: number }
+type Reply = { status?: number; body: unknown; answer?: (calls: Call[]) => unknown } | 'reset' | 'hang'
+/** One POST: its first call's method and id, every method in it, and whether it was a batch. */
+type Seen = {
+  method: string
+  id: unknown
+  methods: string[]
+  batch: boolean
+  authorization: string | undefined
+  socket: number
+}
+type Call = { method: string; id: unknown; params: unknown[] }
 
 let server: Server
 let port: number
@@ -23,14 +32,24 @@ beforeAll(async () => {
       text += chunk
     })
     request.on('end', () => {
-      const call = JSON.parse(text) as { method: string; id: unknown }
+      const parsed = JSON.parse(text) as Call | Call[]
+      const calls = Array.isArray(parsed) ? parsed : [parsed]
       const socket = (request.socket as unknown as { number: number }).number
-      seen.push({ method: call.method, id: call.id, authorization: request.headers.authorization, socket })
-      const reply = script.shift() ?? { body: { jsonrpc: '2.0', id: call.id, result: '0x1' } }
+      seen.push({
+        method: calls[0]?.method ?? '',
+        id: calls[0]?.id,
+        methods: calls.map((call) => call.method),
+        batch: Array.isArray(parsed),
+        authorization: request.headers.authorization,
+        socket,
+      })
+      const answer = (call: Call) => ({ jsonrpc: '2.0', id: call.id, result: '0x1' })
+      const reply = script.shift() ?? { body: Array.isArray(parsed) ? parsed.map(answer) : answer(parsed) }
       if (reply === 'hang') return
       if (reply === 'reset') return void request.socket.destroy()
       response.writeHead(reply.status ?? 200, { 'content-type': 'application/json' })
-      response.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body))
+      const body = reply.answer ? reply.answer(calls) : reply.body
+      response.end(typeof body === 'string' ? body : JSON.stringify(body))
     })
   })
   server.on('connection', (socket) => {
@@ -56,6 +75,7 @@ function clientFor(
     attemptTimeoutMs?: number
     private?: 'allow' | 'deny'
     maxResponseBytes?: number
+    batchMax?: number
   } = {},
 ) {
   const slept: number[] = []
@@ -67,6 +87,7 @@ function clientFor(
     random: () => 0.5,
     sleep: async (ms) => void slept.push(ms),
     ...(options.maxResponseBytes ? { maxResponseBytes: options.maxResponseBytes } : {}),
+    ...(options.batchMax ? { batchMax: options.batchMax } : {}),
   })
   return { client: createPublicClient({ transport }), slept, retries }
 }
@@ -200,5 +221,89 @@ describe('jsonRpcTransport', () => {
     await expect(client.getBlockNumber({ cacheTime: 0 })).rejects.toThrow(/metadata/)
     expect(sockets).toBe(before)
     expect(seen).toHaveLength(0)
+  })
+
+  test('reads issued together go out as one batch, each answered with its own result or error', async () => {
+    const { client } = clientFor({ batchMax: 100 })
+    // Answered out of order: each answer is matched to its call by id.
+    script = [
+      {
+        body: undefined,
+        answer: (calls) => [
+          { jsonrpc: '2.0', id: calls[2]?.id, result: '0x3' },
+          { jsonrpc: '2.0', id: calls[1]?.id, error: { code: 3, message: 'execution reverted' } },
+          { jsonrpc: '2.0', id: calls[0]?.id, result: '0x1' },
+        ],
+      },
+    ]
+    const [first, second, third] = await Promise.allSettled([
+      client.request({ method: 'eth_blockNumber' }),
+      client.request({ method: 'eth_call', params: [{ to: '0x0000000000000000000000000000000000000001' }] }),
+      client.request({ method: 'eth_chainId' }),
+    ])
+    expect(seen).toHaveLength(1)
+    expect(seen[0]).toMatchObject({ batch: true, methods: ['eth_blockNumber', 'eth_call', 'eth_chainId'] })
+    expect(first).toStrictEqual({ status: 'fulfilled', value: '0x1' })
+    expect(second).toMatchObject({ status: 'rejected', reason: { code: 3 } })
+    expect(third).toStrictEqual({ status: 'fulfilled', value: '0x3' })
+  })
+
+  test('a write goes alone even among reads; batches hold at most batchMax calls', async () => {
+    const { client } = clientFor({ batchMax: 2 })
+    await Promise.all([
+      client.request({ method: 'eth_blockNumber' }),
+      client.request({ method: 'eth_sendRawTransaction', params: ['0x02'] }),
+      client.request({ method: 'eth_chainId' }),
+      client.request({ method: 'eth_gasPrice' }),
+      client.request({ method: 'eth_blockNumber' }),
+      client.request({ method: 'eth_chainId' }),
+    ])
+    const posts = seen.map((post) => post.methods.join('+')).sort()
+    expect(posts).toStrictEqual([
+      'eth_blockNumber+eth_chainId',
+      'eth_chainId',
+      'eth_gasPrice+eth_blockNumber',
+      'eth_sendRawTransaction',
+    ])
+    expect(seen.find((post) => post.method === 'eth_sendRawTransaction')?.batch).toBe(false)
+  })
+
+  test('a batch that gets 500 is sent again whole; one lost answer fails only its own call', async () => {
+    const { client, retries } = clientFor({ batchMax: 100 })
+    script = [{ status: 500, body: 'busy' }]
+    const answered = await Promise.all([
+      client.request({ method: 'eth_blockNumber' }),
+      client.request({ method: 'eth_chainId' }),
+    ])
+    expect(answered).toStrictEqual(['0x1', '0x1'])
+    expect(seen.map((post) => post.batch)).toStrictEqual([true, true])
+    expect(seen[0]?.id).toBe(seen[1]?.id)
+    expect(retries).toStrictEqual(['http 500'])
+
+    script = [{ body: [{ jsonrpc: '2.0', id: 'someone else', result: '0x9' }] }]
+    const [lost] = await Promise.allSettled([
+      client.request({ method: 'eth_blockNumber' }),
+      client.request({ method: 'eth_chainId' }),
+    ])
+    expect(lost.status).toBe('rejected')
+    expect(classifyError((lost as PromiseRejectedResult).reason).code).toBe('DEPENDENCY_UNAVAILABLE')
+  })
+
+  test('a node that does not take batches gets each read alone, from then on', async () => {
+    const { client } = clientFor({ batchMax: 100 })
+    script = [rpcError(-32600, 'batch requests are not supported')]
+    expect(
+      await Promise.all([
+        client.request({ method: 'eth_blockNumber' }),
+        client.request({ method: 'eth_chainId' }),
+      ]),
+    ).toStrictEqual(['0x1', '0x1'])
+    expect(
+      await Promise.all([
+        client.request({ method: 'eth_blockNumber' }),
+        client.request({ method: 'eth_chainId' }),
+      ]),
+    ).toStrictEqual(['0x1', '0x1'])
+    expect(seen.map((post) => post.batch)).toStrictEqual([true, false, false, false, false])
   })
 })

@@ -27,8 +27,21 @@ export type JsonRpcTransportParameters = {
   onRetry?: (reason: string) => void
   /** Largest answer read, in bytes; a larger one fails the call (viem's own default). */
   maxResponseBytes?: number
+  /** Most reads sent together in one JSON-RPC batch; 1 sends every call alone. */
+  batchMax?: number
   random?: () => number
   sleep?: (ms: number) => Promise<void>
+}
+
+/** A call as viem's errors show it. */
+type RpcBody = { [key: string]: unknown } | { [key: string]: unknown }[]
+
+/** A read waiting for the next batch. */
+type QueuedRead = {
+  method: string
+  params: unknown
+  resolve: (result: unknown) => void
+  reject: (error: unknown) => void
 }
 
 /** What one attempt got: an HTTP answer read whole, or no answer. */
@@ -44,9 +57,15 @@ type AttemptOutcome =
  * out, get a 429/5xx or lose their connection are retried with capped, jittered backoff, and
  * state-changing calls are sent once. Failures surface as viem's own errors (HttpRequestError,
  * RpcRequestError), as viem's `http` transport raises them, so callers classify them alike.
+ *
+ * Reads issued during one turn of the event loop (under load, those of many requests at once) go
+ * out together as one JSON-RPC batch of at most `batchMax` calls, retried as a whole; each call
+ * still gets its own result or error. Writes always go alone. A node that answers a batch with
+ * anything but an array of answers is taken not to support batches: its reads go alone from then on.
  */
 export function jsonRpcTransport(url: string, parameters: JsonRpcTransportParameters): Transport {
   const { retry, outbound, onRetry, maxResponseBytes = 10_485_760 } = parameters
+  let batchMax = Math.max(1, parameters.batchMax ?? 1)
   const random = parameters.random ?? Math.random
   const sleep = parameters.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)))
   const target = new URL(url)
@@ -133,46 +152,118 @@ export function jsonRpcTransport(url: string, parameters: JsonRpcTransportParame
     })
   }
 
-  async function call(method: string, params: unknown): Promise<unknown> {
-    const rpc = { method, params }
-    const body = stringify({ jsonrpc: '2.0', id: nextId++, method, params })
-    const attempts = isReadOnlyRpcMethod(method) ? retry.attempts : 1
-    let outcome: AttemptOutcome
+  /** Sends `body` until it is answered, or for as long as `attempts` allow. */
+  async function post(body: string, attempts: number): Promise<AttemptOutcome> {
     for (let number = 1; ; number++) {
-      outcome = await attempt(body)
+      const outcome = await attempt(body)
       const retryable = outcome.kind === 'answer' ? retryableStatuses.has(outcome.status) : outcome.retryable
-      if (!retryable || number >= attempts) break
+      if (!retryable || number >= attempts) return outcome
       onRetry?.(outcome.kind === 'answer' ? `http ${outcome.status}` : outcome.reason)
       await sleep(retryDelayMs(number - 1, retry, random()))
     }
+  }
+
+  /**
+   * The answer's JSON, or the error every call it answers fails with: a lost answer or an HTTP
+   * failure (HttpRequestError), or a JSON-RPC error in a non-2xx answer (RpcRequestError).
+   */
+  function parseAnswer(outcome: AttemptOutcome, rpc: RpcBody): { data: unknown } | { error: Error } {
     if (outcome.kind === 'failure') {
-      if (outcome.error instanceof ResponseBodyTooLargeError) throw outcome.error
-      throw new HttpRequestError({ body: rpc, cause: outcome.error, url: shownUrl })
+      if (outcome.error instanceof ResponseBodyTooLargeError) return { error: outcome.error }
+      return { error: new HttpRequestError({ body: rpc, cause: outcome.error, url: shownUrl }) }
     }
-    let data: { result?: unknown; error?: { code?: unknown; message?: unknown } }
+    const ok = outcome.status >= 200 && outcome.status < 300
+    let data: unknown
     try {
       data = JSON.parse(outcome.text || '{}')
     } catch (error) {
-      if (outcome.status >= 200 && outcome.status < 300)
-        throw new HttpRequestError({ body: rpc, cause: error as Error, url: shownUrl })
-      data = { error: outcome.text as never }
+      if (ok) return { error: new HttpRequestError({ body: rpc, cause: error as Error, url: shownUrl }) }
+      data = { error: outcome.text }
     }
-    const rpcError =
-      typeof data?.error?.code === 'number' && typeof data.error.message === 'string'
-        ? (data.error as { code: number; message: string })
-        : undefined
-    if (outcome.status < 200 || outcome.status >= 300) {
-      if (rpcError)
-        throw new RpcRequestError({ body: rpc, error: rpcError, status: outcome.status, url: shownUrl })
-      throw new HttpRequestError({
+    if (ok) return { data }
+    const error = rpcErrorOf(data)
+    if (error)
+      return { error: new RpcRequestError({ body: rpc, error, status: outcome.status, url: shownUrl }) }
+    return {
+      error: new HttpRequestError({
         body: rpc,
-        details: stringify(data?.error) || outcome.statusText,
+        details: stringify((data as { error?: unknown } | null)?.error) || outcome.statusText,
         status: outcome.status,
         url: shownUrl,
-      })
+      }),
     }
-    if (data?.error) throw new RpcRequestError({ body: rpc, error: data.error as never, url: shownUrl })
-    return data?.result
+  }
+
+  /** The result of one call's answer, or the error it carries. */
+  function resultOf(answer: unknown, rpc: RpcBody): unknown {
+    const error = (answer as { error?: unknown } | null)?.error
+    if (error) throw new RpcRequestError({ body: rpc, error: error as never, url: shownUrl })
+    return (answer as { result?: unknown } | null)?.result
+  }
+
+  async function callAlone(method: string, params: unknown): Promise<unknown> {
+    const rpc = { method, params }
+    const body = stringify({ jsonrpc: '2.0', id: nextId++, method, params })
+    const answer = parseAnswer(await post(body, isReadOnlyRpcMethod(method) ? retry.attempts : 1), rpc)
+    if ('error' in answer) throw answer.error
+    return resultOf(answer.data, rpc)
+  }
+
+  async function sendBatch(reads: QueuedRead[]) {
+    const calls = reads.map(({ method, params }) => ({ jsonrpc: '2.0', id: nextId++, method, params }))
+    const rpc = calls.map(({ method, params }) => ({ method, params }))
+    const answer = parseAnswer(await post(stringify(calls), retry.attempts), rpc)
+    if ('error' in answer) {
+      for (const read of reads) read.reject(answer.error)
+      return
+    }
+    if (!Array.isArray(answer.data)) {
+      // Not an answer to a batch: a node that does not take them. Each read goes alone, now and after.
+      batchMax = 1
+      for (const read of reads) callAlone(read.method, read.params).then(read.resolve, read.reject)
+      return
+    }
+    const byId = new Map<unknown, unknown>()
+    for (const item of answer.data) byId.set((item as { id?: unknown } | null)?.id, item)
+    for (const [index, read] of reads.entries()) {
+      const call = calls[index]
+      const item = byId.get(call?.id)
+      if (item === undefined) {
+        read.reject(
+          new HttpRequestError({
+            body: { method: read.method, params: read.params },
+            details: `the batch answer has no answer for call ${String(call?.id)}`,
+            url: shownUrl,
+          }),
+        )
+        continue
+      }
+      try {
+        read.resolve(resultOf(item, { method: read.method, params: read.params }))
+      } catch (error) {
+        read.reject(error)
+      }
+    }
+  }
+
+  let queued: QueuedRead[] = []
+  function flush() {
+    const reads = queued
+    queued = []
+    for (let start = 0; start < reads.length; start += batchMax) {
+      const batch = reads.slice(start, start + batchMax)
+      const [only] = batch
+      if (batch.length === 1 && only) callAlone(only.method, only.params).then(only.resolve, only.reject)
+      else void sendBatch(batch)
+    }
+  }
+
+  function call(method: string, params: unknown): Promise<unknown> {
+    if (batchMax <= 1 || !isReadOnlyRpcMethod(method)) return callAlone(method, params)
+    return new Promise((resolve, reject) => {
+      if (queued.length === 0) setImmediate(flush)
+      queued.push({ method, params, resolve, reject })
+    })
   }
 
   return () =>
@@ -188,4 +279,12 @@ export function jsonRpcTransport(url: string, parameters: JsonRpcTransportParame
       },
       { url: shownUrl },
     )
+}
+
+/** The JSON-RPC error in an answer, when it has the shape of one. */
+function rpcErrorOf(data: unknown): { code: number; message: string } | undefined {
+  const error = (data as { error?: { code?: unknown; message?: unknown } } | null)?.error
+  return typeof error?.code === 'number' && typeof error.message === 'string'
+    ? (error as { code: number; message: string })
+    : undefined
 }

@@ -113,6 +113,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         baseDelayMs: settings.CHAIN_RPC_RETRY_BASE_MS,
         maxDelayMs: settings.CHAIN_RPC_RETRY_MAX_MS,
       },
+      batchMax: settings.CHAIN_RPC_BATCH_MAX,
       identityCheckMs: settings.CHAIN_IDENTITY_CHECK_MS,
     },
     outbound: { private: settings.OUTBOUND_PRIVATE_NETWORKS },

@@ -160,6 +160,12 @@ export const settingsSchema = z.object({
   CHAIN_RPC_RETRY_MAX_MS: positiveInt
     .default(1_000)
     .describe('Cap on the delay between retries of a chain RPC read.'),
+  CHAIN_RPC_BATCH_MAX: positiveInt
+    .max(1_000)
+    .default(100)
+    .describe(
+      'Most chain RPC reads sent together in one JSON-RPC batch: reads issued in the same turn of the event loop (under load, those of many requests) share one POST; 1 sends each alone. A node that refuses batches gets each read alone.',
+    ),
   CHAIN_IDENTITY_CHECK_MS: positiveInt
     .min(100)
     .default(5_000)
@@ -475,6 +481,8 @@ export type Config = {
   chainRpc: {
     /** Retries of reads; each attempt is bounded by dependencyTimeoutMs. */
     retry: { attempts: number; baseDelayMs: number; maxDelayMs: number }
+    /** Most reads in one JSON-RPC batch (1: none). */
+    batchMax: number
     identityCheckMs: number
   }
   /** What operator-set URLs the gateway fetches may connect to. */

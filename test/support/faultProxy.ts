@@ -13,9 +13,17 @@ export type Fault = 'pass' | 'reset' | 'http500' | 'hang' | 'resetAfterForward'
 
 /**
  * One request the proxy saw; `id` is its JSON-RPC id, which a retry of the same call repeats;
- * `params` are its JSON-RPC params and `at` when it arrived (ms since the epoch).
+ * `params` are its JSON-RPC params and `at` when it arrived (ms since the epoch). A JSON-RPC batch
+ * is seen as its first call, with `size` the number of calls in it (1 for a call).
  */
-export type ProxiedCall = { method: string; id: unknown; params: unknown; at: number; fault: Fault }
+export type ProxiedCall = {
+  method: string
+  id: unknown
+  params: unknown
+  size: number
+  at: number
+  fault: Fault
+}
 
 export type FaultProxy = {
   url: string
@@ -41,11 +49,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     for await (const chunk of request) chunks.push(chunk as Buffer)
     const body = Buffer.concat(chunks).toString('utf8')
     const at = Date.now()
-    const { method, id, params } = callOf(body)
+    const { method, id, params, size } = callOf(body)
     const count = seen.get(method) ?? 0
     seen.set(method, count + 1)
     const fault = plan(method, count)
-    calls.push({ method, id, params, at, fault })
+    calls.push({ method, id, params, size, at, fault })
     if (fault === 'reset') return void request.socket.destroy()
     if (fault === 'http500') return void response.writeHead(500, { 'content-type': 'text/plain' }).end('boom')
     if (fault === 'hang') {
@@ -82,7 +90,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
 
 type JsonRpcCall = { method?: unknown; id?: unknown; params?: unknown }
 
-function callOf(body: string): { method: string; id: unknown; params: unknown } {
+function callOf(body: string): { method: string; id: unknown; params: unknown; size: number } {
   try {
     const parsed = JSON.parse(body) as JsonRpcCall | JsonRpcCall[]
     const first = Array.isArray(parsed) ? parsed[0] : parsed
@@ -90,8 +98,9 @@ function callOf(body: string): { method: string; id: unknown; params: unknown } 
       method: typeof first?.method === 'string' ? first.method : 'unknown',
       id: first?.id,
       params: first?.params,
+      size: Array.isArray(parsed) ? parsed.length : 1,
     }
   } catch {
-    return { method: 'unparsable', id: undefined, params: undefined }
+    return { method: 'unparsable', id: undefined, params: undefined, size: 1 }
   }
 }

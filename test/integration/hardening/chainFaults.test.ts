@@ -67,8 +67,12 @@ const metric = async (gateway: RunningGateway, line: RegExp) =>
   line.exec(await (await fetch(`${gateway.url}/metrics`)).text())?.[1]
 
 async function submitVote(gateway: RunningGateway, token: string, rpcUrl: string) {
+  return sendVote(gateway, token, await signVote(rpcUrl))
+}
+
+async function signVote(rpcUrl: string) {
   const addresses = await fixtureAddresses()
-  const signed = await signForwardRequest({
+  return signForwardRequest({
     account: freshUser(),
     rpcUrl,
     forwarder: addresses.forwarder,
@@ -76,6 +80,9 @@ async function submitVote(gateway: RunningGateway, token: string, rpcUrl: string
     data: vote,
     nonce: 0n,
   })
+}
+
+function sendVote(gateway: RunningGateway, token: string, signed: Awaited<ReturnType<typeof signVote>>) {
   return callJson(gateway.url, 'POST', '/v1/meta-transactions', { bearer: token, body: signed })
 }
 
@@ -165,10 +172,10 @@ describe('an RPC that times out, answers 500 or resets connections', () => {
     })
     const { token } = await demoInstance(harness, gateway)
     const planned = proxy
-    // The first two attempts of every read fail, in turn by reset, 500 and a hang past the timeout.
-    planned.setPlan((_method, seen) =>
-      seen % 3 === 2 ? 'pass' : (faults[(seen + _method.length) % 3] ?? 'reset'),
-    )
+    // The first two attempts of every read (or batch of reads) fail, in turn by reset, 500 and a
+    // hang past the timeout.
+    let failures = 0
+    planned.setPlan((_method, seen) => (seen % 3 === 2 ? 'pass' : (faults[failures++ % 3] ?? 'reset')))
     const response = await submitVote(gateway, token, anvil.url)
     expect(response.status).toBe(202)
     const failed = planned.calls.filter((call) => call.fault !== 'pass')
@@ -209,6 +216,21 @@ describe('an RPC that times out, answers 500 or resets connections', () => {
     }
     expect(attempts.size).toBeGreaterThan(0)
     for (const [call, count] of attempts) expect(count, call).toBe(3)
+  })
+
+  test('reads of concurrent requests share JSON-RPC batches, each answered with its own result', async () => {
+    proxy = await startFaultProxy(anvil.url)
+    const gateway = await harness.start({ CHAIN_RPC_URLS: `31337=${proxy.url}` })
+    const { token } = await demoInstance(harness, gateway)
+    const signed = await Promise.all(Array.from({ length: 12 }, () => signVote(anvil.url)))
+    const seenBefore = proxy.calls.length
+    const answers = await Promise.all(signed.map((body) => sendVote(gateway, token, body)))
+    expect(answers.map((answer) => answer.status)).toStrictEqual(Array(12).fill(202))
+    const posts = proxy.calls.slice(seenBefore)
+    expect(posts.some((post) => post.size > 1)).toBe(true)
+    // Every vote read its sender's nonce and simulated: at least 24 calls, in fewer POSTs.
+    expect(posts.reduce((sum, post) => sum + post.size, 0)).toBeGreaterThanOrEqual(24)
+    expect(posts.length).toBeLessThan(24)
   })
 
   test('a transaction is sent once: a raw transaction whose answer was lost is not sent again by the transport', async () => {
