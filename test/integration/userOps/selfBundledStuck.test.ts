@@ -392,6 +392,32 @@ describe('a self-bundled op whose bundle stays unmined', () => {
     await expectReleased(deployment, { userOpHash, id })
   })
 
+  test("when the node suggests a tip above the op's, the first bundle offers the op's tip and, no bump fitting under it, is cancelled", async () => {
+    const deployment = await selfBundlingGateway({ windowSeconds: 30, replaceAfterMs: 500 })
+    const { relayer, tip } = deployment
+    // Half the tip the node suggests: the relayer may offer no more, and no bump fits under it.
+    const fees = { maxFeePerGas: parseGwei('30'), maxPriorityFeePerGas: tip / 2n }
+    const { id } = await sendVote(deployment, fees)
+
+    const stuck = await recordWhen(
+      deployment,
+      id,
+      'the bundle cancelled',
+      (record) => cancels(record).length > 0,
+    )
+    expect(stuck.attempts[0]?.kind).toBe('request')
+    expect(bundles(stuck).map((attempt) => BigInt(attempt.maxPriorityFeePerGas))).toStrictEqual([
+      fees.maxPriorityFeePerGas,
+    ])
+    expectWithinOpFees(bundles(stuck), fees)
+    const reached = (await broadcastsOf(relayer)).filter((broadcast) => isBundle(broadcast.to))
+    expect(reached.map((broadcast) => broadcast.maxPriorityFeePerGas)).toStrictEqual([
+      fees.maxPriorityFeePerGas,
+    ])
+    await poolWhen(relayer, 'the cancel in the pool', onlyACancel(relayer))
+    await mineTheCancel(relayer, stuck.nonce)
+  })
+
   test('a replaced bundle that lands settles the op under the replacement, and the EntryPoint pays the relayer back', async () => {
     const deployment = await selfBundlingGateway({ windowSeconds: 60, replaceAfterMs: 500 })
     const { relayer, tip, token, gateway } = deployment
