@@ -4,12 +4,7 @@ import { encodeLogEntry, logEntryDigest } from '../attest/logEntry.js'
 import type { DsseEnvelope } from '../crypto/dsse.js'
 import type { Reason } from '../errors/index.js'
 import type { LimitStore } from '../limits/reserveLimits.js'
-import type {
-  AttestationRef,
-  RequestRecord,
-  RequestStore,
-  VersionedRequest,
-} from '../requests/requestStore.js'
+import type { AttestationRef, RequestRecord, RequestStore } from '../requests/requestStore.js'
 import { gasRefunds } from './relayJob.js'
 import type { RelayTransactionRecord } from './relayTransactionStore.js'
 
@@ -102,16 +97,11 @@ export async function settleRelayedRequest(
  */
 export async function failRelayedRequest(
   deps: SettleDeps,
-  parameters: {
-    id: string
-    chainId: number
-    reason: Reason
-    /** The request as the caller just read it, to write without reading it again. */
-    known?: VersionedRequest
-  },
+  parameters: { id: string; chainId: number; reason: Reason },
 ): Promise<RequestRecord | undefined> {
   const { id, chainId, reason } = parameters
-  const read = parameters.known ?? (await deps.requests.read(id))
+  // Read now, not taken from the caller: the outcome is attested on what this read finds open.
+  const read = await deps.requests.read(id)
   const current = read?.record
   if (!current || !isOpen(current)) return undefined
   const logged = await deps.attestor.attestOutcome({

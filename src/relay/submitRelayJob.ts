@@ -75,7 +75,6 @@ export async function submitRelayJob(deps: SubmitRelayJobDeps, job: RelayJob): P
       id,
       chainId: job.chainId,
       reason: { code: 'REQUEST_EXPIRED', message: `deadline ${job.request.deadline} passed before relay` },
-      known: read,
     })
     return { kind: 'failed', code: 'REQUEST_EXPIRED' }
   }
@@ -85,7 +84,7 @@ export async function submitRelayJob(deps: SubmitRelayJobDeps, job: RelayJob): P
   if (stop?.kind === 'kill-switch')
     throw new RelayRetryError(`kill switch (${stop.engaged.scope}) holds the relay`)
   if (stop?.kind === 'ended') {
-    await failRelayedRequest(deps, { id, chainId: job.chainId, reason: stop.reason, known: read })
+    await failRelayedRequest(deps, { id, chainId: job.chainId, reason: stop.reason })
     return { kind: 'failed', code: stop.reason.code }
   }
 
@@ -106,7 +105,6 @@ export async function submitRelayJob(deps: SubmitRelayJobDeps, job: RelayJob): P
         code: 'FORWARD_REQUEST_INVALID',
         message: 'the forwarder no longer accepts the request: its nonce is used or its deadline passed',
       },
-      known: read,
     })
     return { kind: 'failed', code: 'FORWARD_REQUEST_INVALID' }
   }
