@@ -57,7 +57,7 @@ export async function evaluateDryRun(deps: DryRunDeps, request: DryRunRequest): 
     const chain = servedChainOrThrow(deps.chains, body.chainId)
     const normalized = await normalizeMetaTransaction(chain, body)
     intent = normalized.intent
-    const simulation = await chain.simulateForwardRequest(normalized.request)
+    const simulation = await chain.simulateForwardRequest(normalized.request, normalized.executeData)
     checks = {
       signature: checkSignature(normalized, body.signature),
       deadline: checkDeadline(intent, now),

@@ -70,7 +70,7 @@ export async function submitMetaTransaction(
       },
     ])
   }
-  const simulation = await chain.simulateForwardRequest(prepared.request)
+  const simulation = await chain.simulateForwardRequest(prepared.request, prepared.executeData)
   if (!simulation.ok) {
     return refuseWith(
       'SIMULATION_REVERTED',

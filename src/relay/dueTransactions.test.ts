@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest'
-import { nextLookAt, replacementCap } from './dueTransactions.js'
+import type { RequestRecord } from '../requests/requestStore.js'
+import { nextLookAt, replacementCap, withLatestBundle } from './dueTransactions.js'
 
 describe('replacementCap', () => {
   const record = { replacements: 1, capPerGas: '50000000000' }
@@ -42,5 +43,59 @@ describe('nextLookAt', () => {
     const validUntil = now / 1000 + 10
     expect(nextLookAt({ validUntil }, 'cancel', now, replaceAfterMs)).toBe(now + replaceAfterMs)
     expect(nextLookAt({ validUntil }, 'gap-fill', now, replaceAfterMs)).toBe(now + replaceAfterMs)
+  })
+})
+
+describe('withLatestBundle', () => {
+  const common: Omit<Extract<RequestRecord, { status: 'denied' }>, 'status'> = {
+    id: `0x${'11'.repeat(32)}`,
+    kind: 'user-op',
+    chainId: 31337,
+    instanceId: 'instance-1',
+    templateId: 'template-1',
+    sender: `0x${'22'.repeat(20)}`,
+    createdAt: '2026-12-06T00:00:00.000Z',
+    decision: { allow: true, reasons: [] },
+    decisionAttestation: { logIndex: 3, envelope: {} },
+    answer: { kind: 'accepted', status: 202, body: {} },
+  }
+  const userOperation = {
+    userOpHash: `0x${'33'.repeat(32)}`,
+    sender: common.sender,
+    nonce: '0x0',
+    validUntil: 1_800_000_000,
+    decisionDigest: `0x${'44'.repeat(32)}`,
+    fromBlock: '1',
+    nonceKey: 'nonce-key',
+    gasWeiLimits: [],
+    bundle: { txHash: `0x${'aa'.repeat(32)}`, relayer: `0x${'55'.repeat(20)}`, nonce: 7 },
+  } as unknown as NonNullable<RequestRecord['userOperation']>
+  const sponsored = { ...common, status: 'sponsored', userOperation } as RequestRecord
+  const replacement = `0x${'bb'.repeat(32)}` as const
+
+  test("a bundled op's record names the replacement, all else kept", () => {
+    expect(withLatestBundle(sponsored, replacement)).toStrictEqual({
+      ...sponsored,
+      userOperation: { ...userOperation, bundle: { ...userOperation.bundle, txHash: replacement } },
+    })
+  })
+
+  test('nothing to write for an op never bundled, one that settled, or a meta-transaction', () => {
+    const { bundle: _bundle, ...unbundled } = userOperation
+    expect(withLatestBundle({ ...sponsored, userOperation: unbundled } as RequestRecord, replacement)).toBe(
+      undefined,
+    )
+    expect(withLatestBundle({ ...sponsored, status: 'confirmed' } as RequestRecord, replacement)).toBe(
+      undefined,
+    )
+    const metaTransaction = {
+      ...common,
+      kind: 'meta-tx',
+      status: 'submitted',
+      txHash: userOperation.bundle?.txHash,
+      relayer: userOperation.bundle?.relayer,
+      nonce: 7,
+    } as RequestRecord
+    expect(withLatestBundle(metaTransaction, replacement)).toBe(undefined)
   })
 })

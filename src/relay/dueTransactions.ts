@@ -1,6 +1,6 @@
 import type { Hex, TransactionReceipt } from 'viem'
 import type { Logger } from '../observability/logger.js'
-import type { RequestStore } from '../requests/requestStore.js'
+import type { RequestRecord, RequestStore } from '../requests/requestStore.js'
 import {
   lastFees,
   type RelayNode,
@@ -110,6 +110,9 @@ export async function handleDueTransaction(
           fees,
         })
   const attempt = await signAttempt(key, transaction, kind, deps.now())
+  // Noted before the broadcast, as the first bundle is: once it is out, the op may settle.
+  if (kind === 'request')
+    await deps.requests.update(record.txId, (existing) => withLatestBundle(existing, attempt.hash))
   const { result } = await saveAndBroadcast(
     deps,
     { ...record, replacements: record.replacements + 1 },
@@ -128,6 +131,17 @@ export async function handleDueTransaction(
     return 'cancelling'
   }
   return cancelling ? 'rebroadcast' : 'replaced'
+}
+
+/**
+ * Self-bundling: a sponsored op's record naming `txHash` as its latest bundle transaction, so the
+ * replacement that lands is the one it shows. Undefined (nothing to write) for any other record:
+ * a meta-transaction's, or an op that settled or was never bundled. Pure.
+ */
+export function withLatestBundle(existing: RequestRecord, txHash: Hex): RequestRecord | undefined {
+  if (existing.status !== 'sponsored' || !existing.userOperation.bundle) return undefined
+  const bundle = { ...existing.userOperation.bundle, txHash }
+  return { ...existing, userOperation: { ...existing.userOperation, bundle } }
 }
 
 /**

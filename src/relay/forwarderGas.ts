@@ -50,9 +50,15 @@ export function gasToForward(requestGas: bigint): bigint {
   return (requestGas * 64n + 62n) / 63n
 }
 
-/** Gas limit for relaying `request` through `ERC2771Forwarder.execute`; see the formula above. */
-export function forwarderExecuteGasLimit(request: ForwardRequestData): bigint {
-  const calldata = hexToBytes(encodeForwarderExecute(request))
+/**
+ * Gas limit for relaying `request` through `ERC2771Forwarder.execute`; see the formula above.
+ * `executeData` is `encodeForwarderExecute(request)`, when the caller has it already.
+ */
+export function forwarderExecuteGasLimit(
+  request: ForwardRequestData,
+  executeData: Hex = encodeForwarderExecute(request),
+): bigint {
+  const calldata = hexToBytes(executeData)
   let zeroBytes = 0n
   for (const byte of calldata) if (byte === 0) zeroBytes++
   const otherBytes = BigInt(calldata.length) - zeroBytes

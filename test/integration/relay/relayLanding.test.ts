@@ -93,6 +93,10 @@ test('200 meta-transactions from 20 users land through 3 relayer keys, each exac
   // Exactly once on chain: every user's forwarder nonce moved by ten, and each transaction
   // executed one forward request.
   for (const user of users) expect(await forwarderNonce(anvilUrl, user.address)).toBe(10n)
+  // The gateway's own read (a hand-encoded nonces(address) eth_call) agrees with viem's readContract.
+  const served = gateway.services.pipeline.chains.get(31337)
+  for (const user of users) expect(await served?.forwarderNonce(user.address)).toBe(10n)
+  await expect(served?.forwarderNonce('0x123')).rejects.toThrow(/not an address/)
   const receipts = await Promise.all(
     landed.map((entry) => client.getTransactionReceipt({ hash: entry.txHash as `0x${string}` })),
   )

@@ -214,33 +214,53 @@ function expectWithinOpFees(
   }
 }
 
-/** The relayer's pending transactions in Anvil's pool (txpool_content), as [nonce, to, value]. */
-async function pooled(relayer: Address) {
-  const content = await chain.testClient.getTxpoolContent()
-  const byAddress = Object.entries(content.pending).find(
-    ([address]) => address.toLowerCase() === relayer.toLowerCase(),
-  )?.[1]
-  // Anvil answers quantities as hex strings, whatever viem's type says.
-  return Object.values(byAddress ?? {}).map((transaction) => [
-    Number(transaction.nonce),
-    transaction.to?.toLowerCase(),
-    BigInt(transaction.value),
-  ])
+/**
+ * The relayer's pending transactions in Anvil's pool (txpool_content) once `ready` holds for
+ * them: a broadcast is saved before it is sent, so the relay's record can be ahead of the pool.
+ */
+function poolWhen(
+  relayer: Address,
+  what: string,
+  ready: (pool: { hash: Hex; nonce: number; to: string | undefined; value: bigint }[]) => boolean,
+) {
+  return eventually(what, async () => {
+    const content = await chain.testClient.getTxpoolContent()
+    const byAddress = Object.entries(content.pending).find(
+      ([address]) => address.toLowerCase() === relayer.toLowerCase(),
+    )?.[1]
+    // Anvil answers quantities as hex strings, whatever viem's type says.
+    const pool = Object.values(byAddress ?? {}).map((transaction) => ({
+      hash: transaction.hash,
+      nonce: Number(transaction.nonce),
+      to: transaction.to?.toLowerCase(),
+      value: BigInt(transaction.value),
+    }))
+    return ready(pool) ? pool : undefined
+  })
 }
 
-/**
- * Mines one block and returns the relayer's transaction in it with its cost; the block holds no
- * bundle of the relayer.
- */
-async function mineTheCancel(relayer: Address, nonce: number) {
-  const balanceBefore = await chain.publicClient.getBalance({ address: relayer })
+/** The pool holds one transaction of the relayer, a 0-value self-transfer: a cancel. */
+const onlyACancel = (relayer: Address) => (pool: { to: string | undefined; value: bigint }[]) =>
+  pool.length === 1 && pool[0]?.to === relayer.toLowerCase() && pool[0].value === 0n
+
+/** Mines one block; the relayer has exactly one transaction in it, returned with the block. */
+async function mineOneOf(relayer: Address) {
   await chain.testClient.mine({ blocks: 1 })
   const block = await chain.publicClient.getBlock({ blockTag: 'latest', includeTransactions: true })
   const ours = block.transactions.filter(
     (transaction) => transaction.from.toLowerCase() === relayer.toLowerCase(),
   )
   expect(ours).toHaveLength(1)
-  const [cancel] = ours
+  return { transaction: ours[0], block }
+}
+
+/**
+ * Mines one block, in which the relayer's one transaction is the cancel at `nonce`; returns its
+ * receipt and the block.
+ */
+async function mineTheCancel(relayer: Address, nonce: number) {
+  const balanceBefore = await chain.publicClient.getBalance({ address: relayer })
+  const { transaction: cancel, block } = await mineOneOf(relayer)
   expect({
     to: cancel?.to?.toLowerCase(),
     value: cancel?.value,
@@ -277,8 +297,8 @@ function clockPast(validUntil: number) {
 
 /**
  * What an op that never landed ends as once its window is over: `cancelled`, its outcome attested
- * as SPONSORSHIP_EXPIRED for its userOpHash and pointing back to its decision, no receipt on the
- * bundler API, no UserOperationEvent, and every limit it reserved given back.
+ * as SPONSORSHIP_EXPIRED for its userOpHash and pointing back to its decision, neither receipt
+ * nor op on the bundler API, no UserOperationEvent, and every limit it reserved given back.
  */
 async function expectReleased(deployment: Deployment, parameters: { userOpHash: Hex; id: string }) {
   const { gateway, token, client, harness: ownHarness } = deployment
@@ -303,6 +323,7 @@ async function expectReleased(deployment: Deployment, parameters: { userOpHash: 
   expect(await userOperationEvents(userOpHash)).toStrictEqual([])
   expect(await chain.publicClient.getCode({ address: client.account.address })).toBeUndefined()
   expect((await rpc(gateway, 'eth_getUserOperationReceipt', [userOpHash], { token })).result).toBeNull()
+  expect((await rpc(gateway, 'eth_getUserOperationByHash', [userOpHash], { token })).result).toBeNull()
   const usage = await limitUsage(ownHarness.keyPrefix, settled)
   expect(usage).toStrictEqual({ 'instance-gas': 0n, 'sender-ops': 0n })
   return settled
@@ -349,9 +370,9 @@ describe('a self-bundled op whose bundle stays unmined', () => {
       })),
       fees,
     )
-    // Anvil's pool holds only the cancel at the bundle's nonce.
-    const pool = await pooled(relayer)
-    expect(pool).toStrictEqual([[stuck.nonce, relayer.toLowerCase(), 0n]])
+    // Anvil's pool holds only the cancel, at the bundle's nonce.
+    const [pooledCancel] = await poolWhen(relayer, 'the cancel in the pool', onlyACancel(relayer))
+    expect(pooledCancel?.nonce).toBe(stuck.nonce)
 
     await mineTheCancel(relayer, stuck.nonce)
     await eventually('the cancel settled by the monitor', async () =>
@@ -369,6 +390,78 @@ describe('a self-bundled op whose bundle stays unmined', () => {
     await clockPast(validUntil)
     await chain.testClient.mine({ blocks: 1 })
     await expectReleased(deployment, { userOpHash, id })
+  })
+
+  test("when the node suggests a tip above the op's, the first bundle offers the op's tip and, no bump fitting under it, is cancelled", async () => {
+    const deployment = await selfBundlingGateway({ windowSeconds: 30, replaceAfterMs: 500 })
+    const { relayer, tip } = deployment
+    // Half the tip the node suggests: the relayer may offer no more, and no bump fits under it.
+    const fees = { maxFeePerGas: parseGwei('30'), maxPriorityFeePerGas: tip / 2n }
+    const { id } = await sendVote(deployment, fees)
+
+    const stuck = await recordWhen(
+      deployment,
+      id,
+      'the bundle cancelled',
+      (record) => cancels(record).length > 0,
+    )
+    expect(stuck.attempts[0]?.kind).toBe('request')
+    expect(bundles(stuck).map((attempt) => BigInt(attempt.maxPriorityFeePerGas))).toStrictEqual([
+      fees.maxPriorityFeePerGas,
+    ])
+    expectWithinOpFees(bundles(stuck), fees)
+    const reached = (await broadcastsOf(relayer)).filter((broadcast) => isBundle(broadcast.to))
+    expect(reached.map((broadcast) => broadcast.maxPriorityFeePerGas)).toStrictEqual([
+      fees.maxPriorityFeePerGas,
+    ])
+    await poolWhen(relayer, 'the cancel in the pool', onlyACancel(relayer))
+    await mineTheCancel(relayer, stuck.nonce)
+  })
+
+  test('a replaced bundle that lands settles the op under the replacement, and the EntryPoint pays the relayer back', async () => {
+    const deployment = await selfBundlingGateway({ windowSeconds: 60, replaceAfterMs: 500 })
+    const { relayer, tip, token, gateway } = deployment
+    const fees = { maxFeePerGas: parseGwei('30'), maxPriorityFeePerGas: tip * 8n }
+    const balanceBefore = await chain.publicClient.getBalance({ address: relayer })
+    const { userOpHash, id } = await sendVote(deployment, fees)
+
+    const replaced = await recordWhen(
+      deployment,
+      id,
+      'a replacement',
+      (record) => bundles(record).length >= 2,
+    )
+    const [first] = replaced.attempts
+    await poolWhen(
+      relayer,
+      'a replacement in the pool',
+      (pool) => pool.length === 1 && pool[0]?.hash !== first?.hash,
+    )
+    const { transaction: landed } = await mineOneOf(relayer)
+    expect(landed?.to?.toLowerCase()).toBe(chain.addresses.entryPoint.toLowerCase())
+    expect(landed?.hash).not.toBe(first?.hash)
+    expect(landed?.maxPriorityFeePerGas).toBeLessThanOrEqual(fees.maxPriorityFeePerGas)
+    expect(landed?.maxFeePerGas).toBeLessThanOrEqual(fees.maxFeePerGas)
+
+    const settled = (await waitForSettlement(gateway, token, userOpHash)) as RequestView &
+      Record<string, unknown>
+    // The record names the bundle that landed, wherever it is read.
+    expect(settled).toMatchObject({
+      status: 'confirmed',
+      txHash: landed?.hash,
+      userOperation: { bundle: { txHash: landed?.hash, relayer, nonce: replaced.nonce } },
+    })
+    expect(outcomeOf(settled).outcome).toMatchObject({
+      status: 'confirmed',
+      userOpHash,
+      txHash: landed?.hash,
+    })
+    const events = await userOperationEvents(userOpHash)
+    expect(events.map((event) => [event.transactionHash, event.args.success])).toStrictEqual([
+      [landed?.hash, true],
+    ])
+    // Its replacements kept within the op's fees, so what the EntryPoint paid back covers the bundle.
+    expect(await chain.publicClient.getBalance({ address: relayer })).toBeGreaterThanOrEqual(balanceBefore)
   })
 
   test("past the op's validUntil the stuck bundle is cancelled, not replaced; the op is released and its sender sponsored again", async () => {
@@ -407,7 +500,8 @@ describe('a self-bundled op whose bundle stays unmined', () => {
       expect(broadcast.maxPriorityFeePerGas).toBeLessThanOrEqual(fees.maxPriorityFeePerGas)
       expect(broadcast.maxFeePerGas).toBeLessThanOrEqual(fees.maxFeePerGas)
     }
-    expect(await pooled(relayer)).toStrictEqual([[stuck.nonce, relayer.toLowerCase(), 0n]])
+    const [pooledCancel] = await poolWhen(relayer, 'the cancel in the pool', onlyACancel(relayer))
+    expect(pooledCancel?.nonce).toBe(stuck.nonce)
 
     // One block past the window: the cancel lands in it, the op can no longer.
     await clockPast(validUntil)
