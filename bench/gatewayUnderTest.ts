@@ -47,7 +47,7 @@ export async function startGatewayUnderTest(
 ): Promise<GatewayUnderTest> {
   const [redis, anvil] = await Promise.all([
     startRedisServer(),
-    startAnvil({ stateFile: fixture('state.json') }),
+    startAnvil({ stateFile: fixture('state.json'), extraArgs: ['--mixed-mining', '--block-time', '1'] }),
   ])
   const authority = generateSigningKey()
   const gateway = await startGateway(
