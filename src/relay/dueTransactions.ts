@@ -61,7 +61,20 @@ export async function handleDueTransaction(
   }
   const latest = await deps.node.getTransactionCount({ address: record.signer, blockTag: 'latest' })
   const key = deps.pool.byAddress(record.signer)
-  if (latest > record.nonce) return nonceConsumedElsewhere(deps, record, key)
+  if (latest > record.nonce) {
+    // Mined between the two reads, it is ours after all: only a nonce used with none of its
+    // attempts mined, read after the count saw it used, went elsewhere. Relaying it again would
+    // fail a request that landed (its forwarder nonce is used) and give its limits back.
+    const late = await firstReceipt(
+      deps.node,
+      record.attempts.map((attempt) => attempt.hash),
+    )
+    if (late) {
+      await onMined(record, late)
+      return 'found-mined'
+    }
+    return nonceConsumedElsewhere(deps, record, key)
+  }
 
   const previous = lastFees(record)
   const estimate = await readFeeEstimate(deps.node)
