@@ -18,6 +18,7 @@ describe('nativeKeyAccount', () => {
         const account = nativeKeyAccount(key)
         expect(account.address).toBe(privateKeyToAccount(key).address)
         expect(account.signHash(hash)).toBe(await sign({ hash, privateKey: key, to: 'hex' }))
+        expect(await account.sign({ hash })).toBe(await privateKeyToAccount(key).sign({ hash }))
       }),
       { numRuns: 300 },
     )

@@ -27,6 +27,8 @@ export type NativeKeyAccount = {
   readonly address: Address
   /** r ‖ s ‖ v over a 32-byte hash, as viem's `sign({ hash, privateKey, to: 'hex' })`. */
   signHash(hash: Hex): Hex
+  /** As viem's `LocalAccount.sign`: the signature of a 32-byte digest, r | s | v. */
+  sign(parameters: { hash: Hex }): Promise<Hex>
   /** As viem's `LocalAccount.signTypedData`. */
   signTypedData<
     const Types extends TypedData | Record<string, unknown>,
@@ -65,6 +67,9 @@ export function nativeKeyAccount(privateKey: Hex): NativeKeyAccount {
   return {
     address: privateKeyToAddress(privateKey),
     signHash,
+    async sign({ hash }) {
+      return signHash(hash)
+    },
     async signTypedData(typedData) {
       return signHash(hashTypedData(typedData))
     },

@@ -5,6 +5,7 @@ import {
   encodeAbiParameters,
   getAddress,
   type Hex,
+  hashTypedData,
   keccak256,
   numberToHex,
   pad,
@@ -243,6 +244,34 @@ describe('hashSponsoredUserOperation', () => {
         expect(hashSponsoredUserOperation(parameters)).toBe(hashByHand(parameters))
       }),
     )
+  })
+
+  it("equals viem's general hashTypedData over the same typed data", () => {
+    fc.assert(
+      fc.property(sponsorshipArbitrary, (parameters) => {
+        expect(hashSponsoredUserOperation(parameters)).toBe(
+          hashTypedData(getSponsoredUserOperationTypedData(parameters)),
+        )
+      }),
+    )
+  })
+
+  it('refuses what the typed data refuses: a field out of its Solidity type', () => {
+    const [base] = fc.sample(sponsorshipArbitrary, { numRuns: 1, seed: 3 })
+    if (!base) throw new Error('fast-check returned no sample')
+    const op = base.userOperation
+    expect(() =>
+      hashSponsoredUserOperation({ ...base, userOperation: { ...op, paymasterPostOpGasLimit: 2n ** 128n } }),
+    ).toThrow(InvalidPaymasterDataError)
+    expect(() => hashSponsoredUserOperation({ ...base, validUntil: 2 ** 48 })).toThrow(
+      InvalidPaymasterDataError,
+    )
+    expect(() =>
+      hashSponsoredUserOperation({ ...base, userOperation: { ...op, nonce: 2n ** 256n } }),
+    ).toThrow()
+    expect(() =>
+      hashSponsoredUserOperation({ ...base, userOperation: { ...op, sender: '0x1234' as Address } }),
+    ).toThrow()
   })
 
   it('changes when any signed field changes', () => {

@@ -4,6 +4,7 @@ import { IntentGateError } from '../errors/index.js'
 import type { KillSwitch } from '../killSwitch/killSwitch.js'
 import type { PipelineDeps } from '../pipeline/pipelineDeps.js'
 import type { InstanceStore } from '../templates/instances.js'
+import type { DigestSigner } from './paymasterData.js'
 import type { SponsorshipStore } from './sponsorshipStore.js'
 
 /** What the ERC-7677 methods need: the decision pipeline's parts, the paymaster signer and its chain. */
@@ -23,7 +24,7 @@ export type SponsorDeps = Pick<
 > & {
   /** The chain of the IntentPaymaster this gateway signs for (CHAIN_ADDRESSES_FILE). */
   chain: ServedChain
-  signer: Pick<LocalAccount, 'address' | 'signTypedData'>
+  signer: Pick<LocalAccount, 'address'> & DigestSigner
   /** Fails closed unless the paymaster on chain trusts `signer` (see paymasterSignerCheck.ts). */
   assertPaymasterTrustsSigner: () => Promise<void>
   /** Seconds a paymaster signature stays valid (SPONSORSHIP_WINDOW_SECONDS). */

@@ -7,7 +7,7 @@ import {
   signatureToCompactSignature,
 } from 'viem'
 import { toPackedUserOperation } from 'viem/account-abstraction'
-import { type LocalAccount, privateKeyToAccount } from 'viem/accounts'
+import { type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { anvilDevAccounts, fixtureAccounts } from '../../../src/chain/anvilAccounts.js'
 import { communityPollAbi } from '../../../src/chain/artifacts/CommunityPoll.js'
@@ -55,7 +55,7 @@ function window(overrides: Partial<Sponsorship> = {}): Sponsorship {
 /** Signs paymasterData for `operation` as `signer` (the fixture signer by default) on `chainId`. */
 async function sponsor(
   operation: UnsignedUserOperation,
-  options: { signer?: LocalAccount; chainId?: number; sponsorship?: Sponsorship } = {},
+  options: { signer?: PrivateKeyAccount; chainId?: number; sponsorship?: Sponsorship } = {},
 ): Promise<UnsignedUserOperation> {
   const paymasterData = await signPaymasterData({
     signer: options.signer ?? paymasterSigner,
