@@ -18,6 +18,11 @@ export type RelayQueues = {
   /** Adds the job (once: the digest is its id); call after recording the request. */
   enqueue(job: QueuedJob): Promise<void>
   /**
+   * Drops a request from its chain's inbox once its job is done with it (the request left
+   * `queued`): what the sweep would do on its next look, without the sweep paying for that look.
+   */
+  release(chainId: number, id: string): Promise<void>
+  /**
    * Re-enqueues requests held in the inbox for longer than `olderThanMs` that are still queued
    * and have no job, and drops ids that moved on. Returns how many it enqueued.
    */
@@ -28,6 +33,9 @@ export type RelayQueues = {
 }
 
 export const relayQueueName = (chainId: number) => `relay-${chainId}`
+
+/** BullMQ states of a job that is still to run (or running): the queue itself will get to it. */
+const pendingStates = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'])
 
 /** Options every relay job gets: retried with the worker's capped backoff, forgotten once done. */
 export const relayJobOptions = {
@@ -66,6 +74,9 @@ export function createRelayQueues(parameters: {
       await connection.zadd(inboxKey(job.chainId), 'NX', now(), job.requestDigest)
     },
     enqueue,
+    async release(chainId, id) {
+      await connection.zrem(inboxKey(chainId), id)
+    },
     async sweepInbox(chainId, requests, olderThanMs) {
       const queue = queueOf(chainId)
       const ids = await connection.zrangebyscore(
@@ -78,12 +89,18 @@ export function createRelayQueues(parameters: {
       )
       let enqueued = 0
       for (const id of ids) {
+        // A job still in the queue will run: only its place in the sweep moves. Looking at the
+        // queue first spares reading the record of every request of a backlog on every pass.
+        const state = await queue.getJobState(id)
+        if (pendingStates.has(state)) {
+          await connection.zadd(inboxKey(chainId), 'XX', now(), id)
+          continue
+        }
         const record = await requests.get(id)
         if (record?.status !== 'queued' || !record.relayJob) {
           await connection.zrem(inboxKey(chainId), id)
           continue
         }
-        const state = await queue.getJobState(id)
         if (state === 'unknown') {
           await enqueue(record.relayJob)
           enqueued++

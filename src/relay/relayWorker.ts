@@ -63,6 +63,8 @@ export function relayRetryDelayMs(attemptsMade: number): number {
 
 const balanceEveryMs = 15_000
 const sweepAfterMs = 10_000
+/** How often the inbox is swept, at most, however short the poll interval. */
+const sweepEveryMs = 1_000
 
 /**
  * The worker role: one BullMQ worker per chain that submits jobs (meta-transactions, and
@@ -110,6 +112,7 @@ export function createRelayWorker(deps: RelayWorkerDeps): RelayWorker {
 
   async function monitorLoop(chain: RelayChain, monitor: ReceiptMonitor) {
     let lastBalances = 0
+    let lastSweep = 0
     const leaseKey = `${deps.prefix}relay:monitor:${chain.chainId}`
     const chainLogger = logger.child({ component: 'receipt-monitor', chainId: chain.chainId })
     while (!stopped) {
@@ -124,7 +127,10 @@ export function createRelayWorker(deps: RelayWorkerDeps): RelayWorker {
           { key: leaseKey, owner, leaseMs: Math.max(5_000, settings.pollIntervalMs * 5) },
           async () => {
             await monitor.tick()
-            await deps.queues.sweepInbox(chain.chainId, deps.requests, sweepAfterMs)
+            if (now() - lastSweep >= sweepEveryMs) {
+              lastSweep = now()
+              await deps.queues.sweepInbox(chain.chainId, deps.requests, sweepAfterMs)
+            }
           },
         )
         if (now() - lastBalances >= balanceEveryMs) {
@@ -185,6 +191,13 @@ export function createRelayWorker(deps: RelayWorkerDeps): RelayWorker {
                   ? await submitUserOperationJob(jobDeps, job)
                   : await submitRelayJob(jobDeps, job)
               deps.metrics?.relayJobs.inc({ chain: chainLabel, result: result.kind })
+              // Every result means the request left `queued`. Should this fail, the sweep drops it.
+              await deps.queues.release(chain.chainId, job.requestDigest).catch((error: unknown) => {
+                jobDeps.logger.warn(
+                  { id: job.requestDigest, err: errorMessage(error) },
+                  'inbox release failed',
+                )
+              })
               return result
             } catch (error) {
               deps.metrics?.relayJobs.inc({ chain: chainLabel, result: 'retry' })
