@@ -52,8 +52,17 @@ function inclusionOf(receipt: TransactionReceipt): NonNullable<RelayTransactionR
   }
 }
 
-/** Most blocks one tick reads, so a monitor that was down catches up without one huge pass. */
-const maxBlocksPerTick = 64
+/**
+ * Most blocks one tick reads, so a monitor that was down catches up without one huge pass. It must
+ * stay well above the blocks a chain makes in one tick: on a chain that mines a block per
+ * transaction (Anvil, dev chains) a cap of 64 let the monitor fall behind for good while jobs kept
+ * broadcasting (4 broadcasts per settled transaction in the bench), so settling lagged ever more.
+ */
+const maxBlocksPerTick = 512
+/** Blocks read at once: a catching-up tick asks the node for at most this many blocks side by side. */
+const blocksAtOnce = 64
+/** How far back a monitor with no cursor yet (its first start on a chain) begins to read. */
+const firstLookBack = 64
 /** Most transactions one tick settles or looks at when due; the rest wait for the next tick. */
 const batchSize = 200
 
@@ -102,15 +111,20 @@ export function createReceiptMonitor(deps: ReceiptMonitorDeps): ReceiptMonitor {
     seen: Map<string, MinedInTick>,
   ): Promise<{ scanned: number; included: number }> {
     const stored = await deps.redis.get(cursorKey)
-    let cursor = stored === null ? Math.max(0, head - maxBlocksPerTick) : Number(stored)
+    let cursor = stored === null ? Math.max(0, head - firstLookBack) : Number(stored)
     // The chain went back (a reorg to a shorter chain, an Anvil revert): read the new blocks again.
     if (cursor > head) cursor = Math.max(0, head - deps.confirmations)
     const last = Math.min(head, cursor + maxBlocksPerTick)
     const numbers = Array.from({ length: last - cursor }, (_, offset) => cursor + 1 + offset)
-    const blocks = await Promise.all(
-      numbers.map((number) => deps.node.getBlock({ blockNumber: BigInt(number) })),
-    )
-    const hashes = blocks.flatMap((block) => block.transactions as readonly Hex[])
+    const hashes: Hex[] = []
+    for (let start = 0; start < numbers.length; start += blocksAtOnce) {
+      const blocks = await Promise.all(
+        numbers
+          .slice(start, start + blocksAtOnce)
+          .map((number) => deps.node.getBlock({ blockNumber: BigInt(number) })),
+      )
+      for (const block of blocks) hashes.push(...(block.transactions as readonly Hex[]))
+    }
     const matched = await deps.transactions.matchHashes(deps.chainId, hashes)
     // Each transaction has keys of its own, so the matched ones are handled side by side.
     const found = await Promise.all(

@@ -114,15 +114,7 @@ test('a monitor tick over 1,000 pending transactions costs node calls per block,
     chain: foundry,
     transport: http(anvilUrl, { onFetchRequest: () => void calls++ }),
   })
-  const [key] = (await fundedRelayerKeys(anvilUrl, 1)).keys
-  if (!key) throw new Error('one key')
-  const pool = createRelayerPool({
-    redis,
-    prefix,
-    chainId: 31337,
-    signers: [createLocalKeySigner(new Secret(key))],
-  })
-  const transactions = createRelayTransactionStore({ redis, prefix })
+  const { key, pool, transactions } = await oneKeyRelay(redis, prefix)
   const signer = privateKeyToAccount(key).address
   // A thousand broadcasts waiting to be mined, none due for a replacement yet.
   for (let index = 0; index < 1_000; index++) {
@@ -155,6 +147,27 @@ test('a monitor tick over 1,000 pending transactions costs node calls per block,
     expect(await transactions.inFlight(31337)).toBe(1_000)
     // One call for the head, one per block read, and a few for the keys' gaps: nowhere near 1,000.
     expect(calls).toBeLessThanOrEqual(report.scanned + 5)
+  } finally {
+    await log.close()
+    redis.disconnect()
+  }
+})
+
+test('a monitor 200 blocks behind the head reads them all in one tick', { timeout: 120_000 }, async () => {
+  // On a chain that mines a block per transaction, a monitor that reads fewer blocks per tick than
+  // the chain makes falls behind for good, and every broadcast waits ever longer to be settled.
+  const { redis } = await openRedis()
+  const prefix = `${harness.keyPrefix}behind:`
+  const node = createPublicClient({ chain: foundry, transport: http(anvilUrl) })
+  const { pool, transactions } = await oneKeyRelay(redis, prefix)
+  const { monitor, log } = await openMonitor({ redis, prefix, node, pool, transactions, name: 'behind' })
+  try {
+    const first = await monitor.tick()
+    const testClient = createTestClient({ mode: 'anvil', chain: foundry, transport: http(anvilUrl) })
+    await testClient.mine({ blocks: 200 })
+    const report = await monitor.tick()
+    expect(report.head).toBeGreaterThanOrEqual(first.head + 200)
+    expect(report.scanned).toBe(report.head - first.head)
   } finally {
     await log.close()
     redis.disconnect()
@@ -270,4 +283,17 @@ async function openMonitor(parameters: {
     logger,
   })
   return { monitor, log }
+}
+
+/** A funded relayer key of its own, its pool and a transaction store under `prefix`. */
+async function oneKeyRelay(redis: Redis, prefix: string) {
+  const [key] = (await fundedRelayerKeys(anvilUrl, 1)).keys
+  if (!key) throw new Error('one key')
+  const pool = createRelayerPool({
+    redis,
+    prefix,
+    chainId: 31337,
+    signers: [createLocalKeySigner(new Secret(key))],
+  })
+  return { key, pool, transactions: createRelayTransactionStore({ redis, prefix }) }
 }
