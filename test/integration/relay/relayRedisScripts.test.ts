@@ -1,7 +1,5 @@
-import { Redis } from 'ioredis'
 import type { Hex } from 'viem'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { type RedisServerInstance, startRedisServer } from '../../../src/devtools/redisServer.js'
+import { beforeAll, describe, expect, test } from 'vitest'
 import { createRedisKeys } from '../../../src/redis/keys.js'
 import { createRelayerPool, type RelayerPool } from '../../../src/relay/relayerPool.js'
 import {
@@ -14,26 +12,12 @@ import {
   type RequestRecord,
   type RequestStore,
 } from '../../../src/requests/requestStore.js'
+import { ownRedisServer } from '../../support/ownRedisServer.js'
 import { relayerSigner } from './relayerSigner.js'
 
 // A redis-server of its own: the tests count the commands the stores send.
-let server: RedisServerInstance
-let redis: Redis
+const { redis: connection, calls } = ownRedisServer()
 const chainId = 31337
-
-beforeAll(async () => {
-  server = await startRedisServer()
-  redis = new Redis(server.url)
-})
-afterAll(async () => {
-  redis.disconnect()
-  await server.stop()
-})
-
-const calls = async (command: string) => {
-  const stats = await redis.info('commandstats')
-  return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0)
-}
 
 const hashOf = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as Hex
 
@@ -62,12 +46,12 @@ describe('relay transaction store scripts', () => {
   const prefix = 'scripts-store:'
   let store: RelayTransactionStore
   beforeAll(() => {
-    store = createRelayTransactionStore({ redis, prefix })
+    store = createRelayTransactionStore({ redis: connection(), prefix })
   })
   const state = async (txId: string) => ({
-    due: await redis.zscore(`${prefix}relay:due:${chainId}`, txId),
-    included: await redis.zscore(`${prefix}relay:included:${chainId}`, txId),
-    hashes: await redis.hgetall(`${prefix}relay:hash:${chainId}`),
+    due: await connection().zscore(`${prefix}relay:due:${chainId}`, txId),
+    included: await connection().zscore(`${prefix}relay:included:${chainId}`, txId),
+    hashes: await connection().hgetall(`${prefix}relay:hash:${chainId}`),
   })
 
   test('a transaction is in exactly one of due and included through save, inclusion, orphaning and removal', async () => {
@@ -124,7 +108,7 @@ describe('pickAndAllocate', () => {
   const freshPool = async (reconciled: number[]): Promise<RelayerPool> => {
     const prefix = `scripts-pool-${prefixCount++}:`
     const pool = createRelayerPool({
-      redis,
+      redis: connection(),
       prefix,
       chainId,
       signers: [relayerSigner(5), relayerSigner(6), relayerSigner(7)],
@@ -213,7 +197,7 @@ describe('request update from a known version', () => {
   const keys = createRedisKeys('scripts-requests:')
   let requests: RequestStore
   beforeAll(() => {
-    requests = createRequestStore({ redis, keys, retentionSeconds: 60 })
+    requests = createRequestStore({ redis: connection(), keys, retentionSeconds: 60 })
   })
   const queued = (id: string) =>
     ({
