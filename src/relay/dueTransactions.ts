@@ -51,10 +51,12 @@ export async function handleDueTransaction(
   record: RelayTransactionRecord,
   onMined: (record: RelayTransactionRecord, receipt: TransactionReceipt) => Promise<void>,
 ): Promise<DueAction> {
-  const receipt = await firstReceipt(
-    deps.node,
-    record.attempts.map((attempt) => attempt.hash),
-  )
+  const minedAttempt = () =>
+    firstReceipt(
+      deps.node,
+      record.attempts.map((attempt) => attempt.hash),
+    )
+  const receipt = await minedAttempt()
   if (receipt) {
     await onMined(record, receipt)
     return 'found-mined'
@@ -65,10 +67,7 @@ export async function handleDueTransaction(
     // Mined between the two reads, it is ours after all: only a nonce used with none of its
     // attempts mined, read after the count saw it used, went elsewhere. Relaying it again would
     // fail a request that landed (its forwarder nonce is used) and give its limits back.
-    const late = await firstReceipt(
-      deps.node,
-      record.attempts.map((attempt) => attempt.hash),
-    )
+    const late = await minedAttempt()
     if (late) {
       await onMined(record, late)
       return 'found-mined'
