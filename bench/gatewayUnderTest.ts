@@ -12,7 +12,7 @@ import { communityPollAbi } from '../src/chain/artifacts/CommunityPoll.js'
 import { loadConfig } from '../src/config/loadConfig.js'
 import { exportSigningKey, formatPublicKey, generateSigningKey } from '../src/crypto/ed25519.js'
 import { recoverSigner } from '../src/crypto/recoverAddress.js'
-import { type AnvilInstance, startAnvil } from '../src/devtools/anvil.js'
+import { type AnvilInstance, startAnvil, steadyMiningArgs } from '../src/devtools/anvil.js'
 import { type RedisServerInstance, startRedisServer } from '../src/devtools/redisServer.js'
 import { onError } from '../src/http/errorResponse.js'
 import type { RequestContextVariables } from '../src/http/middleware/requestContext.js'
@@ -47,7 +47,7 @@ export async function startGatewayUnderTest(
 ): Promise<GatewayUnderTest> {
   const [redis, anvil] = await Promise.all([
     startRedisServer(),
-    startAnvil({ stateFile: fixture('state.json'), extraArgs: ['--mixed-mining', '--block-time', '1'] }),
+    startAnvil({ stateFile: fixture('state.json'), extraArgs: [...steadyMiningArgs] }),
   ])
   const authority = generateSigningKey()
   const gateway = await startGateway(

@@ -5,7 +5,7 @@ import { anvilDevAccounts, fixtureAccounts } from '../chain/anvilAccounts.js'
 import { loadConfig } from '../config/loadConfig.js'
 import { exportSigningKey, formatPublicKey, generateSigningKey } from '../crypto/ed25519.js'
 import { type AltoInstance, altoDevKeys, startAlto } from '../devtools/alto.js'
-import { type AnvilInstance, startAnvil } from '../devtools/anvil.js'
+import { type AnvilInstance, startAnvil, steadyMiningArgs } from '../devtools/anvil.js'
 import type { ManagedProcess } from '../devtools/childProcess.js'
 import {
   findRedisServer,
@@ -55,6 +55,7 @@ export async function runDev(
       stateFile: fixtureState,
       chainId: fixtureChainId,
       port: (await isPortFree(8545)) ? 8545 : 0,
+      extraArgs: [...steadyMiningArgs],
     })
     children.push(anvil.process)
 

@@ -19,6 +19,14 @@ export type AnvilInstance = {
   stop(): Promise<void>
 }
 
+/**
+ * Mines on every transaction and also once a second. With automine alone, Anvil sometimes leaves a
+ * sender's transactions unmined when they arrive out of nonce order (foundry-rs/foundry#10122), and
+ * the relay waits out its stuck timeout before it rebroadcasts. The bench and `npm run dev` use
+ * this; tests keep plain automine, whose block numbers they can predict.
+ */
+export const steadyMiningArgs: readonly string[] = ['--mixed-mining', '--block-time', '1']
+
 /** Path of the Anvil binary shipped by the pinned `@foundry-rs/anvil` platform package. */
 export function anvilBinaryPath(): string {
   const require = createRequire(import.meta.url)
