@@ -187,6 +187,16 @@ describe('pickAndAllocate', () => {
     }
   })
 
+  test('pick is one script call (the same selection, no allocation), not a round trip per key', async () => {
+    const pool = await freshPool([0, 0, 0])
+    await pool.pick('warm-up')
+    const [evalsha, hkeys] = [await calls('evalsha'), await calls('hkeys')]
+    const key = await pool.pick('counted')
+    expect((await calls('evalsha')) - evalsha).toBe(1)
+    expect((await calls('hkeys')) - hkeys).toBe(0)
+    expect(await key?.nonces.heldBy('counted')).toBeNull()
+  })
+
   test('refuses a txId shaped like a ledger member', async () => {
     const pool = await freshPool([0, 0, 0])
     await expect(pool.pickAndAllocate('gap:3')).rejects.toThrow(RangeError)
