@@ -58,7 +58,7 @@ export type ServiceAdapters = {
   /** What live traffic decides with: `policies` itself, or it with a shadow candidate beside it. */
   livePolicies?: PolicyStore
   chains: ReadonlyMap<number, ServedChain>
-  relay: Pick<RelayQueues, 'hold' | 'enqueue'>
+  relay: Pick<RelayQueues, 'hold' | 'inboxEntry' | 'enqueue'>
   /** The fetch every user- or operator-set URL goes through (the outbound guard). */
   fetchFn?: typeof fetch
   /** The reader of this process's log, when main already made one (one index per log). */

@@ -263,3 +263,57 @@ test_each_limit_field_is_checked if {
 test_limit_that_is_not_an_object_is_a_problem if {
 	intentgate.input_problems == {"input.template.intent.limits[0] must be an object"} with input as with_template_intent({"limits": ["1d"]})
 }
+
+# check_holds is one chain of else branches: each check holds for its own kind of value
+# only, a failing check is not rescued by a later branch, and an unknown check never holds.
+
+check_cases := {
+	"address": [vote, "0x12"],
+	"decimal": ["10", "010"],
+	"optional_decimal": ["10", 10],
+	"string": ["", 1],
+	"selector": ["0x2755cd2d", null],
+	"selector_or_null": [null, "0x2755cd2"],
+	"non_empty_string": ["a", ""],
+	"role": ["container", "batch"],
+	"array": [[], {}],
+	"scope": ["global", "all"],
+	"metric": ["gasWei", "gas"],
+	"window_kind": ["rolling", "daily"],
+	"positive_integer": [1, 0],
+	"boolean": [false, "false"],
+	"decimals": [["1", "0"], ["1", "01"]],
+}
+
+test_every_check_holds_for_its_values_only if {
+	every check, values in check_cases {
+		[good, bad] := values
+		intentgate.check_holds(check, {"field": good}, "field")
+		not intentgate.check_holds(check, {"field": bad}, "field")
+	}
+	every check in object.keys(intentgate.check_descriptions) {
+		check in object.keys(check_cases)
+	}
+}
+
+test_missing_field_holds_only_where_optional if {
+	{check | some check, _ in check_cases; intentgate.check_holds(check, {}, "field")} == {"optional_decimal"}
+}
+
+test_unknown_check_never_holds if {
+	not intentgate.check_holds("anything", {"field": "anything"}, "field")
+}
+
+# An array that is an object instead is one problem, not one more per key: paths are only
+# written for numeric indexes.
+test_functions_that_are_an_object_are_one_problem if {
+	calls := [template_intent.calls[0], object.union(template_intent.calls[1], {"functions": {"tip": {"selector": 1}}}), template_intent.calls[2]]
+	problems := intentgate.input_problems with input as with_template_intent({"calls": calls})
+	problems == {"input.template.intent.calls[1].functions must be an array"}
+}
+
+test_decoded_args_of_a_nested_call_name_its_path if {
+	inner := object.union(transfer_call("1"), {"path": "0.1", "depth": 1, "decoded": {"standard": "erc20", "function": "transfer", "args": {"to": "nobody", "amount": "1"}}})
+	problems := intentgate.input_problems with input as with_calls([vote_call, inner])
+	problems == {"input.intent.calls[1].decoded.args.to must be an address"}
+}
