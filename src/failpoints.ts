@@ -11,8 +11,6 @@ export const failpointNames = [
   'after-reserve',
   /** The approval is attested and durable in the log; nothing recorded. */
   'after-attest',
-  /** The request is in its chain's inbox; not recorded. */
-  'after-hold',
   /** The request is recorded; not enqueued. */
   'after-record',
   /** Enqueued; the 202 not sent. */

@@ -38,11 +38,17 @@ targeted_calls contains call if some call in checked_calls
 targeted_calls contains call if some call in multicall_containers
 
 # The template's entry for a target, as a one-item array when it lists the target once;
-# input.rego reports a target listed twice.
-allowed_entries(target) := [entry |
+# input.rego reports a target listed twice. Looked up in an index built once per evaluation:
+# Wasm does not remember a function's results, and each call was looked up by four rules.
+allowed_entries(target) := object.get(allowed_entries_by_target, lower(target), [])
+
+allowed_entries_by_target[target] := [entry |
 	some entry in input.template.intent.calls
-	lower(entry.to) == lower(target)
-]
+	lower(entry.to) == target
+] if {
+	some listed in input.template.intent.calls
+	target := lower(listed.to)
+}
 
 allowed_functions(entry, selector) := [allowed |
 	some allowed in entry.functions
@@ -75,7 +81,7 @@ deny contains {"code": "CONTAINER_WITH_VALUE", "message": message} if {
 # TARGET_NOT_ALLOWED
 deny contains {"code": "TARGET_NOT_ALLOWED", "message": message} if {
 	some call in targeted_calls
-	is_address(call.to)
+	input_address(call.to)
 	count(allowed_entries(call.to)) == 0
 	message := concat("", [call_label(call), ": the template does not list this target"])
 }

@@ -114,6 +114,14 @@ test_unlisted_target_is_denied if {
 	}} with input as with_calls([call])
 }
 
+# A target listed twice (input.rego reports it) has no single entry, so the rules that read
+# the entry stay silent rather than pick one of the two.
+test_target_listed_twice_is_input_invalid_only if {
+	twice := object.union(template_intent.calls[1], {"to": lower(tipjar), "functions": []})
+	patched := object.union(with_calls([object.union(tip_call, {"value": "900000000000000000"})]), {"template": {"intent": {"calls": array.concat(template_intent.calls, [twice])}}})
+	codes(intentgate.deny) == {"INPUT_INVALID"} with input as patched
+}
+
 # SELECTOR_NOT_ALLOWED
 
 test_listed_selector_matches_whatever_its_casing if {

@@ -34,32 +34,26 @@ is_canonical(value) if {
 only_digits(value) if trim_left(value, "0123456789") == ""
 
 # a > b. Canonical decimals of different lengths order by length; of the same length,
-# by their digits, which for ASCII digits is plain string order.
+# by their digits, which for ASCII digits is plain string order. Arrays compare element by
+# element, so [length, digits] orders exactly so, in one body: a function of several bodies
+# is evaluated body by body in Wasm, each checking both arguments again.
 greater_than(a, b) if {
 	is_canonical(a)
 	is_canonical(b)
-	count(a) > count(b)
-}
-
-greater_than(a, b) if {
-	is_canonical(a)
-	is_canonical(b)
-	count(a) == count(b)
-	a > b
+	[count(a), a] > [count(b), b]
 }
 
 # The sum of an array of decimals, as a decimal. Undefined if any item is not one. Zeros add
 # nothing, so they are left out; with at most one other item, that item is the sum, and the
 # limb arithmetic (most of an allowed request's evaluation time) is only done for two or more.
-sum_of(values) := "0" if count(nonzero_decimals(values)) == 0
+# The items are checked once, here, rather than once by each body of sum_of_addends.
+sum_of(values) := sum_of_addends(nonzero_decimals(values))
 
-sum_of(values) := addends[0] if {
-	addends := nonzero_decimals(values)
-	count(addends) == 1
-}
+sum_of_addends(addends) := "0" if count(addends) == 0
 
-sum_of(values) := total if {
-	addends := nonzero_decimals(values)
+sum_of_addends(addends) := addends[0] if count(addends) == 1
+
+sum_of_addends(addends) := total if {
 	count(addends) >= 2
 	split := [limbs(value) | some value in addends]
 	column_sums := [sum([parts[i] | some parts in split]) | some i in numbers.range(0, limb_count - 1)]

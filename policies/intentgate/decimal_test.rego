@@ -107,3 +107,18 @@ test_sum_is_undefined_when_an_item_is_not_a_decimal if {
 	not decimal.sum_of(["0", 0])
 	not decimal.sum_of(["5", concat("", ["1", uint256_max])])
 }
+
+# greater_than orders [length, digits]: length decides before any digit does.
+test_length_decides_before_digits if {
+	decimal.greater_than("100", "99")
+	not decimal.greater_than("99", "100")
+	decimal.greater_than("2000", "1999")
+	not decimal.greater_than("1999", "2000")
+	decimal.greater_than("10", "0")
+	not decimal.greater_than("0", "10")
+}
+
+test_one_non_zero_amount_must_still_be_a_decimal if {
+	not decimal.sum_of(["7", "01"])
+	not decimal.sum_of(["7", "-0"])
+}

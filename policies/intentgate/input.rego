@@ -85,11 +85,11 @@ intent_fields := {
 	"input.intent.validUntil": "a non-negative integer (unix seconds)",
 }
 
-intent_field_holds["input.intent.kind"] if input.intent.kind in object.keys(required_capability)
+intent_field_holds["input.intent.kind"] if has_key(required_capability, input.intent.kind)
 
 intent_field_holds["input.intent.chainId"] if intent_chain_id_is_valid
 
-intent_field_holds["input.intent.sender"] if is_address(input.intent.sender)
+intent_field_holds["input.intent.sender"] if input_address(input.intent.sender)
 
 intent_field_holds["input.intent.calls"] if is_array(input.intent.calls)
 
@@ -142,7 +142,7 @@ template_intent_field_holds["input.template.intent.tokenCaps"] if is_array(input
 template_intent_field_holds["input.template.intent.limits"] if is_array(input.template.intent.limits)
 
 template_intent_field_holds["input.template.intent.maxTxValueWei"] if {
-	not "maxTxValueWei" in object.keys(input.template.intent)
+	not has_key(input.template.intent, "maxTxValueWei")
 }
 
 template_intent_field_holds["input.template.intent.maxTxValueWei"] if {
@@ -156,7 +156,7 @@ template_intent_field_holds["input.template.intent.gas"] if {
 }
 
 template_intent_field_holds["input.template.intent.approvals"] if {
-	not "approvals" in object.keys(input.template.intent)
+	not has_key(input.template.intent, "approvals")
 }
 
 template_intent_field_holds["input.template.intent.approvals"] if approvals_are_valid
@@ -170,7 +170,7 @@ approvals_are_valid if {
 	optional_array(section, "tokenAmountsAbove")
 }
 
-optional_array(item, field) if not field in object.keys(item)
+optional_array(item, field) if not has_key(item, field)
 
 optional_array(item, field) if is_array(item[field])
 
@@ -187,42 +187,42 @@ template_chains_are_valid if {
 
 input_problems contains problem if {
 	some i, call in input.intent.calls
-	some problem in item_problems(indexed("input.intent.calls", i), call, call_checks)
+	some problem in item_problems(["input.intent.calls", i], call, call_checks)
 }
 
 input_problems contains problem if {
 	some i, allowed in input.template.intent.calls
-	some problem in item_problems(indexed("input.template.intent.calls", i), allowed, allowed_call_checks)
+	some problem in item_problems(["input.template.intent.calls", i], allowed, allowed_call_checks)
 }
 
 input_problems contains problem if {
 	some i, allowed in input.template.intent.calls
 	some f, allowed_function in allowed.functions
-	path := concat("", [indexed("input.template.intent.calls", i), ".functions", index_suffix(f)])
-	some problem in item_problems(path, allowed_function, allowed_function_checks)
+	location := ["input.template.intent.calls", i, ".functions", f]
+	some problem in item_problems(location, allowed_function, allowed_function_checks)
 }
 
 input_problems contains problem if {
 	some i, cap in input.template.intent.tokenCaps
-	some problem in item_problems(indexed("input.template.intent.tokenCaps", i), cap, token_cap_checks)
+	some problem in item_problems(["input.template.intent.tokenCaps", i], cap, token_cap_checks)
 }
 
 input_problems contains problem if {
 	some i, threshold in input.template.intent.approvals.tokenAmountsAbove
-	path := indexed("input.template.intent.approvals.tokenAmountsAbove", i)
-	some problem in item_problems(path, threshold, approval_threshold_checks)
+	location := ["input.template.intent.approvals.tokenAmountsAbove", i]
+	some problem in item_problems(location, threshold, approval_threshold_checks)
 }
 
 input_problems contains problem if {
 	some i, limit in input.template.intent.limits
-	some problem in item_problems(indexed("input.template.intent.limits", i), limit, limit_checks)
+	some problem in item_problems(["input.template.intent.limits", i], limit, limit_checks)
 }
 
 # A decoded call must be one this policy knows how to read, or its caps could not apply.
 input_problems contains concat("", [indexed("input.intent.calls", i), ".decoded must name a known standard and function, with args"]) if {
 	some i, call in input.intent.calls
 	is_object(call)
-	"decoded" in object.keys(call)
+	has_key(call, "decoded")
 	not decoded_shape(call.decoded)
 }
 
@@ -230,14 +230,13 @@ input_problems contains problem if {
 	some i, call in input.intent.calls
 	is_object(call)
 	shape := decoded_shape(call.decoded)
-	path := concat("", [indexed("input.intent.calls", i), ".decoded.args"])
-	some problem in item_problems(path, call.decoded.args, shape)
+	some problem in item_problems(["input.intent.calls", i, ".decoded.args"], call.decoded.args, shape)
 }
 
 input_problems contains concat("", [indexed("input.intent.calls", i), ".opaque must be an object with a string reason"]) if {
 	some i, call in input.intent.calls
 	is_object(call)
-	"opaque" in object.keys(call)
+	has_key(call, "opaque")
 	not opaque_is_valid(call.opaque)
 }
 
@@ -267,6 +266,14 @@ input_problems contains concat("", ["input.template.intent.tokenCaps lists ", lo
 
 opaque_is_valid(opaque) if is_string(opaque.reason)
 
+# Whether an object has a key, whatever its value (null and false included). It is undefined
+# for anything but an object, as object.keys is; object.keys would also build the set of every
+# key for each check, which Wasm pays for on each call.
+has_key(item, key) if {
+	is_object(item)
+	_ = item[key]
+}
+
 decoded_shape(decoded) := decoded_arguments[decoded.standard][decoded.function] if is_object(decoded.args)
 
 # The args of each decoded call, as the normalizers write them (src/intents/intent.ts).
@@ -288,12 +295,23 @@ indexed(path, index) := concat("", [path, index_suffix(index)])
 
 index_suffix(index) := concat("", ["[", format_int(index, 10), "]"])
 
-item_problems(path, item, _) := {concat("", [path, " must be an object"])} if not is_object(item)
+# Where an item is: [array, index], [array, index, suffix] or [array, index, inner array,
+# inner index]. The path is only written out for a problem; building it for every item cost
+# more than checking most items. Like indexed, it is undefined for an index that is not a
+# number (an object's key, when an array was expected), which leaves such an item unchecked
+# here: the check of the field that should be an array reports it.
+path_text([path, index]) := indexed(path, index)
 
-item_problems(path, item, checks) := {problem |
+path_text([path, index, suffix]) := concat("", [indexed(path, index), suffix])
+
+path_text([path, index, inner, inner_index]) := concat("", [indexed(path, index), inner, index_suffix(inner_index)])
+
+item_problems(location, item, _) := {concat("", [path_text(location), " must be an object"])} if not is_object(item)
+
+item_problems(location, item, checks) := {problem |
 	some field, check in checks
 	not check_holds(check, item, field)
-	problem := concat("", [path, ".", field, " must be ", check_descriptions[check]])
+	problem := concat("", [path_text(location), ".", field, " must be ", check_descriptions[check]])
 } if is_object(item)
 
 call_checks := {
@@ -339,43 +357,64 @@ check_descriptions := {
 	"positive_integer": "a positive integer",
 }
 
-check_holds("string", item, field) if is_string(item[field])
-
-check_holds("non_empty_string", item, field) if non_empty_string(item[field])
-
-check_holds("boolean", item, field) if is_boolean(item[field])
-
-check_holds("address", item, field) if is_address(item[field])
-
-check_holds("decimal", item, field) if decimal.is_decimal(item[field])
-
-check_holds("decimals", item, field) if {
+# One chain of else branches rather than one function body per check: Wasm evaluates every
+# body of a function on every call, so each check paid for comparing its name with all
+# sixteen, while a chain stops at the first branch that holds. The most frequent checks come
+# first. A check that fails falls through the rest, whose names do not match, to undefined.
+check_holds(check, item, field) if {
+	check == "address"
+	input_address(item[field])
+} else if {
+	check == "decimal"
+	decimal.is_decimal(item[field])
+} else if {
+	check == "optional_decimal"
+	not has_key(item, field)
+} else if {
+	check == "optional_decimal"
+	decimal.is_decimal(item[field])
+} else if {
+	check == "string"
+	is_string(item[field])
+} else if {
+	check == "selector"
+	is_selector(item[field])
+} else if {
+	check == "selector_or_null"
+	item[field] == null
+} else if {
+	check == "selector_or_null"
+	is_selector(item[field])
+} else if {
+	check == "non_empty_string"
+	non_empty_string(item[field])
+} else if {
+	check == "role"
+	item[field] in {"call", "container"}
+} else if {
+	check == "array"
+	is_array(item[field])
+} else if {
+	check == "scope"
+	item[field] in {"sender", "instance", "template", "global"}
+} else if {
+	check == "metric"
+	item[field] in {"count", "valueWei", "gasWei"}
+} else if {
+	check == "window_kind"
+	item[field] in {"utc-day", "rolling"}
+} else if {
+	check == "positive_integer"
+	positive_integer(item[field])
+} else if {
+	check == "boolean"
+	is_boolean(item[field])
+} else if {
+	check == "decimals"
 	is_array(item[field])
 	every value in item[field] {
 		decimal.is_decimal(value)
 	}
 }
-
-check_holds("optional_decimal", item, field) if not field in object.keys(item)
-
-check_holds("optional_decimal", item, field) if decimal.is_decimal(item[field])
-
-check_holds("array", item, field) if is_array(item[field])
-
-check_holds("role", item, field) if item[field] in {"call", "container"}
-
-check_holds("selector", item, field) if is_selector(item[field])
-
-check_holds("selector_or_null", item, field) if item[field] == null
-
-check_holds("selector_or_null", item, field) if is_selector(item[field])
-
-check_holds("scope", item, field) if item[field] in {"sender", "instance", "template", "global"}
-
-check_holds("metric", item, field) if item[field] in {"count", "valueWei", "gasWei"}
-
-check_holds("window_kind", item, field) if item[field] in {"utc-day", "rolling"}
-
-check_holds("positive_integer", item, field) if positive_integer(item[field])
 
 is_selector(value) if hex_of_length(value, "0x", 8, hex_chars)

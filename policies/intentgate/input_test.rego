@@ -263,3 +263,89 @@ test_each_limit_field_is_checked if {
 test_limit_that_is_not_an_object_is_a_problem if {
 	intentgate.input_problems == {"input.template.intent.limits[0] must be an object"} with input as with_template_intent({"limits": ["1d"]})
 }
+
+# check_holds is one chain of else branches: each check holds for its own kind of value
+# only, a failing check is not rescued by a later branch, and an unknown check never holds.
+
+check_cases := {
+	"address": [vote, "0x12"],
+	"decimal": ["10", "010"],
+	"optional_decimal": ["10", 10],
+	"string": ["", 1],
+	"selector": ["0x2755cd2d", null],
+	"selector_or_null": [null, "0x2755cd2"],
+	"non_empty_string": ["a", ""],
+	"role": ["container", "batch"],
+	"array": [[], {}],
+	"scope": ["global", "all"],
+	"metric": ["gasWei", "gas"],
+	"window_kind": ["rolling", "daily"],
+	"positive_integer": [1, 0],
+	"boolean": [false, "false"],
+	"decimals": [["1", "0"], ["1", "01"]],
+}
+
+test_every_check_holds_for_its_values_only if {
+	every check, values in check_cases {
+		[good, bad] := values
+		intentgate.check_holds(check, {"field": good}, "field")
+		not intentgate.check_holds(check, {"field": bad}, "field")
+	}
+	every check in object.keys(intentgate.check_descriptions) {
+		check in object.keys(check_cases)
+	}
+}
+
+test_missing_field_holds_only_where_optional if {
+	{check | some check, _ in check_cases; intentgate.check_holds(check, {}, "field")} == {"optional_decimal"}
+}
+
+test_unknown_check_never_holds if {
+	not intentgate.check_holds("anything", {"field": "anything"}, "field")
+}
+
+# An array that is an object instead is one problem, not one more per key: paths are only
+# written for numeric indexes.
+test_functions_that_are_an_object_are_one_problem if {
+	calls := [template_intent.calls[0], object.union(template_intent.calls[1], {"functions": {"tip": {"selector": 1}}}), template_intent.calls[2]]
+	problems := intentgate.input_problems with input as with_template_intent({"calls": calls})
+	problems == {"input.template.intent.calls[1].functions must be an array"}
+}
+
+test_decoded_args_of_a_nested_call_name_its_path if {
+	inner := object.union(transfer_call("1"), {"path": "0.1", "depth": 1, "decoded": {"standard": "erc20", "function": "transfer", "args": {"to": "nobody", "amount": "1"}}})
+	problems := intentgate.input_problems with input as with_calls([vote_call, inner])
+	problems == {"input.intent.calls[1].decoded.args.to must be an address"}
+}
+
+# A field that is present counts as present whatever its value: null and false are not absent.
+test_present_null_or_false_fields_are_checked if {
+	every value in [null, false] {
+		intentgate.input_problems == {"input.intent.calls[0].decoded must name a known standard and function, with args"} with input as with_calls([object.union(vote_call, {"decoded": value})])
+		intentgate.input_problems == {"input.intent.calls[0].opaque must be an object with a string reason"} with input as with_calls([object.union(vote_call, {"opaque": value})])
+		intentgate.input_problems == {"input.template.intent.maxTxValueWei must be a decimal when present"} with input as with_template_intent({"maxTxValueWei": value})
+		intentgate.input_problems == {"input.template.intent.tokenCaps[0].maxApproveAmount must be a decimal string when present"} with input as with_template_intent({"tokenCaps": [{"token": token, "maxApproveAmount": value}]})
+	}
+}
+
+test_kind_must_name_a_known_kind_exactly if {
+	every kind in ["Meta-tx", "", 1, null, ["meta-tx"]] {
+		intentgate.input_problems == {`input.intent.kind must be "meta-tx" or "user-op"`} with input as object.union(allowed_input, {"intent": {"kind": kind}})
+	}
+}
+
+# Addresses the input names in its usual places are checked once and then looked up; any
+# other address is still checked in full, and a malformed one is never taken as checked.
+test_addresses_outside_the_usual_places_are_checked_in_full if {
+	decoded := {"standard": "erc20", "function": "transfer", "args": {"to": concat("", [alice, "0"]), "amount": "1"}}
+	problems := intentgate.input_problems with input as with_calls([object.union(transfer_call("1"), {"decoded": decoded})])
+	problems == {"input.intent.calls[0].decoded.args.to must be an address"}
+	count(intentgate.input_problems) == 0 with input as with_calls([transfer_call("1")])
+}
+
+test_a_malformed_sender_is_a_problem_wherever_it_is_named if {
+	bad := "0x70997970C51812dc3A010C7d01b50e0d17dc79CZ"
+	patched := object.union(with_calls([object.union(vote_call, {"to": bad})]), {"intent": {"sender": bad}})
+	intentgate.input_problems == {"input.intent.sender must be an address", "input.intent.calls[0].to must be an address"} with input as patched
+	not "TARGET_NOT_ALLOWED" in codes(intentgate.deny) with input as patched
+}

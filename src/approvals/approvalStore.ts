@@ -3,7 +3,7 @@ import type { Reason } from '../errors/index.js'
 import type { IntentKind } from '../intents/intent.js'
 import type { RedisKeys } from '../redis/keys.js'
 import { luaScript } from '../redis/luaScript.js'
-import { claimKey, releaseClaim } from '../redis/ownedClaim.js'
+import { claimKey, holdsClaim, releaseClaim, renewClaim } from '../redis/ownedClaim.js'
 
 /**
  * Where a held request stands. `pending` until k distinct operators approve (`approved`), one
@@ -99,12 +99,18 @@ export type ApprovalStore = {
   /** Forgets an approval whose held decision could not be attested: it never existed for anyone. */
   discard(id: string): Promise<void>
   /**
-   * Claims the sweep's work on one approval for `ttlSeconds`: of the sweeps of every process, one
-   * at a time finishes it, so no approval event is attested twice. False if another holds it.
+   * Claims the follow-up work on one approval (attesting its events, relaying, sponsoring or
+   * releasing) for `ttlSeconds`: of the operators' calls and the sweeps of every process, one at a
+   * time works on it, so no approval event is attested twice. False if another holds it. Taken
+   * through withApprovalClaim (src/approvals/approvalClaim.ts), which renews and releases it.
    */
-  claimSweep(id: string, owner: string, ttlSeconds: number): Promise<boolean>
-  /** Gives a sweep claim back, if `owner` still holds it. */
-  releaseSweep(id: string, owner: string): Promise<void>
+  claim(id: string, owner: string, ttlSeconds: number): Promise<boolean>
+  /** Extends `owner`'s claim to `ttlSeconds` from now; false if `owner` no longer holds it. */
+  renewClaim(id: string, owner: string, ttlSeconds: number): Promise<boolean>
+  /** Whether `owner` holds the claim now. */
+  holdsClaim(id: string, owner: string): Promise<boolean>
+  /** Gives a claim back, if `owner` still holds it. */
+  releaseClaim(id: string, owner: string): Promise<void>
 }
 
 // KEYS: the approval hash, the unfinished index. ARGV: the entry's fields as JSON, then its ttl.
@@ -175,7 +181,7 @@ const approvalStatuses: readonly ApprovalStatus[] = [
 /** Approvals of held requests in Redis (keys documented in src/redis/keys.ts). */
 export function createApprovalStore(parameters: {
   redis: Redis
-  keys: Pick<RedisKeys, 'approval' | 'approvalsUnfinished' | 'approvalSweepClaim'>
+  keys: Pick<RedisKeys, 'approval' | 'approvalsUnfinished' | 'approvalClaim'>
   /** How long an approval is kept after it is opened: as long as its request record. */
   retentionSeconds: number
 }): ApprovalStore {
@@ -246,11 +252,17 @@ export function createApprovalStore(parameters: {
     async discard(id) {
       await redis.multi().del(keys.approval(id)).zrem(keys.approvalsUnfinished(), id).exec()
     },
-    claimSweep(id, owner, ttlSeconds) {
-      return claimKey(redis, keys.approvalSweepClaim(id), owner, ttlSeconds)
+    claim(id, owner, ttlSeconds) {
+      return claimKey(redis, keys.approvalClaim(id), owner, ttlSeconds)
     },
-    releaseSweep(id, owner) {
-      return releaseClaim(redis, keys.approvalSweepClaim(id), owner)
+    renewClaim(id, owner, ttlSeconds) {
+      return renewClaim(redis, keys.approvalClaim(id), owner, ttlSeconds)
+    },
+    holdsClaim(id, owner) {
+      return holdsClaim(redis, keys.approvalClaim(id), owner)
+    },
+    releaseClaim(id, owner) {
+      return releaseClaim(redis, keys.approvalClaim(id), owner)
     },
   }
 }

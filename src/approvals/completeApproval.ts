@@ -1,6 +1,7 @@
 import type { Reason } from '../errors/index.js'
 import { decisionEntryOf } from '../relay/settleRequest.js'
 import type { RequestApproval, RequestRecord } from '../requests/requestStore.js'
+import type { ApprovalClaim } from './approvalClaim.js'
 import type { ApprovalDeps, AwaitingRecord } from './approvalDeps.js'
 import type { ApprovalAttestationRef, ApprovalEntry } from './approvalStore.js'
 
@@ -11,16 +12,20 @@ import type { ApprovalAttestationRef, ApprovalEntry } from './approvalStore.js'
  *   request digest), a user operation is sponsored;
  * - `rejected`, `expired`, `cancelled`: the event attested, the reservation and the sender nonce
  *   claim given back, and the request `cancelled` with the reason.
- * Every step is safe to repeat, so a run that a crash interrupted is finished by the next one (the
- * sweep runs it again, attesting approvals a crash left unattested). An operator's call passes
- * `attestMissing: false`: it never attests another operator's approval, which that operator's own
- * call is attesting. Returns the request record as it stands after, if any.
+ * It runs holding the approval's follow-up claim and reads the approval afresh under it, so of an
+ * operator's call and a sweep, one does each step and the other finds it done. Every step is safe
+ * to repeat after a crash, so a run that a crash interrupted is finished by the next one (the
+ * sweep runs it again once the claim lapses, attesting approvals a crash left unattested). An
+ * operator's call passes `attestMissing: false`: it never attests another operator's approval,
+ * which that operator's own call attests once it gets the claim. Returns the request record as it
+ * stands after, if any.
  */
 export async function completeApproval(
   deps: ApprovalDeps,
-  id: string,
+  claim: ApprovalClaim,
   options: { attestMissing: boolean } = { attestMissing: true },
 ): Promise<RequestRecord | undefined> {
+  const { id } = claim
   const entry = await deps.approvals.get(id)
   const record = await deps.requests.get(id)
   if (!entry || entry.status === 'pending' || !record) return record
@@ -29,20 +34,30 @@ export async function completeApproval(
     // approval is still being attested leaves the rest to that call rather than attest it twice.
     const unattested = entry.votes.some((vote) => !entry.voteAttestations[vote.by])
     if (unattested && !options.attestMissing) return record
-    const attested = await attestMissingVotes(deps, record, entry)
+    const attested = await attestMissingVotes(deps, claim, record, entry)
     await noteApprovals(deps, attested, entry.closedAt)
-    if (record.status === 'awaiting_approval') await act(deps, record, entry.closedAt ?? deps.now())
+    if (record.status === 'awaiting_approval') {
+      await claim.assertHeld()
+      await act(deps, record, entry.closedAt ?? deps.now())
+    }
   } else {
-    const closing = entry.closeAttestation ?? (await attestClose(deps, record, entry))
-    if (record.status === 'awaiting_approval') await cancel(deps, record, entry, closing)
+    const closing = entry.closeAttestation ?? (await attestClose(deps, claim, record, entry))
+    if (record.status === 'awaiting_approval') {
+      await claim.assertHeld()
+      await cancel(deps, record, entry, closing)
+    }
   }
   await deps.approvals.finish(id)
   return deps.requests.get(id)
 }
 
-/** Attests one counted approval, the `index`-th of the entry's votes, and notes its attestation. */
+/**
+ * Attests one counted approval, the `index`-th of the entry's votes, and notes its attestation.
+ * The caller holds the claim and read `entry` under it, and found that vote unattested.
+ */
 export async function attestVote(
   deps: Pick<ApprovalDeps, 'attestor' | 'approvals'>,
+  claim: ApprovalClaim,
   record: Pick<RequestRecord, 'decisionAttestation'>,
   entry: ApprovalEntry,
   index: number,
@@ -51,6 +66,7 @@ export async function attestVote(
   const vote = entry.votes[index]
   if (!vote) throw new RangeError(`approval ${entry.id} has no vote ${index}`)
   const approvers = entry.votes.slice(0, index + 1).map((counted) => counted.by)
+  await claim.assertHeld()
   const logged = await deps.attestor.attestApproval({
     requestDigest: entry.id,
     decisionEntry: decisionEntryOf(record.decisionAttestation),
@@ -68,12 +84,13 @@ export async function attestVote(
 /** The entry with every counted vote attested: those a crash left unattested are attested now. */
 export async function attestMissingVotes(
   deps: Pick<ApprovalDeps, 'attestor' | 'approvals'>,
+  claim: ApprovalClaim,
   record: Pick<RequestRecord, 'decisionAttestation'>,
   entry: ApprovalEntry,
 ): Promise<ApprovalEntry> {
   const voteAttestations = { ...entry.voteAttestations }
   for (const [index, vote] of entry.votes.entries()) {
-    voteAttestations[vote.by] ??= await attestVote(deps, record, entry, index)
+    voteAttestations[vote.by] ??= await attestVote(deps, claim, record, entry, index)
   }
   return { ...entry, voteAttestations }
 }
@@ -137,10 +154,12 @@ const closingActions = { rejected: 'reject', expired: 'expire', cancelled: 'canc
 
 async function attestClose(
   deps: ApprovalDeps,
+  claim: ApprovalClaim,
   record: RequestRecord,
   entry: ApprovalEntry,
 ): Promise<ApprovalAttestationRef> {
   const status = entry.status as keyof typeof closingActions
+  await claim.assertHeld()
   const logged = await deps.attestor.attestApproval({
     requestDigest: entry.id,
     decisionEntry: decisionEntryOf(record.decisionAttestation),

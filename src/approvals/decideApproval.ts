@@ -2,8 +2,9 @@ import type { AdminPrincipal } from '../auth/adminKeys.js'
 import { IntentGateError, type Reason } from '../errors/index.js'
 import type { RequestRecord } from '../requests/requestStore.js'
 import { stopOf } from '../templates/revocation.js'
+import { type ApprovalClaim, operatorClaimWaitMs, withApprovalClaim } from './approvalClaim.js'
 import type { ApprovalDeps } from './approvalDeps.js'
-import type { ApprovalEntry, ApprovalStatus } from './approvalStore.js'
+import type { ApprovalAttestationRef, ApprovalEntry, ApprovalStatus } from './approvalStore.js'
 import { type ApprovalView, approvalViewOf } from './approvalView.js'
 import { attestVote, completeApproval, noteApprovals } from './completeApproval.js'
 
@@ -20,7 +21,9 @@ export type ApproveRequestReturnType = {
  * revocations and the template's expiry are checked again: an engaged switch refuses the approval
  * (the request keeps waiting), a revoked instance or template, or an expired template, cancels the
  * request. Each counted approval is
- * attested; the k-th sends the request on (relayed, or sponsored) before this returns.
+ * attested; the k-th sends the request on (relayed, or sponsored) before this returns. Both happen
+ * under the approval's follow-up claim (src/approvals/approvalClaim.ts), which the sweep takes too,
+ * so a call that stalls past the sweep's grace never repeats what the sweep did meanwhile.
  */
 export async function approveRequest(
   deps: ApprovalDeps,
@@ -32,7 +35,9 @@ export async function approveRequest(
   // how one retries an approval whose follow-up failed (a chain or log outage) without waiting
   // for the sweep.
   if (entry.status === 'approved' && entry.votes.some((vote) => vote.by === operator.name)) {
-    await completeApproval(deps, id, { attestMissing: false })
+    await withApprovalClaim(deps.approvals, id, { waitMs: operatorClaimWaitMs }, (claim) =>
+      completeApproval(deps, claim, { attestMissing: false }),
+    )
     return { approval: await viewOf(deps, id), counted: false }
   }
   if (entry.status !== 'pending') throw notPending(id, entry.status)
@@ -55,28 +60,50 @@ export async function approveRequest(
     case 'duplicate':
       return { approval: await viewOf(deps, id), counted: false }
     case 'counted': {
-      // The entry as the count left it: this vote, and the ones before it, in order.
-      const counted = await deps.approvals.get(id)
-      if (!counted) throw notFound(id)
-      const ref = await attestVote(deps, record, counted, vote.count - 1, operator.role)
-      // Read again: approvals counted meanwhile, and whether this or a concurrent one was the k-th.
-      const latest = (await deps.approvals.get(id)) ?? counted
-      await noteApprovals(deps, {
-        ...latest,
-        voteAttestations: { ...latest.voteAttestations, [operator.name]: ref },
-      })
-      // Whichever call attests the last approval behind the k-th sends the request on.
-      if (latest.status === 'approved') await completeApproval(deps, id, { attestMissing: false })
+      // Under the claim, so a sweep that found this approval unattested past its grace (this call
+      // stalled) and attested it is seen here, and not attested again.
+      const followed = await withApprovalClaim(deps.approvals, id, { waitMs: operatorClaimWaitMs }, (claim) =>
+        attestOwnVote(deps, claim, record, operator),
+      )
       await deps.recordAdminAction({
         actor: operator,
         action: 'approval.approve',
         target: id,
-        detail: { approvals: vote.count, required: counted.required, status: vote.status },
-        attested: { logIndex: ref.logIndex },
+        detail: { approvals: vote.count, required: entry.required, status: vote.status },
+        // Not held: whoever holds the claim, or the sweep after the grace, attests it.
+        ...(followed.held ? { attested: { logIndex: followed.value.logIndex } } : {}),
       })
       return { approval: await viewOf(deps, id), counted: true }
     }
   }
+}
+
+/**
+ * Attests the approval `operator` just counted, unless it is attested already, and sends the
+ * request on if it is approved. Holds the approval's claim.
+ */
+async function attestOwnVote(
+  deps: ApprovalDeps,
+  claim: ApprovalClaim,
+  record: RequestRecord,
+  operator: AdminPrincipal,
+): Promise<ApprovalAttestationRef> {
+  // The entry as it stands under the claim: this vote, the ones before it, and what is attested.
+  const counted = await deps.approvals.get(claim.id)
+  if (!counted) throw notFound(claim.id)
+  const index = counted.votes.findIndex((vote) => vote.by === operator.name)
+  const ref =
+    counted.voteAttestations[operator.name] ??
+    (await attestVote(deps, claim, record, counted, index, operator.role))
+  // Read again: approvals counted meanwhile, and whether this or a concurrent one was the k-th.
+  const latest = (await deps.approvals.get(claim.id)) ?? counted
+  await noteApprovals(deps, {
+    ...latest,
+    voteAttestations: { ...latest.voteAttestations, [operator.name]: ref },
+  })
+  // Whichever call attests the last approval behind the k-th sends the request on.
+  if (latest.status === 'approved') await completeApproval(deps, claim, { attestMissing: false })
+  return ref
 }
 
 /**
@@ -112,14 +139,24 @@ export async function rejectRequest(
   return viewOf(deps, id)
 }
 
-/** Ends a pending approval and, if this call ended it, carries out what follows. */
+/**
+ * Ends a pending approval and, if this call ended it, carries out what follows, under the claim
+ * the caller holds (the sweep) or else one taken here. If another holds the claim past the wait,
+ * it (or the sweep after the grace) carries it out.
+ */
 export async function closeAndComplete(
   deps: ApprovalDeps,
   id: string,
   change: Parameters<ApprovalDeps['approvals']['close']>[1],
+  held?: ApprovalClaim,
 ) {
   const closed = await deps.approvals.close(id, change)
-  if (closed.kind === 'closed') await completeApproval(deps, id)
+  if (closed.kind !== 'closed') return closed
+  if (held) await completeApproval(deps, held)
+  else
+    await withApprovalClaim(deps.approvals, id, { waitMs: operatorClaimWaitMs }, (claim) =>
+      completeApproval(deps, claim),
+    )
   return closed
 }
 

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto'
 import { createPeriodicTask } from '../background/periodicTask.js'
 import { endOf } from '../templates/revocation.js'
+import { type ApprovalClaim, withApprovalClaim } from './approvalClaim.js'
 import type { ApprovalDeps } from './approvalDeps.js'
 import type { ApprovalEntry } from './approvalStore.js'
 import { attestMissingVotes, completeApproval, noteApprovals } from './completeApproval.js'
@@ -32,9 +32,9 @@ export async function sweepApprovals(
 ): Promise<SweepApprovalsResult> {
   const result: SweepApprovalsResult = { expired: 0, ended: 0, completed: 0, discarded: 0 }
   const now = deps.now()
-  // Every API process sweeps: one that finds work claims the approval first and looks again, so
-  // two sweeps never both attest the same event (into two logs) or release the same reservation.
-  const owner = randomBytes(8).toString('hex')
+  // Every API process sweeps, and an operator's call finishes what it decided: one that finds
+  // work claims the approval first and looks again, so no two of them both attest the same event
+  // (into two logs) or release the same reservation. A claim held elsewhere is left to its holder.
   for (let offset = 0; offset < maxPerPass; offset += 200) {
     const ids = await deps.approvals.unfinished(200, offset)
     for (const id of ids) {
@@ -44,22 +44,16 @@ export async function sweepApprovals(
         continue
       }
       if (!(await sweepStepFor(deps, entry, now, options.graceSeconds))) continue
-      if (!(await deps.approvals.claimSweep(id, owner, sweepClaimSeconds))) continue
-      try {
+      await withApprovalClaim(deps.approvals, id, { waitMs: 0 }, async (claim) => {
         const current = await deps.approvals.get(id)
         const step = current && (await sweepStepFor(deps, current, now, options.graceSeconds))
-        if (current && step) await runSweepStep(deps, current, step, now, result)
-      } finally {
-        await deps.approvals.releaseSweep(id, owner)
-      }
+        if (current && step) await runSweepStep(deps, claim, current, step, now, result)
+      })
     }
     if (ids.length < 200) break
   }
   return result
 }
-
-/** How long one sweep may work on one approval before another may take it over (if it died). */
-const sweepClaimSeconds = 60
 
 type SweepStep = 'expire' | 'end' | 'complete' | 'discard' | 'attest-votes'
 
@@ -89,6 +83,7 @@ async function sweepStepFor(
 
 async function runSweepStep(
   deps: ApprovalDeps,
+  claim: ApprovalClaim,
   entry: ApprovalEntry,
   step: SweepStep,
   now: number,
@@ -97,24 +92,20 @@ async function runSweepStep(
   const { id } = entry
   switch (step) {
     case 'expire': {
-      const closed = await closeAndComplete(deps, id, {
-        status: 'expired',
-        by: '',
-        reason: expiredReason(entry),
-        now,
-      })
+      const change = { status: 'expired', by: '', reason: expiredReason(entry), now } as const
+      const closed = await closeAndComplete(deps, id, change, claim)
       if (closed.kind === 'closed') result.expired++
       return
     }
     case 'end': {
       const reason = await endingReason(deps, id, now)
       if (!reason) return
-      const closed = await closeAndComplete(deps, id, { status: 'cancelled', by: '', reason, now })
+      const closed = await closeAndComplete(deps, id, { status: 'cancelled', by: '', reason, now }, claim)
       if (closed.kind === 'closed') result.ended++
       return
     }
     case 'complete':
-      await completeApproval(deps, id)
+      await completeApproval(deps, claim)
       result.completed++
       return
     case 'discard':
@@ -125,7 +116,7 @@ async function runSweepStep(
       return
     case 'attest-votes': {
       const record = await deps.requests.get(id)
-      if (record) await noteApprovals(deps, await attestMissingVotes(deps, record, entry))
+      if (record) await noteApprovals(deps, await attestMissingVotes(deps, claim, record, entry))
       return
     }
   }

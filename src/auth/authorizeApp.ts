@@ -23,8 +23,10 @@ export type AppAuthorizer = {
   /** Checks the revocable state behind verified claims: revocations, expiry and kill switches. */
   authorizeClaims(claims: CapabilityClaims, context?: { chainId?: number }): Promise<AppSession>
   /**
-   * Re-reads the revocable state of an already authorized session. Called again just before a
-   * decision is committed, so a revocation that lands while a request is in flight still stops it.
+   * Re-reads the revocable state of an already authorized session: the same checks as
+   * `authorizeClaims`, reading of the instance only its status and template. Called again just
+   * before a decision is committed, so a revocation that lands while a request is in flight still
+   * stops it.
    */
   recheck(session: AppSession, context?: { chainId?: number }): Promise<AppSession>
 }
@@ -40,21 +42,43 @@ export function createAppAuthorizer(parameters: {
 }): AppAuthorizer {
   const { redis, keys, verifyToken, killSwitch } = parameters
 
-  const loadState = async (claims: CapabilityClaims, chainId: number | undefined): Promise<AppSession> => {
+  /**
+   * The instance behind `claims`: the whole record, or, for a session already loaded, only the two
+   * fields that can change under it (its status and template), read again and laid over `known`.
+   * An instance's params and resolved intent are written once, at creation, so the recheck before
+   * a commit need not read and parse them a second time.
+   */
+  const readInstance = async (
+    claims: CapabilityClaims,
+    known: InstanceRecord | undefined,
+  ): Promise<InstanceRecord | undefined> => {
+    if (!known) {
+      const hash = await redis.hgetall(keys.instance(claims.sub))
+      return hash.status ? instanceFromHash(claims.sub, hash) : undefined
+    }
+    const [status, templateDigest] = await redis.hmget(keys.instance(claims.sub), 'status', 'templateDigest')
+    if (!status) return undefined
+    return { ...known, status: status as InstanceRecord['status'], templateDigest: templateDigest ?? '' }
+  }
+
+  const loadState = async (
+    claims: CapabilityClaims,
+    chainId: number | undefined,
+    known?: InstanceRecord,
+  ): Promise<AppSession> => {
     // Three commands sent in one write with whatever else this tick sends (the request connection
     // auto-pipelines), rather than an explicit pipeline, which costs a socket write of its own.
-    const [revokedToken, instanceHash, [templateId, templateStatus, expiresAt, level]] = await Promise.all([
+    const [revokedToken, found, [templateId, templateStatus, expiresAt, level]] = await Promise.all([
       redis.get(keys.revokedToken(claims.jti)),
-      redis.hgetall(keys.instance(claims.sub)),
+      readInstance(claims, known),
       redis.hmget(keys.template(claims.tdg), ...templateFields),
     ]).catch((error: unknown) => {
       throw new IntentGateError('DEPENDENCY_UNAVAILABLE', 'Redis did not answer', { cause: error })
     })
 
     if (revokedToken) throw new IntentGateError('TOKEN_REVOKED', 'Capability token is revoked')
-    if (!instanceHash.status)
-      throw new IntentGateError('TOKEN_INVALID', 'Capability token names no known instance')
-    const instance = instanceFromHash(claims.sub, instanceHash)
+    if (!found) throw new IntentGateError('TOKEN_INVALID', 'Capability token names no known instance')
+    const instance = found
     if (instance.templateDigest !== claims.tdg) {
       throw new IntentGateError('TOKEN_INVALID', 'Capability token does not match its instance')
     }
@@ -112,7 +136,7 @@ export function createAppAuthorizer(parameters: {
       return loadState(claims, context.chainId)
     },
     recheck(session, context = {}) {
-      return loadState(session.claims, context.chainId)
+      return loadState(session.claims, context.chainId, session.instance)
     },
   }
 }

@@ -1,5 +1,4 @@
 import { type Address, type Hex, numberToHex } from 'viem'
-import { getUserOperationHash } from 'viem/account-abstraction'
 import type { ServedChain } from '../chain/servedChain.js'
 import { IntentGateError, UpstreamRpcError } from '../errors/index.js'
 import { type UserOperationV07, userOperationJsonOf } from '../intents/userOperation.js'
@@ -8,6 +7,7 @@ import type { RelayQueues } from '../relay/relayQueue.js'
 import type { RequestStore } from '../requests/requestStore.js'
 import type { SponsoredRecord } from '../sponsor/checkSponsoredOperation.js'
 import type { SponsorshipStore } from '../sponsor/sponsorshipStore.js'
+import { userOperationHashV07 } from '../sponsor/userOperationHash.js'
 import { estimateUserOperationGas } from './estimateUserOperationGas.js'
 import { requiredPreVerificationGas, simulateHandleOps } from './handleOps.js'
 import type { UserOperationBundler } from './userOperationBundler.js'
@@ -48,12 +48,7 @@ export function createSelfBundler(deps: SelfBundlerDeps): UserOperationBundler {
     mode: 'self',
 
     async send(userOp, record) {
-      const userOpHash = getUserOperationHash({
-        chainId: chain.chainId,
-        entryPointAddress: entryPoint,
-        entryPointVersion: '0.7',
-        userOperation: userOp,
-      })
+      const userOpHash = userOperationHashV07({ chainId: chain.chainId, entryPoint, userOperation: userOp })
       // Sent again: the job already queued answers for it (queueing it again is a no-op).
       if (record.bundleJob) return resend(deps, record, userOpHash)
       await assertPaysItsWay(deps, userOp)

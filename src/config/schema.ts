@@ -425,7 +425,7 @@ export const settingsSchema = z.object({
       }
     })
     .describe(
-      'Test only, never set in production: name:n,… makes the process SIGKILL itself the n-th time it reaches a named point of the approval path (after-reserve, after-attest, after-hold, after-record, after-enqueue). Empty: inert.',
+      'Test only, never set in production: name:n,… makes the process SIGKILL itself the n-th time it reaches a named point of the approval path (after-reserve, after-attest, after-record, after-enqueue). Empty: inert.',
     ),
   SHUTDOWN_TIMEOUT_MS: positiveInt
     .default(10_000)

@@ -33,6 +33,25 @@ export async function authorizeSubject(
   }
 }
 
+/**
+ * The same checks again for a session `authorizeSubject` let through, just before its decision
+ * is committed, so a revocation or kill switch that landed meanwhile still stops it. Only what
+ * can change is read again (see AppAuthorizer.recheck); the subject stays the one decided on.
+ */
+export async function recheckSubject(
+  deps: Pick<PipelineDeps, 'authorizer'>,
+  session: AppSession,
+  chainId: number,
+): Promise<SubjectCheck> {
+  const subject = subjectOf(session)
+  try {
+    return { ok: true, session: await deps.authorizer.recheck(session, { chainId }), subject }
+  } catch (error) {
+    if (!(error instanceof IntentGateError) || error.status >= 500) throw error
+    return { ok: false, error, subject }
+  }
+}
+
 export function subjectOf(session: AppSession): DecisionSubject {
   return {
     instanceId: session.instance.id,

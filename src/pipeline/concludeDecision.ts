@@ -68,8 +68,8 @@ export async function refuse(
 
 /**
  * Ends a request with an approval: attested and logged before the 202 is built and recorded. A
- * request to relay is held in its chain's inbox, recorded with its job, and enqueued, in that
- * order, so the job exists before the 202 goes out; should the enqueue itself fail after the
+ * request to relay is held in its chain's inbox and recorded with its job in one atomic step, then
+ * enqueued, so the job exists before the 202 goes out; should the enqueue itself fail after the
  * record was written, the worker's inbox sweep enqueues it from the record.
  */
 export async function accept(
@@ -129,15 +129,18 @@ async function recordApproval(
     status: 202 as const,
     body: { id: context.intent.requestDigest, status: 'queued', attestation },
   }
-  if (relay && relayJob) await relay.hold(relayJob)
-  deps.failpoint?.('after-hold')
+  // Held in the chain's inbox and recorded in one step (the inbox entry first, as a separate hold
+  // would): no moment when the request is recorded but not in the inbox.
   await deps.requests.record(
     {
       ...recordBase(context, { allow: true, reasons: [] }, attestation, answer),
       status: 'queued',
       ...(relayJob ? { relayJob } : {}),
     },
-    approval.signatureHash ? { signatureHash: approval.signatureHash } : {},
+    {
+      ...(approval.signatureHash ? { signatureHash: approval.signatureHash } : {}),
+      ...(relay && relayJob ? { inbox: relay.inboxEntry(relayJob) } : {}),
+    },
   )
   deps.failpoint?.('after-record')
   if (relay && relayJob) {

@@ -23,7 +23,7 @@ export type PipelineDeps = {
   attestor: Attestor
   requests: RequestStore
   /** Where approved meta-transactions go to be relayed. */
-  relay: Pick<RelayQueues, 'hold' | 'enqueue'>
+  relay: Pick<RelayQueues, 'hold' | 'inboxEntry' | 'enqueue'>
   /** Where requests the policy holds for operator approval wait. */
   hold: HoldDeps
   /** Unix seconds; injected so tests and replays can fix time. */

@@ -9,7 +9,7 @@ import type { ForwardRequestBody, ForwardRequestData } from '../intents/forwardR
 import { buildPolicyInput } from '../policy/buildPolicyInput.js'
 import type { Decision } from '../policy/decision.js'
 import { buildRelayJob } from '../relay/relayJob.js'
-import { authorizeSubject } from './authorizeSubject.js'
+import { authorizeSubject, recheckSubject } from './authorizeSubject.js'
 import { ApprovalNotRecordedError, accept, refuse } from './concludeDecision.js'
 import { HoldNotRecordedError, holdForApproval } from './holdForApproval.js'
 import { normalizeMetaTransaction } from './normalizeMetaTransaction.js'
@@ -95,6 +95,7 @@ export async function submitMetaTransaction(
   }
   return commit(deps, context, {
     claims,
+    session: checked.session,
     decision,
     policy,
     chain,
@@ -113,6 +114,7 @@ async function commit(
   context: DecisionContext,
   approved: {
     claims: CapabilityClaims
+    session: AppSession
     decision: Decision
     policy: ReturnType<PipelineDeps['policies']['current']>
     chain: ServedChain
@@ -122,11 +124,11 @@ async function commit(
   },
 ): Promise<MetaTransactionAnswer> {
   const { intent, now } = context
-  const { claims, decision, policy, chain, nonce, signatureHash, request } = approved
+  const { claims, session, decision, policy, chain, nonce, signatureHash, request } = approved
   const refuseWith = refuser(deps, context, signatureHash, policy)
 
   // A revocation or kill switch that landed while this request was being decided still stops it.
-  const recheck = await authorizeSubject(deps, claims, chain.chainId)
+  const recheck = await recheckSubject(deps, session, chain.chainId)
   if (!recheck.ok) return refuseWith(recheck.error.code, recheck.error.shortMessage, reasonsOf(recheck.error))
 
   const nonceKey = `${chain.chainId}:${chain.addresses.forwarder}:${intent.sender}:${nonce}`

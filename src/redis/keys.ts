@@ -39,8 +39,9 @@
  *                                         closedAt, closeReason, att:vote:{operator}, att:close
  *   {p}appr:unfinished            ZSET    request digest -> expiresAt; pending approvals and decided ones
  *                                         whose follow-up (relay, sponsorship, release) is not done
- *   {p}appr:{requestDigest}:sweep STRING  the sweep pass working on that approval (one process at a
- *                                         time, so none attests an event twice); expires on its own
+ *   {p}appr:{requestDigest}:sweep STRING  who works on that approval's follow-up, an operator's call or
+ *                                         a sweep (one at a time, so none attests an event twice);
+ *                                         renewed while they work, expires on its own if they die
  * Sponsored user operations (owned by src/sponsor/sponsorshipStore.ts)
  *   {p}aa:pending                 ZSET    request digest -> validUntil; sponsored ops not yet settled
  *   {p}aa:uoh:{userOpHash}        STRING  request digest of the sponsored op with this hash
@@ -86,7 +87,8 @@ export function createRedisKeys(prefix: string) {
     instanceTokenHolders: (instanceId: string) => `${prefix}inst:holders:${instanceId}`,
     approval: (digest: string) => `${prefix}appr:${digest}`,
     approvalsUnfinished: () => `${prefix}appr:unfinished`,
-    approvalSweepClaim: (digest: string) => `${prefix}appr:${digest}:sweep`,
+    // Still named :sweep, as when only sweeps took it: old and new processes exclude each other.
+    approvalClaim: (digest: string) => `${prefix}appr:${digest}:sweep`,
     sponsorPending: () => `${prefix}aa:pending`,
     userOpHash: (hash: string) => `${prefix}aa:uoh:${hash}`,
     sponsorSettle: (digest: string) => `${prefix}aa:settle:${digest}`,

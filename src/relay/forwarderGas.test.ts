@@ -1,7 +1,15 @@
 import fc from 'fast-check'
+import { encodeFunctionData, getAddress, type Hex, hexToBytes } from 'viem'
 import { describe, expect, test } from 'vitest'
+import { intentForwarderAbi } from '../chain/artifacts/IntentForwarder.js'
 import type { ForwardRequestData } from '../intents/forwardRequest.js'
-import { forwarderExecuteGasLimit, gasToForward, POST_CALL_GAS, VALUE_TRANSFER_GAS } from './forwarderGas.js'
+import {
+  encodeForwarderExecute,
+  forwarderExecuteGasLimit,
+  gasToForward,
+  POST_CALL_GAS,
+  VALUE_TRANSFER_GAS,
+} from './forwarderGas.js'
 
 const request: ForwardRequestData = {
   from: '0x1111111111111111111111111111111111111111',
@@ -52,6 +60,75 @@ describe('forwarderExecuteGasLimit', () => {
           expect(limit >= 21_000n + gasToForward(gas) + POST_CALL_GAS).toBe(true)
         },
       ),
+    )
+  })
+})
+
+describe('encodeForwarderExecute', () => {
+  const viemExecute = (forwarded: ForwardRequestData) =>
+    encodeFunctionData({ abi: intentForwarderAbi, functionName: 'execute', args: [forwarded] })
+  const hexOf = (bytes: Uint8Array) => `0x${Buffer.from(bytes).toString('hex')}` as Hex
+  const addressOf = fc.uint8Array({ minLength: 20, maxLength: 20 }).map(hexOf)
+
+  test('equals viem encodeFunctionData for random requests, checksummed or lower-case', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          from: addressOf,
+          to: addressOf.map((address) => getAddress(address)),
+          value: fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }),
+          gas: fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }),
+          deadline: fc.integer({ min: 0, max: 2 ** 48 - 1 }),
+          data: fc.uint8Array({ maxLength: 300 }).map(hexOf),
+          signature: fc.uint8Array({ maxLength: 130 }).map(hexOf),
+        }),
+        (forwarded) => {
+          expect(encodeForwarderExecute(forwarded)).toBe(viemExecute(forwarded).toLowerCase())
+        },
+      ),
+      { numRuns: 2_000 },
+    )
+    expect(encodeForwarderExecute(request)).toBe(viemExecute(request))
+  })
+
+  test('throws for what the ABI cannot hold', () => {
+    const bad: Partial<ForwardRequestData>[] = [
+      { value: -1n },
+      { gas: 2n ** 256n },
+      { deadline: 2 ** 48 },
+      { from: '0x1234' },
+      { to: `0x${'g'.repeat(40)}` },
+      { data: '0xabc' },
+      { signature: '0xzz' },
+    ]
+    for (const change of bad) {
+      expect(() => encodeForwarderExecute({ ...request, ...change }), Object.keys(change)[0]).toThrow()
+    }
+  })
+
+  test('the gas limit counts zero and other calldata bytes as the bytes themselves do', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 600 }),
+        fc.bigInt({ min: 1n, max: 30_000_000n }),
+        (bytes, gas) => {
+          const forwarded = { ...request, gas, data: hexOf(bytes) }
+          const calldata = hexToBytes(encodeForwarderExecute(forwarded))
+          const zeros = BigInt(calldata.filter((byte) => byte === 0).length)
+          const others = BigInt(calldata.length) - zeros
+          const standard =
+            21_000n +
+            zeros * 4n +
+            others * 16n +
+            50_000n +
+            60n * BigInt(Math.ceil((bytes.length + 20) / 32)) +
+            gasToForward(gas) +
+            POST_CALL_GAS
+          const floor = 21_000n + 10n * (zeros + others * 4n)
+          expect(forwarderExecuteGasLimit(forwarded)).toBe(standard > floor ? standard : floor)
+        },
+      ),
+      { numRuns: 500 },
     )
   })
 })

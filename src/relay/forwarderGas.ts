@@ -1,5 +1,4 @@
-import { encodeFunctionData, type Hex, hexToBytes } from 'viem'
-import { intentForwarderAbi } from '../chain/artifacts/IntentForwarder.js'
+import type { Hex } from 'viem'
 import type { ForwardRequestData } from '../intents/forwardRequest.js'
 
 /**
@@ -39,9 +38,46 @@ export const POST_CALL_GAS = 10_000n
 
 const TRANSACTION_BASE_GAS = 21_000n
 
-/** Calldata of `execute(request)` as the relayer sends it. */
+/**
+ * `execute((address,address,uint256,uint256,uint48,bytes,bytes))`'s selector: the calldata the
+ * relayer sends starts with it (the unit test checks it against viem's from the ABI).
+ */
+const executeSelector = 'df905caf'
+const uint256Max = (1n << 256n) - 1n
+const uint48Max = (1n << 48n) - 1n
+const addressPattern = /^0x[0-9a-fA-F]{40}$/
+const bytesPattern = /^0x(?:[0-9a-fA-F]{2})*$/
+
+/**
+ * Calldata of `execute(request)` as the relayer sends it: the ABI encoding of the one tuple
+ * argument, written word by word (it runs once per meta-transaction; the unit test checks it
+ * equals viem's encodeFunctionData for random requests). An address or bytes that are not hex, or
+ * a number outside its type, throws; an address's letter case is not checked against its EIP-55
+ * checksum (the request schema has already checksummed it).
+ */
 export function encodeForwarderExecute(request: ForwardRequestData): Hex {
-  return encodeFunctionData({ abi: intentForwarderAbi, functionName: 'execute', args: [request] })
+  const { from, to, value, gas, deadline, data, signature } = request
+  if (!addressPattern.test(from) || !addressPattern.test(to)) throw new RangeError('not an address')
+  if (!bytesPattern.test(data) || !bytesPattern.test(signature)) throw new RangeError('not hex bytes')
+  const dataWords = paddedWords(data)
+  const offsetOfSignature = 7 * 32 + 32 + dataWords.length / 2
+  return `0x${executeSelector}${uintWord(32n, uint256Max)}${addressWord(from)}${addressWord(to)}${uintWord(value, uint256Max)}${uintWord(gas, uint256Max)}${uintWord(BigInt(deadline), uint48Max)}${uintWord(224n, uint256Max)}${uintWord(BigInt(offsetOfSignature), uint256Max)}${uintWord(BigInt((data.length - 2) / 2), uint256Max)}${dataWords}${uintWord(BigInt((signature.length - 2) / 2), uint256Max)}${paddedWords(signature)}`
+}
+
+function uintWord(value: bigint, max: bigint): string {
+  if (value < 0n || value > max) throw new RangeError(`${value} does not fit the ABI type`)
+  return value.toString(16).padStart(64, '0')
+}
+
+function addressWord(address: string): string {
+  return `000000000000000000000000${address.slice(2).toLowerCase()}`
+}
+
+/** The bytes' hex, lower-cased and padded with zeros to whole 32-byte words. */
+function paddedWords(bytes: string): string {
+  const hex = bytes.slice(2).toLowerCase()
+  const rest = hex.length % 64
+  return rest === 0 ? hex : hex + '0'.repeat(64 - rest)
 }
 
 /** Gas available at the CALL that passes `request.gas` in full (EIP-150's 63/64 rule): ceil(gas * 64 / 63). */
@@ -58,11 +94,14 @@ export function forwarderExecuteGasLimit(
   request: ForwardRequestData,
   executeData: Hex = encodeForwarderExecute(request),
 ): bigint {
-  const calldata = hexToBytes(executeData)
-  let zeroBytes = 0n
-  for (const byte of calldata) if (byte === 0) zeroBytes++
-  const otherBytes = BigInt(calldata.length) - zeroBytes
-  const dataWords = BigInt(Math.ceil((hexToBytes(request.data).length + 20) / 32))
+  // Zero bytes are counted on the hex, which is never decoded to bytes.
+  let zeros = 0
+  for (let index = 2; index < executeData.length; index += 2) {
+    if (executeData.charCodeAt(index) === 48 && executeData.charCodeAt(index + 1) === 48) zeros++
+  }
+  const zeroBytes = BigInt(zeros)
+  const otherBytes = BigInt((executeData.length - 2) / 2) - zeroBytes
+  const dataWords = BigInt(Math.ceil(((request.data.length - 2) / 2 + 20) / 32))
 
   const standard =
     TRANSACTION_BASE_GAS +

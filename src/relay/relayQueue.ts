@@ -8,13 +8,19 @@ import type { QueuedJob, RelayJob } from './relayJob.js'
  * the request digest, so a request is queued at most once however often it is admitted.
  *
  * Admission writes the request to the chain's inbox ({p}relay:inbox:{chainId}, ZSET id -> ms)
- * before its record and its job. A process that dies between recording a request and enqueueing
+ * before (or, through {@link RelayQueues.inboxEntry}, atomically with) its record, and before its
+ * job. A process that dies between recording a request and enqueueing
  * it leaves the id in the inbox, and the worker's sweep enqueues it from the record: an approved
  * request is never stranded.
  */
 export type RelayQueues = {
   /** Notes an approved request in its chain's inbox; call before recording it. */
   hold(job: RelayJob): Promise<void>
+  /**
+   * Where {@link RelayQueues.hold} would note `job` (the inbox key and the time as its score), for
+   * a caller that notes it in the same atomic step as recording the request (RequestStore.record).
+   */
+  inboxEntry(job: RelayJob): InboxEntry
   /** Adds the job (once: the digest is its id); call after recording the request. */
   enqueue(job: QueuedJob): Promise<void>
   /**
@@ -31,6 +37,9 @@ export type RelayQueues = {
   depth(chainId: number): Promise<number>
   close(): Promise<void>
 }
+
+/** A request's place in its chain's relay inbox: ZADD NX `key` `score` `requestDigest`. */
+export type InboxEntry = { key: string; score: number }
 
 export const relayQueueName = (chainId: number) => `relay-${chainId}`
 
@@ -69,6 +78,9 @@ export function createRelayQueues(parameters: {
   return {
     async hold(job) {
       await connection.zadd(inboxKey(job.chainId), 'NX', now(), job.requestDigest)
+    },
+    inboxEntry(job) {
+      return { key: inboxKey(job.chainId), score: now() }
     },
     enqueue,
     async release(chainId, id) {

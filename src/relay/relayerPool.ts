@@ -29,7 +29,9 @@ export type RelayerPool = {
   /**
    * The key for `txId`: the one already holding a nonce for it (a job that crashed between
    * allocating and broadcasting must not leave that nonce behind on another key), else the next
-   * usable key round robin, or undefined when every key is drained.
+   * usable key round robin, or undefined when every key is drained. Allocates nothing: the bundle
+   * job simulates with the key as beneficiary first and must not burn a nonce on a rejected op.
+   * Throws a RangeError for a txId shaped like a ledger member (see `assertTxId`).
    */
   pick(txId: string): Promise<RelayerKey | undefined>
   /**
@@ -46,25 +48,47 @@ export type RelayerPool = {
 }
 
 /*
+ * The pool's one rule for choosing a key, written once and composed into both scripts below, so
+ * the bundle job (pick, then simulate, then allocate) and the relay job (pick and allocate at once)
+ * cannot choose differently. `pick_key()` returns the 1-based index of the key for the txId and the
+ * nonce the txId already holds there (nil for a new choice), or 0 when every key is drained.
+ *
  * KEYS: round-robin counter, drained hash, then each key's nonce `next` and `ledger`. ARGV: txId,
- * then each key's lower-case address. Returns {index (1-based, 0 when every key is drained),
- * nonce (-1 when that key was never reconciled)}. The same choice as `pick`, and the allocation
- * of `allocate`, without a command in between.
+ * then each key's lower-case address.
  */
-const pickAndAllocateScript = luaScript(`${allocateNonceLua}
-local count = #ARGV - 1
-for i = 1, count do
-  local held = redis.call('ZSCORE', KEYS[2 + 2 * i], ARGV[1])
-  if held then return {i, tonumber(held)} end
-end
-local turn = redis.call('INCR', KEYS[1])
-for offset = 0, count - 1 do
-  local i = (turn + offset) % count + 1
-  if redis.call('HEXISTS', KEYS[2], ARGV[1 + i]) == 0 then
-    return {i, allocate_nonce(KEYS[1 + 2 * i], KEYS[2 + 2 * i], ARGV[1])}
+const pickKeyLua = `
+local tx_id = ARGV[1]
+local key_count = #ARGV - 1
+local function next_key_of(i) return KEYS[1 + 2 * i] end
+local function ledger_key_of(i) return KEYS[2 + 2 * i] end
+local function pick_key()
+  -- A txId holding a nonce keeps its key, drained or not: that nonce must be used or burned there.
+  for i = 1, key_count do
+    local held = redis.call('ZSCORE', ledger_key_of(i), tx_id)
+    if held then return i, tonumber(held) end
   end
+  local turn = redis.call('INCR', KEYS[1])
+  for offset = 0, key_count - 1 do
+    local i = (turn + offset) % key_count + 1
+    if redis.call('HEXISTS', KEYS[2], ARGV[1 + i]) == 0 then return i, nil end
+  end
+  return 0, nil
 end
-return {0, -1}
+`
+
+// Returns the index of `pick_key`, allocating nothing.
+const pickScript = luaScript(`${pickKeyLua}
+local index = pick_key()
+return index
+`)
+
+// Returns {index, nonce}: `pick_key`'s choice and the nonce held or allocated there for the txId
+// (-1 when that key's ledger was never reconciled, or when every key is drained).
+const pickAndAllocateScript = luaScript(`${allocateNonceLua}${pickKeyLua}
+local index, held = pick_key()
+if index == 0 then return {0, -1} end
+if held then return {index, held} end
+return {index, allocate_nonce(next_key_of(index), ledger_key_of(index), tx_id)}
 `)
 
 export function createRelayerPool(parameters: {
@@ -87,6 +111,15 @@ export function createRelayerPool(parameters: {
   }))
   const counterKey = `${prefix}relay:rr:${chainId}`
   const drainedKey = `${prefix}relay:drained:${chainId}`
+  const scriptKeys = [
+    counterKey,
+    drainedKey,
+    ...keys.flatMap(({ signer }) => {
+      const { next, ledger } = nonceKeys(nonceKeyBase(prefix, chainId, signer.address))
+      return [next, ledger]
+    }),
+  ]
+  const addresses = keys.map(({ signer }) => signer.address.toLowerCase())
   const byAddress = (address: string) =>
     keys.find((key) => key.signer.address.toLowerCase() === address.toLowerCase())
   return {
@@ -94,30 +127,18 @@ export function createRelayerPool(parameters: {
     keys,
     byAddress,
     async pick(txId) {
+      assertTxId(txId)
       if (keys.length === 0) return undefined
-      const held = await Promise.all(keys.map((key) => key.nonces.heldBy(txId)))
-      const holder = keys[held.findIndex((nonce) => nonce !== null)]
-      if (holder) return holder
-      const [turn, drained] = await Promise.all([redis.incr(counterKey), redis.hkeys(drainedKey)])
-      const out = new Set(drained)
-      for (let offset = 0; offset < keys.length; offset++) {
-        const key = keys[(turn + offset) % keys.length]
-        if (key && !out.has(key.signer.address.toLowerCase())) return key
-      }
-      return undefined
+      const index = Number(await pickScript.run(redis, scriptKeys, [txId, ...addresses]))
+      return keys[index - 1]
     },
     async pickAndAllocate(txId) {
       assertTxId(txId)
       if (keys.length === 0) return undefined
-      const ledgers = keys.flatMap(({ signer }) => {
-        const { next, ledger } = nonceKeys(nonceKeyBase(prefix, chainId, signer.address))
-        return [next, ledger]
-      })
-      const [index, nonce] = (await pickAndAllocateScript.run(
-        redis,
-        [counterKey, drainedKey, ...ledgers],
-        [txId, ...keys.map(({ signer }) => signer.address.toLowerCase())],
-      )) as [number, number]
+      const [index, nonce] = (await pickAndAllocateScript.run(redis, scriptKeys, [txId, ...addresses])) as [
+        number,
+        number,
+      ]
       const key = keys[index - 1]
       if (!key) return undefined
       return { key, nonce: nonce < 0 ? undefined : nonce }

@@ -75,6 +75,23 @@ export type SponsoredUserOperationRecord = {
   submittedAt?: string
   /** Self-bundling: the latest bundle transaction the relayer broadcast with it. */
   bundle?: { txHash: string; relayer: string; nonce: number }
+  /**
+   * Self-bundling: the cancel that took its bundle's nonce, once mined deep enough (a 0-value
+   * self-transfer at the relayer's cost). No bundle of the op follows it, and the op's outcome,
+   * attested when its window ends, names it.
+   */
+  cancel?: BundleCancel
+}
+
+/** A mined cancel of a self-bundled op's bundle: what the relayer paid, and why it cancelled. */
+export type BundleCancel = {
+  txHash: string
+  blockNumber: string
+  gasUsed: string
+  /** gasUsed × effective gas price, decimal wei. */
+  actualCostWei: string
+  /** Why no bundle went out at that nonce any more. */
+  reason: Reason
 }
 
 /** An answer as it can be given again: an acceptance body, or a refusal with its code and attestation. */
@@ -142,8 +159,15 @@ export type RequestRecord =
 export type RequestStatus = RequestRecord['status']
 
 export type RequestStore = {
-  /** Stores the decided request, unless one with this id exists; returns whether this call stored it. */
-  record(record: RequestRecord, options: { signatureHash?: string }): Promise<boolean>
+  /**
+   * Stores the decided request, unless one with this id exists; returns whether this call stored
+   * it. With `inbox`, the request is first noted in its chain's relay inbox (ZADD NX), whether or
+   * not it was stored, in the same atomic step: what RelayQueues.hold does, without its own trip.
+   */
+  record(
+    record: RequestRecord,
+    options: { signatureHash?: string; inbox?: { key: string; score: number } },
+  ): Promise<boolean>
   get(id: string): Promise<RequestRecord | undefined>
   /**
    * The record with the exact bytes it was read as: handed to {@link RequestStore.update}, it is
@@ -187,11 +211,18 @@ export type VersionedRequest = { record: RequestRecord; version: string }
 
 // Records are written once; later status changes go through the relay's own transitions. A
 // recorded request is no longer in flight (KEYS[2]: see reconcileInflight.ts).
+// KEYS: record, in-flight index, then the signature index when ARGV[4] is 'sig', then the relay
+// inbox when ARGV[5] (its score) is not empty. ARGV: record JSON, ttl, id, 'sig' or '', score or ''.
+// The inbox entry goes in before the record, as RelayQueues.hold before RequestStore.record would.
 const recordScript = luaScript(`
+local k = 3
+local signature
+if ARGV[4] == 'sig' then signature, k = KEYS[3], 4 end
+if ARGV[5] ~= '' then redis.call('ZADD', KEYS[k], 'NX', ARGV[5], ARGV[3]) end
 redis.call('ZREM', KEYS[2], ARGV[3])
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-if KEYS[3] then redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[2]) end
+if signature then redis.call('SET', signature, ARGV[3], 'EX', ARGV[2]) end
 return 1
 `)
 // Not re-entrant: a second copy of the same request learns it is a copy, and never goes on to
@@ -241,16 +272,19 @@ export function createRequestStore(parameters: {
 }): RequestStore {
   const { redis, keys, retentionSeconds } = parameters
   return {
-    async record(record, { signatureHash }) {
+    async record(record, { signatureHash, inbox }) {
       const keyList = [
         keys.request(record.id),
         keys.inflight(),
         ...(signatureHash ? [keys.signature(signatureHash)] : []),
+        ...(inbox ? [inbox.key] : []),
       ]
       const stored = await recordScript.run(redis, keyList, [
         JSON.stringify(record),
         retentionSeconds,
         record.id,
+        signatureHash ? 'sig' : '',
+        inbox ? inbox.score : '',
       ])
       return stored === 1
     },

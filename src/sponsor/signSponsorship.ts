@@ -1,9 +1,9 @@
 import type { Hex } from 'viem'
-import { getUserOperationHash } from 'viem/account-abstraction'
 import type { SponsoredUserOperationRecord } from '../requests/requestStore.js'
 import { signPaymasterData } from './paymasterData.js'
 import { type PaymasterFields, paymasterFieldsOf, type SponsorableUserOperation } from './paymasterFields.js'
 import type { SponsorDeps } from './sponsorDeps.js'
+import { userOperationHashV07 } from './userOperationHash.js'
 
 export type SignedSponsorship = {
   fields: PaymasterFields
@@ -39,11 +39,10 @@ export async function signSponsorship(
     decisionDigest,
     signer: deps.signer,
   })
-  const userOpHash = getUserOperationHash({
+  const userOpHash = userOperationHashV07({
     chainId: chain.chainId,
-    entryPointAddress: chain.addresses.entryPoint,
-    entryPointVersion: '0.7',
-    userOperation: { ...userOp, paymasterData, signature: '0x' },
+    entryPoint: chain.addresses.entryPoint,
+    userOperation: { ...userOp, paymasterData },
   }).toLowerCase()
   return {
     fields: paymasterFieldsOf(userOp, paymasterData),

@@ -1,9 +1,10 @@
 import type { Hex } from 'viem'
+import type { AppSession } from '../auth/authorizeApp.js'
 import type { CapabilityClaims } from '../auth/capabilityToken.js'
 import { type ErrorCode, errorCatalogue, IntentGateError, type Reason } from '../errors/index.js'
 import type { UserOperationV07 } from '../intents/userOperation.js'
 import type { Reservation } from '../limits/reserveLimits.js'
-import { authorizeSubject } from '../pipeline/authorizeSubject.js'
+import { authorizeSubject, recheckSubject } from '../pipeline/authorizeSubject.js'
 import { attestDecision, recordBase, refuse } from '../pipeline/concludeDecision.js'
 import { approvalRequiredError, HoldNotRecordedError, holdForApproval } from '../pipeline/holdForApproval.js'
 import type { DecisionContext } from '../pipeline/pipelineDeps.js'
@@ -99,7 +100,7 @@ export async function sponsorUserOperation(
       policy,
     )
   }
-  return commitSponsorship(deps, context, { claims, userOp, decision, policy })
+  return commitSponsorship(deps, context, { claims, session: checked.session, userOp, decision, policy })
 }
 
 /** Re-checks the instance, claims the nonce, reserves, attests, signs, records and tracks. */
@@ -108,6 +109,7 @@ async function commitSponsorship(
   context: DecisionContext,
   approved: {
     claims: CapabilityClaims
+    session: AppSession
     userOp: SponsorableUserOperation
     decision: Decision
     policy: ReturnType<SponsorDeps['policies']['current']>
@@ -115,11 +117,11 @@ async function commitSponsorship(
 ): Promise<PaymasterFields> {
   const { chain } = deps
   const { intent, now } = context
-  const { claims, userOp, decision, policy } = approved
+  const { claims, session, userOp, decision, policy } = approved
   const refuseWith = (code: Parameters<typeof refuse>[2]['code'], shortMessage: string, reasons: Reason[]) =>
     refuse(deps, context, { code, shortMessage, reasons, remember: false }, policy)
 
-  const recheck = await authorizeSubject(deps, claims, chain.chainId)
+  const recheck = await recheckSubject(deps, session, chain.chainId)
   if (!recheck.ok) return refuseWith(recheck.error.code, recheck.error.shortMessage, reasonsOf(recheck.error))
   await deps.assertPaymasterTrustsSigner()
 

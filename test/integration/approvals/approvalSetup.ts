@@ -106,3 +106,27 @@ export function statementIn(envelope: unknown): {
   const { payload } = envelope as { payload: string }
   return JSON.parse(Buffer.from(payload, 'base64').toString('utf8'))
 }
+
+/**
+ * The approval events about `id` in the logs of `gateways`, as `action by`, sorted; `auditor` is
+ * a key that may read them.
+ */
+export async function approvalEventsIn(
+  gateways: RunningGateway[],
+  id: string,
+  auditor: string,
+): Promise<string[]> {
+  const events: string[] = []
+  for (const gateway of gateways) {
+    const lookup = await callJson(gateway.url, 'GET', `/v1/audit/requests/${id}`, { bearer: auditor })
+    // A log that holds nothing about the request answers 404.
+    if (lookup.status === 404) continue
+    for (const entry of lookup.body.entries as { kind: string; index: number }[]) {
+      if (entry.kind !== 'approval') continue
+      const { statement } = await gateway.services.audit.entry(entry.index)
+      const predicate = statement.predicate as { action: string; actor?: { name: string } }
+      events.push(`${predicate.action} ${predicate.actor?.name ?? '-'}`)
+    }
+  }
+  return events.sort()
+}

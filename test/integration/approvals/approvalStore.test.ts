@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
+import { ApprovalClaimLostError, withApprovalClaim } from '../../../src/approvals/approvalClaim.js'
 import { type ApprovalStore, createApprovalStore } from '../../../src/approvals/approvalStore.js'
 import { createRedisKeys } from '../../../src/redis/keys.js'
 import { openRedis } from '../../support/redisClient.js'
 
 let store: ApprovalStore
+let ownerOf: (id: string) => Promise<string | null>
 let close: () => void
 const prefix = `${inject('redisKeyPrefix')}approvals-store:`
 const now = 1_800_000_000
@@ -11,7 +13,9 @@ let counter = 0
 
 beforeAll(async () => {
   const { redis } = await openRedis()
-  store = createApprovalStore({ redis, keys: createRedisKeys(prefix), retentionSeconds: 600 })
+  const keys = createRedisKeys(prefix)
+  store = createApprovalStore({ redis, keys, retentionSeconds: 600 })
+  ownerOf = (id) => redis.get(keys.approvalClaim(id))
   close = () => redis.disconnect()
 })
 afterAll(() => close())
@@ -169,5 +173,42 @@ describe('the approval count in Redis', () => {
     await store.noteAttestation(id, 'close', ref)
     expect(await store.get(id)).toBeUndefined()
     expect(await store.vote(id, 'bob', now)).toEqual({ kind: 'missing' })
+  })
+})
+
+describe('the follow-up claim', () => {
+  test('one holder at a time; renewed and checked only by its owner, given back after the work', async () => {
+    const id = await opened(2)
+    expect(await store.claim(id, 'sweep-a', 60)).toBe(true)
+    expect(await store.claim(id, 'operator-b', 60)).toBe(false)
+    expect(await store.renewClaim(id, 'operator-b', 60)).toBe(false)
+    expect(await store.holdsClaim(id, 'operator-b')).toBe(false)
+    expect(await store.renewClaim(id, 'sweep-a', 60)).toBe(true)
+    expect(await store.holdsClaim(id, 'sweep-a')).toBe(true)
+
+    // Held elsewhere past the wait: not run; given back during the wait: run, then given back.
+    const work = async () => 'done'
+    expect(await withApprovalClaim(store, id, { waitMs: 100 }, work)).toStrictEqual({ held: false })
+    setTimeout(() => void store.releaseClaim(id, 'sweep-a'), 100)
+    expect(await withApprovalClaim(store, id, { waitMs: 2_000 }, work)).toStrictEqual({
+      held: true,
+      value: 'done',
+    })
+    expect(await store.claim(id, 'sweep-a', 60)).toBe(true)
+  })
+
+  test('a holder whose claim lapsed and was taken stops at its next step', async () => {
+    const id = await opened(2)
+    const outcome = withApprovalClaim(store, id, { waitMs: 0 }, async (claim) => {
+      await claim.assertHeld()
+      // Stalled past the claim's time: it lapsed, and the sweep took it.
+      await store.releaseClaim(id, (await ownerOf(id)) ?? '')
+      expect(await store.claim(id, 'sweep', 60)).toBe(true)
+      await claim.assertHeld()
+      return 'acted'
+    })
+    await expect(outcome).rejects.toBeInstanceOf(ApprovalClaimLostError)
+    // Its release left the new holder's claim alone.
+    expect(await store.holdsClaim(id, 'sweep')).toBe(true)
   })
 })

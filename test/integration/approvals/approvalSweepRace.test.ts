@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { sweepApprovals } from '../../../src/approvals/sweepApprovals.js'
 import type { RunningGateway } from '../../../src/main.js'
-import { callJson } from '../../support/gatewayHarness.js'
 import { demoInstance, freshUser } from '../pipeline/metaTxSetup.js'
-import { createApprovalHarness, heldAbove, submitTokenApproval } from './approvalSetup.js'
+import { approvalEventsIn, createApprovalHarness, heldAbove, submitTokenApproval } from './approvalSetup.js'
 
 // Two API processes of one gateway (one Redis prefix, a log each), whose sweeps run only when the
 // test says: every API process sweeps, so after an outage they all find the same unfinished work.
@@ -26,21 +25,7 @@ async function heldRequestId(): Promise<string> {
 }
 
 /** The approval events about `id` in both processes' logs, as `action by`. */
-async function approvalEvents(id: string): Promise<string[]> {
-  const events: string[] = []
-  for (const gateway of [first, second]) {
-    const lookup = await callJson(gateway.url, 'GET', `/v1/audit/requests/${id}`, { bearer: people.carol })
-    // A log that holds nothing about the request answers 404.
-    if (lookup.status === 404) continue
-    for (const entry of lookup.body.entries as { kind: string; index: number }[]) {
-      if (entry.kind !== 'approval') continue
-      const { statement } = await gateway.services.audit.entry(entry.index)
-      const predicate = statement.predicate as { action: string; actor?: { name: string } }
-      events.push(`${predicate.action} ${predicate.actor?.name ?? '-'}`)
-    }
-  }
-  return events.sort()
-}
+const approvalEvents = (id: string) => approvalEventsIn([first, second], id, people.carol)
 
 const sweepBoth = (graceSeconds: number) =>
   Promise.all([

@@ -187,11 +187,37 @@ describe('pickAndAllocate', () => {
     }
   })
 
+  test('pick is one script call (the same selection, no allocation), not a round trip per key', async () => {
+    const pool = await freshPool([0, 0, 0])
+    await pool.pick('warm-up')
+    const [evalsha, hkeys] = [await calls('evalsha'), await calls('hkeys')]
+    const key = await pool.pick('counted')
+    expect((await calls('evalsha')) - evalsha).toBe(1)
+    expect((await calls('hkeys')) - hkeys).toBe(0)
+    expect(await key?.nonces.heldBy('counted')).toBeNull()
+  })
+
   test('refuses a txId shaped like a ledger member', async () => {
     const pool = await freshPool([0, 0, 0])
     await expect(pool.pickAndAllocate('gap:3')).rejects.toThrow(RangeError)
   })
 })
+
+/** A queued meta-transaction's record, as the pipeline writes it. */
+const queuedRecord = (id: string) =>
+  ({
+    id,
+    kind: 'meta-tx',
+    chainId,
+    instanceId: 'instance',
+    templateId: 'template',
+    sender: relayerSigner(5).address,
+    createdAt: new Date(0).toISOString(),
+    decision: { allow: true, reasons: [] },
+    decisionAttestation: { logIndex: 0, envelope: {} },
+    answer: { kind: 'accepted', status: 202, body: {} },
+    status: 'queued',
+  }) as RequestRecord
 
 describe('request update from a known version', () => {
   const keys = createRedisKeys('scripts-requests:')
@@ -199,20 +225,7 @@ describe('request update from a known version', () => {
   beforeAll(() => {
     requests = createRequestStore({ redis: connection(), keys, retentionSeconds: 60 })
   })
-  const queued = (id: string) =>
-    ({
-      id,
-      kind: 'meta-tx',
-      chainId,
-      instanceId: 'instance',
-      templateId: 'template',
-      sender: relayerSigner(5).address,
-      createdAt: new Date(0).toISOString(),
-      decision: { allow: true, reasons: [] },
-      decisionAttestation: { logIndex: 0, envelope: {} },
-      answer: { kind: 'accepted', status: 202, body: {} },
-      status: 'queued',
-    }) as RequestRecord
+  const queued = queuedRecord
   const submit = (record: RequestRecord): RequestRecord | undefined =>
     record.status === 'queued' || record.status === 'submitted'
       ? {
@@ -249,5 +262,47 @@ describe('request update from a known version', () => {
     // What the caller holds says final; what is stored is still queued.
     const finalGuess = { ...known, record: { ...known.record, status: 'denied' } as RequestRecord }
     expect(await requests.update('r3', submit, finalGuess)).toMatchObject({ status: 'submitted' })
+  })
+})
+
+describe('a request recorded with its relay inbox entry', () => {
+  const prefix = 'scripts-inbox:'
+  const keys = createRedisKeys(prefix)
+  const inbox = `${prefix}relay:inbox:${chainId}`
+  let requests: RequestStore
+  beforeAll(() => {
+    requests = createRequestStore({ redis: connection(), keys, retentionSeconds: 60 })
+  })
+  const record = queuedRecord
+
+  test('one script notes the inbox entry, stores the record and indexes the signature', async () => {
+    await connection().zadd(keys.inflight(), 1, 'i1')
+    const scripts = await calls('evalsha')
+    const stored = await requests.record(record('i1'), {
+      signatureHash: '0xs1',
+      inbox: { key: inbox, score: 1_000 },
+    })
+    expect(stored).toBe(true)
+    expect((await calls('evalsha')) - scripts).toBe(1)
+    expect(await connection().zscore(inbox, 'i1')).toBe('1000')
+    expect(await requests.findBySignature('0xs1')).toBe('i1')
+    expect((await requests.get('i1'))?.status).toBe('queued')
+    expect(await connection().zscore(keys.inflight(), 'i1')).toBeNull()
+  })
+
+  test('without a signature the inbox is still the one written, and no signature is indexed', async () => {
+    expect(await requests.record(record('i2'), { inbox: { key: inbox, score: 2_000 } })).toBe(true)
+    expect(await connection().zscore(inbox, 'i2')).toBe('2000')
+    expect(await connection().keys(`${prefix}sig:*`)).toEqual([`${prefix}sig:0xs1`])
+    // And a record without an inbox entry leaves the inbox alone.
+    expect(await requests.record(record('i3'), {})).toBe(true)
+    expect(await connection().zscore(inbox, 'i3')).toBeNull()
+  })
+
+  test('a request already recorded is noted in the inbox as a hold would (NX: an entry keeps its time)', async () => {
+    expect(await requests.record(record('i1'), { inbox: { key: inbox, score: 5_000 } })).toBe(false)
+    expect(await connection().zscore(inbox, 'i1')).toBe('1000')
+    expect(await requests.record(record('i3'), { inbox: { key: inbox, score: 6_000 } })).toBe(false)
+    expect(await connection().zscore(inbox, 'i3')).toBe('6000')
   })
 })

@@ -174,6 +174,22 @@ describe('template status', () => {
     await registry.revoke(digest, 'alice', 'revoked mid-request')
     await expect(authorizer.recheck(inFlight)).rejects.toMatchObject({ code: 'TEMPLATE_REVOKED' })
   })
+
+  test('an instance or a token revoked while a request is in flight stops it at its recheck, which reads only what can change', async () => {
+    const { authorizer, instances } = gateway.services
+    const first = await instanceWithToken()
+    const inFlight = await authorizer.authorize(`Bearer ${first.token}`)
+    // Still good: the recheck answers the session it was given, with the instance's params and
+    // intent as first read.
+    expect(await authorizer.recheck(inFlight, { chainId: 31337 })).toEqual(inFlight)
+    await instances.revoke(first.instance.id, 'alice', 'revoked mid-request')
+    await expect(authorizer.recheck(inFlight)).rejects.toMatchObject({ code: 'INSTANCE_REVOKED' })
+
+    const second = await instanceWithToken()
+    const alsoInFlight = await authorizer.authorize(`Bearer ${second.token}`)
+    await instances.revokeToken(second.tokenClaims.jti, 'alice', 'leaked')
+    await expect(authorizer.recheck(alsoInFlight)).rejects.toMatchObject({ code: 'TOKEN_REVOKED' })
+  })
 })
 
 describe('capability tokens', () => {
