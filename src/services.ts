@@ -32,6 +32,7 @@ import type { Metrics } from './observability/metrics.js'
 import type { PolicyStore } from './policy/policyStore.js'
 import type { RedisKeys } from './redis/keys.js'
 import type { RelayQueues } from './relay/relayQueue.js'
+import { createRelayTransactionStore } from './relay/relayTransactionStore.js'
 import { createRequestStore } from './requests/requestStore.js'
 import { createBundlerClient } from './sponsor/bundlerClient.js'
 import { createPaymasterSignerCheck } from './sponsor/paymasterSignerCheck.js'
@@ -182,6 +183,8 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
   const signerKey = config.sponsorship.signerKey?.reveal()
   // libsecp256k1 signs every sponsorship: viem's signature, byte for byte, without its pure-JS curve work.
   const signer = signerKey ? nativeKeyAccount(signerKey) : undefined
+  // Read only: whether a self-bundled op's bundle (or its cancel) is still followed by the relay.
+  const relayTransactions = createRelayTransactionStore({ redis, prefix: keys.prefix })
   const sponsor: SponsorDeps | undefined =
     sponsorChain && signer
       ? {
@@ -195,6 +198,7 @@ export function buildGatewayServices(config: Config, adapters: ServiceAdapters):
           }),
           windowSeconds: config.sponsorship.windowSeconds,
           sponsorships,
+          bundleInFlight: async (id) => (await relayTransactions.get(id)) !== undefined,
           killSwitch,
           instances,
           ...(adapters.gasSpent ? { gasSpent: adapters.gasSpent } : {}),

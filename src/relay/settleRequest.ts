@@ -4,7 +4,7 @@ import { encodeLogEntry, logEntryDigest } from '../attest/logEntry.js'
 import type { DsseEnvelope } from '../crypto/dsse.js'
 import type { Reason } from '../errors/index.js'
 import type { LimitStore } from '../limits/reserveLimits.js'
-import type { AttestationRef, RequestRecord, RequestStore } from '../requests/requestStore.js'
+import type { AttestationRef, BundleCancel, RequestRecord, RequestStore } from '../requests/requestStore.js'
 import { gasRefunds } from './relayJob.js'
 import type { RelayTransactionRecord } from './relayTransactionStore.js'
 
@@ -33,7 +33,8 @@ export function finalStatusOf(
  * Ends a relayed request once its transaction is final: attests the outcome (pointing back to the
  * decision), refunds what the reservation held beyond the actual cost (everything, for a cancel,
  * which the relayer pays), and moves the record to its final status. Returns the record written,
- * or undefined when the request was already final (another worker got there first).
+ * or undefined when the request was already final (another worker got there first), or is a
+ * self-bundled op, which its bundle's transaction does not end: a mined cancel is only noted on it.
  */
 export async function settleRelayedRequest(
   deps: SettleDeps,
@@ -42,9 +43,16 @@ export async function settleRelayedRequest(
   const { record, receipt } = parameters
   const read = await deps.requests.read(record.txId)
   const current = read?.record
+  const status = finalStatusOf(record, receipt)
+  // A self-bundled op stays sponsored until its window ends or its UserOperationEvent settles it
+  // (settleSponsorships.ts); a mined cancel of its bundle is noted for that outcome to name.
+  if (current?.status === 'sponsored' && status === 'cancelled') {
+    const cancel = bundleCancelOf(record, receipt)
+    await deps.requests.update(record.txId, (existing) => withBundleCancel(existing, cancel), read)
+    return undefined
+  }
   if (!current || !isOpen(current)) return undefined
   const job = current.relayJob
-  const status = finalStatusOf(record, receipt)
   const actualCostWei = receipt.gasUsed * receipt.effectiveGasPrice
   const reason: Reason | undefined =
     status === 'cancelled'
@@ -88,6 +96,36 @@ export async function settleRelayedRequest(
     else await deps.limits.release(record.txId, gasRefunds(job, actualCostWei))
   }
   return written
+}
+
+/** A mined cancel of a bundle: its receipt's cost, and why the bundle was not replaced. Pure. */
+export function bundleCancelOf(
+  record: Pick<RelayTransactionRecord, 'attempts' | 'validUntil'>,
+  receipt: Pick<TransactionReceipt, 'transactionHash' | 'blockNumber' | 'gasUsed' | 'effectiveGasPrice'>,
+): BundleCancel {
+  const firstCancel = record.attempts.find((attempt) => attempt.kind === 'cancel')
+  const windowEnded =
+    record.validUntil !== undefined &&
+    firstCancel !== undefined &&
+    firstCancel.sentAt >= record.validUntil * 1000
+  return {
+    txHash: receipt.transactionHash,
+    blockNumber: receipt.blockNumber.toString(),
+    gasUsed: receipt.gasUsed.toString(),
+    actualCostWei: (receipt.gasUsed * receipt.effectiveGasPrice).toString(),
+    reason: {
+      code: 'RELAY_CANCELLED',
+      message: windowEnded
+        ? `the bundle was not mined by the op's validUntil ${record.validUntil}: its nonce was cancelled`
+        : "no replacement of the bundle fitted the op's fee caps: its nonce was cancelled",
+    },
+  }
+}
+
+/** The sponsored op's record with its mined cancel noted; undefined if it moved on or has one. Pure. */
+export function withBundleCancel(existing: RequestRecord, cancel: BundleCancel): RequestRecord | undefined {
+  if (existing.status !== 'sponsored' || existing.userOperation.cancel) return undefined
+  return { ...existing, userOperation: { ...existing.userOperation, cancel } }
 }
 
 /**

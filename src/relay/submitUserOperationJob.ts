@@ -45,6 +45,15 @@ export async function submitUserOperationJob(
   const request = await deps.requests.get(id)
   if (!request) throw new RelayRetryError(`request ${id} is not recorded`)
   if (request.status !== 'sponsored') return { kind: 'already-done', status: request.status }
+  // The relay already paid to cancel a bundle of this op, because none fitted its caps or its
+  // window: sent again, it would fare no better, and its outcome would not name that cancel.
+  if (request.userOperation.cancel) {
+    deps.logger.warn(
+      { id, cancel: request.userOperation.cancel.txHash },
+      'not bundled again: its bundle was cancelled',
+    )
+    return { kind: 'failed', code: 'RELAY_CANCELLED' }
+  }
 
   // Past the window a bundle would revert at the relayer's cost: not even a saved one is sent
   // again (the receipt monitor cancels it when it falls due).

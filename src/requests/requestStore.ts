@@ -76,6 +76,23 @@ export type SponsoredUserOperationRecord = {
   submittedAt?: string
   /** Self-bundling: the latest bundle transaction the relayer broadcast with it. */
   bundle?: { txHash: string; relayer: string; nonce: number }
+  /**
+   * Self-bundling: the cancel that took its bundle's nonce, once mined deep enough (a 0-value
+   * self-transfer at the relayer's cost). No bundle of the op follows it, and the op's outcome,
+   * attested when its window ends, names it.
+   */
+  cancel?: BundleCancel
+}
+
+/** A mined cancel of a self-bundled op's bundle: what the relayer paid, and why it cancelled. */
+export type BundleCancel = {
+  txHash: string
+  blockNumber: string
+  gasUsed: string
+  /** gasUsed × effective gas price, decimal wei. */
+  actualCostWei: string
+  /** Why no bundle went out at that nonce any more. */
+  reason: Reason
 }
 
 /** An answer as it can be given again: an acceptance body, or a refusal with its code and attestation. */

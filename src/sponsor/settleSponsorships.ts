@@ -11,7 +11,15 @@ import {
 
 export type SettleDeps = Pick<
   SponsorDeps,
-  'chain' | 'requests' | 'limits' | 'attestor' | 'sponsorships' | 'now' | 'logger' | 'gasSpent'
+  | 'chain'
+  | 'requests'
+  | 'limits'
+  | 'attestor'
+  | 'sponsorships'
+  | 'now'
+  | 'logger'
+  | 'gasSpent'
+  | 'bundleInFlight'
 >
 
 export type SettleResult = { confirmed: number; reverted: number; expired: number }
@@ -29,7 +37,10 @@ const ORPHAN_GRACE_SECONDS = 60
  *   record moved to `confirmed` or `reverted`;
  * - an op with no event once both the clock and the latest block are past its validUntil can
  *   never be included (the EntryPoint checks the window against the block time), so its
- *   reservation and nonce claim are given back, `cancelled` is attested, and it is untracked.
+ *   reservation and nonce claim are given back, `cancelled` is attested, and it is untracked. A
+ *   self-bundled one waits until the relay no longer follows a transaction at its bundle's nonce;
+ *   if that was a cancel, mined at the relayer's cost, the outcome names it (tx hash, block, gas
+ *   used, cost, and why the bundle was cancelled).
  * Each op is settled by one process at a time, through a claim in Redis.
  */
 export async function settleSponsorships(
@@ -79,6 +90,8 @@ export async function settleSponsorships(
         result[settlement.success ? 'confirmed' : 'reverted']++
       }
     } else if (validUntil < now && BigInt(validUntil) < latest.timestamp) {
+      // Its bundle or the cancel of it is still being followed: the next pass looks again.
+      if (await deps.bundleInFlight?.(record.id)) continue
       if (await expire(deps, record, options.owner)) result.expired++
     }
   }
@@ -148,9 +161,20 @@ function settle(
   })
 }
 
-function expire(deps: SettleDeps, record: SponsoredRecord, owner: string): Promise<boolean> {
-  return underClaim(deps, record, owner, async () => {
-    const { validUntil, nonceKey } = record.userOperation
+function expire(deps: SettleDeps, tracked: SponsoredRecord, owner: string): Promise<boolean> {
+  return underClaim(deps, tracked, owner, async () => {
+    // Read again, after the relay let go of its bundle: a mined cancel was noted before that.
+    const current = await deps.requests.get(tracked.id)
+    if (current?.status !== 'sponsored') return
+    const record = current
+    const { validUntil, nonceKey, cancel } = record.userOperation
+    const expired = `not included on chain by validUntil ${validUntil}`
+    const paid = cancel && {
+      txHash: cancel.txHash,
+      blockNumber: cancel.blockNumber,
+      gasUsed: cancel.gasUsed,
+      actualCostWei: cancel.actualCostWei,
+    }
     const logged = await deps.attestor.attestOutcome({
       requestDigest: record.id,
       decisionEntry: decisionEntryOf(record),
@@ -158,16 +182,26 @@ function expire(deps: SettleDeps, record: SponsoredRecord, owner: string): Promi
         status: 'cancelled',
         chainId: record.chainId,
         userOpHash: record.userOperation.userOpHash,
+        ...paid,
         reason: {
           code: 'SPONSORSHIP_EXPIRED',
-          message: `not included on chain by validUntil ${validUntil}; its reservation was released`,
+          message: cancel
+            ? `${expired}; ${cancel.reason.message} by ${cancel.txHash}, at the relayer's cost; its reservation was released`
+            : `${expired}; its reservation was released`,
         },
       },
     })
     await Promise.all([deps.limits.release(record.id), deps.requests.releaseNonce(nonceKey, record.id)])
+    if (cancel) {
+      deps.gasSpent?.inc(
+        { chain: String(record.chainId), template: record.templateId },
+        Number(cancel.actualCostWei),
+      )
+    }
     const next: RequestRecord = {
       ...record,
       status: 'cancelled',
+      ...paid,
       outcomeAttestation: { logIndex: logged.index, envelope: logged.envelope },
     }
     await deps.sponsorships.transition(next, ['sponsored'])

@@ -33,6 +33,12 @@ export type SponsorDeps = Pick<
   /** Re-read at eth_sendUserOperation, so a kill switch or revocation after sponsorship stops relaying. */
   killSwitch: Pick<KillSwitch, 'check'>
   instances: Pick<InstanceStore, 'get'>
+  /**
+   * Self-bundling: whether the relay still follows a transaction at the op's bundle nonce (a bundle
+   * or its cancel, sent and not yet settled). An op's outcome waits for it, so a cancel mined
+   * there is in the outcome.
+   */
+  bundleInFlight?: (requestDigest: string) => Promise<boolean>
   /** intentgate_gas_spent_wei_total, counted when an op settles. */
   gasSpent?: { inc(labels: { chain: string; template: string }, wei: number): void }
 }

@@ -6,6 +6,7 @@ import {
   parseGwei,
   parseTransaction,
   recoverTransactionAddress,
+  type TransactionReceipt,
   type TransactionSerialized,
 } from 'viem'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
@@ -43,7 +44,8 @@ import {
  * within the op's maxFeePerGas and maxPriorityFeePerGas (the EntryPoint pays the relayer back no
  * more per gas), and past the op's validUntil no bundle goes out again, only a cancel (a 0-value
  * self-transfer at the same nonce, at the relayer's cost); the op is then released as `cancelled`
- * (SPONSORSHIP_EXPIRED), attested, with every limit it reserved given back.
+ * (SPONSORSHIP_EXPIRED), attested once with the mined cancel (tx hash, gas used, cost, why), with
+ * every limit it reserved given back.
  */
 let chain: FixtureChain
 let proxy: FaultProxy
@@ -297,24 +299,41 @@ function clockPast(validUntil: number) {
 
 /**
  * What an op that never landed ends as once its window is over: `cancelled`, its outcome attested
- * as SPONSORSHIP_EXPIRED for its userOpHash and pointing back to its decision, neither receipt
- * nor op on the bundler API, no UserOperationEvent, and every limit it reserved given back.
+ * once, as SPONSORSHIP_EXPIRED for its userOpHash and pointing back to its decision, neither
+ * receipt nor op on the bundler API, no UserOperationEvent, and every limit it reserved given back.
+ * The outcome, and the record, name the mined cancel of its bundle: its tx hash, block, gas used
+ * and what the relayer paid for it, and why the bundle was cancelled (`because`).
  */
-async function expectReleased(deployment: Deployment, parameters: { userOpHash: Hex; id: string }) {
+async function expectReleased(
+  deployment: Deployment,
+  parameters: { userOpHash: Hex; id: string; cancel: TransactionReceipt; because: RegExp },
+) {
   const { gateway, token, client, harness: ownHarness } = deployment
-  const { userOpHash, id } = parameters
+  const { userOpHash, id, cancel } = parameters
   const settled = (await waitForSettlement(gateway, token, userOpHash)) as RequestView &
     Record<string, unknown>
-  expect(settled).toMatchObject({ id, kind: 'user-op', status: 'cancelled' })
+  const paid = {
+    txHash: cancel.transactionHash,
+    blockNumber: cancel.blockNumber.toString(),
+    gasUsed: cancel.gasUsed.toString(),
+    actualCostWei: (cancel.gasUsed * cancel.effectiveGasPrice).toString(),
+  }
+  expect(settled).toMatchObject({ id, kind: 'user-op', status: 'cancelled', ...paid })
   const outcome = outcomeOf(settled)
   expect(outcome.decisionEntry.logIndex).toBe(settled.decisionAttestation.logIndex)
   expect(outcome.outcome).toMatchObject({
     status: 'cancelled',
     chainId: chain.addresses.chainId,
     userOpHash,
+    ...paid,
     reason: { code: 'SPONSORSHIP_EXPIRED' },
   })
-  expect(outcome.outcome).not.toHaveProperty('txHash')
+  const reason = outcome.outcome.reason as { message: string }
+  expect(reason.message).toMatch(parameters.because)
+  expect(reason.message).toContain(cancel.transactionHash)
+  // One outcome for the op in the log: the cancel is in it, not in one of its own.
+  const logged = await gateway.services.audit.lookup({ requestDigest: id })
+  expect(logged.filter((entry) => entry.kind === 'outcome')).toHaveLength(1)
   // The attestation answered is the one in this gateway's log.
   const attestation = settled.outcomeAttestation as { logIndex: number; envelope: DsseEnvelope }
   expect(Buffer.from(await gateway.services.log.entry(attestation.logIndex))).toStrictEqual(
@@ -374,22 +393,25 @@ describe('a self-bundled op whose bundle stays unmined', () => {
     const [pooledCancel] = await poolWhen(relayer, 'the cancel in the pool', onlyACancel(relayer))
     expect(pooledCancel?.nonce).toBe(stuck.nonce)
 
-    await mineTheCancel(relayer, stuck.nonce)
+    const { receipt: cancel } = await mineTheCancel(relayer, stuck.nonce)
     await eventually('the cancel settled by the monitor', async () =>
       (await relayRecord(deployment.harness.keyPrefix, id)) ? undefined : true,
     )
-    // The op stays sponsored, its reservation held, until its window ends.
+    // The op stays sponsored, its reservation held, until its window ends; the cancel is noted.
     const waiting = await requestView(deployment, id)
     expect(waiting).toMatchObject({
       status: 'sponsored',
-      userOperation: { bundle: { relayer, nonce: stuck.nonce } },
+      userOperation: {
+        bundle: { relayer, nonce: stuck.nonce },
+        cancel: { txHash: cancel.transactionHash, gasUsed: cancel.gasUsed.toString() },
+      },
     })
     expect((await limitUsage(deployment.harness.keyPrefix, waiting))['sender-ops']).toBe(1n)
     expect(await userOperationEvents(userOpHash)).toStrictEqual([])
 
     await clockPast(validUntil)
     await chain.testClient.mine({ blocks: 1 })
-    await expectReleased(deployment, { userOpHash, id })
+    await expectReleased(deployment, { userOpHash, id, cancel, because: /no replacement .* fee caps/ })
   })
 
   test("when the node suggests a tip above the op's, the first bundle offers the op's tip and, no bump fitting under it, is cancelled", async () => {
@@ -505,9 +527,9 @@ describe('a self-bundled op whose bundle stays unmined', () => {
 
     // One block past the window: the cancel lands in it, the op can no longer.
     await clockPast(validUntil)
-    const { block } = await mineTheCancel(relayer, stuck.nonce)
+    const { block, receipt: cancel } = await mineTheCancel(relayer, stuck.nonce)
     expect(block.timestamp).toBeGreaterThan(BigInt(validUntil))
-    await expectReleased(deployment, { userOpHash, id })
+    await expectReleased(deployment, { userOpHash, id, cancel, because: /not mined by the op's validUntil/ })
 
     // Nothing is left stuck: the relayer's nonce moved on and the account's op nonce is free again.
     await chain.testClient.setAutomine(true)
@@ -535,8 +557,13 @@ describe('a self-bundled op whose bundle stays unmined', () => {
     expect(cancel?.sentAt).toBeLessThan((bundle?.sentAt ?? 0) + replaceAfterMs)
 
     await clockPast(validUntil)
-    await mineTheCancel(relayer, stuck.nonce)
-    await expectReleased(deployment, { userOpHash, id })
+    const { receipt: mined } = await mineTheCancel(relayer, stuck.nonce)
+    await expectReleased(deployment, {
+      userOpHash,
+      id,
+      cancel: mined,
+      because: /not mined by the op's validUntil/,
+    })
   })
 
   test('a job that runs again past the window does not broadcast its saved bundle: it ends, and only the cancel goes out', async () => {
@@ -577,8 +604,8 @@ describe('a self-bundled op whose bundle stays unmined', () => {
     for (const attempt of bundles(stuck)) expect(attempt.sentAt).toBeLessThan(validUntil * 1000)
 
     await clockPast(validUntil)
-    await mineTheCancel(relayer, stuck.nonce)
-    await expectReleased(deployment, { userOpHash, id })
+    const { receipt: cancel } = await mineTheCancel(relayer, stuck.nonce)
+    await expectReleased(deployment, { userOpHash, id, cancel, because: /not mined by the op's validUntil/ })
     expect(
       (await broadcastsOf(relayer)).filter((broadcast) => broadcast.forwarded && isBundle(broadcast.to)),
     ).toStrictEqual([])
