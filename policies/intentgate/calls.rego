@@ -81,7 +81,7 @@ deny contains {"code": "CONTAINER_WITH_VALUE", "message": message} if {
 # TARGET_NOT_ALLOWED
 deny contains {"code": "TARGET_NOT_ALLOWED", "message": message} if {
 	some call in targeted_calls
-	is_address(call.to)
+	input_address(call.to)
 	count(allowed_entries(call.to)) == 0
 	message := concat("", [call_label(call), ": the template does not list this target"])
 }

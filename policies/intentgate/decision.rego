@@ -80,6 +80,29 @@ total_value_wei := decimal.sum_of([call.value | some call in input.intent.calls]
 # 0x and 40 hex digits of either case.
 is_address(value) if hex_of_length(value, "0x", 40, hex_chars)
 
+# is_address, where the value is most likely one the input names in its usual places (the
+# sender, each call's target, each listed target and token): those are checked once per
+# evaluation, and each later check is a lookup. Wasm does not remember a function's results,
+# and the same few addresses were checked again by every rule that reads them.
+input_address(value) if {
+	value in well_formed_input_addresses
+} else if {
+	is_address(value)
+}
+
+well_formed_input_addresses contains value if {
+	some value in named_input_addresses
+	is_address(value)
+}
+
+named_input_addresses contains input.intent.sender
+
+named_input_addresses contains call.to if some call in input.intent.calls
+
+named_input_addresses contains entry.to if some entry in input.template.intent.calls
+
+named_input_addresses contains cap.token if some cap in input.template.intent.tokenCaps
+
 # `prefix` then exactly `length` characters from `chars`. String builtins rather than
 # regex.match, which opa-wasm compiles again on every evaluation (see decimal.is_canonical).
 hex_of_length(value, prefix, length, chars) if {

@@ -85,11 +85,11 @@ intent_fields := {
 	"input.intent.validUntil": "a non-negative integer (unix seconds)",
 }
 
-intent_field_holds["input.intent.kind"] if input.intent.kind in object.keys(required_capability)
+intent_field_holds["input.intent.kind"] if has_key(required_capability, input.intent.kind)
 
 intent_field_holds["input.intent.chainId"] if intent_chain_id_is_valid
 
-intent_field_holds["input.intent.sender"] if is_address(input.intent.sender)
+intent_field_holds["input.intent.sender"] if input_address(input.intent.sender)
 
 intent_field_holds["input.intent.calls"] if is_array(input.intent.calls)
 
@@ -142,7 +142,7 @@ template_intent_field_holds["input.template.intent.tokenCaps"] if is_array(input
 template_intent_field_holds["input.template.intent.limits"] if is_array(input.template.intent.limits)
 
 template_intent_field_holds["input.template.intent.maxTxValueWei"] if {
-	not "maxTxValueWei" in object.keys(input.template.intent)
+	not has_key(input.template.intent, "maxTxValueWei")
 }
 
 template_intent_field_holds["input.template.intent.maxTxValueWei"] if {
@@ -156,7 +156,7 @@ template_intent_field_holds["input.template.intent.gas"] if {
 }
 
 template_intent_field_holds["input.template.intent.approvals"] if {
-	not "approvals" in object.keys(input.template.intent)
+	not has_key(input.template.intent, "approvals")
 }
 
 template_intent_field_holds["input.template.intent.approvals"] if approvals_are_valid
@@ -170,7 +170,7 @@ approvals_are_valid if {
 	optional_array(section, "tokenAmountsAbove")
 }
 
-optional_array(item, field) if not field in object.keys(item)
+optional_array(item, field) if not has_key(item, field)
 
 optional_array(item, field) if is_array(item[field])
 
@@ -222,7 +222,7 @@ input_problems contains problem if {
 input_problems contains concat("", [indexed("input.intent.calls", i), ".decoded must name a known standard and function, with args"]) if {
 	some i, call in input.intent.calls
 	is_object(call)
-	"decoded" in object.keys(call)
+	has_key(call, "decoded")
 	not decoded_shape(call.decoded)
 }
 
@@ -236,7 +236,7 @@ input_problems contains problem if {
 input_problems contains concat("", [indexed("input.intent.calls", i), ".opaque must be an object with a string reason"]) if {
 	some i, call in input.intent.calls
 	is_object(call)
-	"opaque" in object.keys(call)
+	has_key(call, "opaque")
 	not opaque_is_valid(call.opaque)
 }
 
@@ -265,6 +265,14 @@ input_problems contains concat("", ["input.template.intent.tokenCaps lists ", lo
 }
 
 opaque_is_valid(opaque) if is_string(opaque.reason)
+
+# Whether an object has a key, whatever its value (null and false included). It is undefined
+# for anything but an object, as object.keys is; object.keys would also build the set of every
+# key for each check, which Wasm pays for on each call.
+has_key(item, key) if {
+	is_object(item)
+	_ = item[key]
+}
 
 decoded_shape(decoded) := decoded_arguments[decoded.standard][decoded.function] if is_object(decoded.args)
 
@@ -355,13 +363,13 @@ check_descriptions := {
 # first. A check that fails falls through the rest, whose names do not match, to undefined.
 check_holds(check, item, field) if {
 	check == "address"
-	is_address(item[field])
+	input_address(item[field])
 } else if {
 	check == "decimal"
 	decimal.is_decimal(item[field])
 } else if {
 	check == "optional_decimal"
-	not field in object.keys(item)
+	not has_key(item, field)
 } else if {
 	check == "optional_decimal"
 	decimal.is_decimal(item[field])

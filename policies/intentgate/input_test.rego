@@ -317,3 +317,35 @@ test_decoded_args_of_a_nested_call_name_its_path if {
 	problems := intentgate.input_problems with input as with_calls([vote_call, inner])
 	problems == {"input.intent.calls[1].decoded.args.to must be an address"}
 }
+
+# A field that is present counts as present whatever its value: null and false are not absent.
+test_present_null_or_false_fields_are_checked if {
+	every value in [null, false] {
+		intentgate.input_problems == {"input.intent.calls[0].decoded must name a known standard and function, with args"} with input as with_calls([object.union(vote_call, {"decoded": value})])
+		intentgate.input_problems == {"input.intent.calls[0].opaque must be an object with a string reason"} with input as with_calls([object.union(vote_call, {"opaque": value})])
+		intentgate.input_problems == {"input.template.intent.maxTxValueWei must be a decimal when present"} with input as with_template_intent({"maxTxValueWei": value})
+		intentgate.input_problems == {"input.template.intent.tokenCaps[0].maxApproveAmount must be a decimal string when present"} with input as with_template_intent({"tokenCaps": [{"token": token, "maxApproveAmount": value}]})
+	}
+}
+
+test_kind_must_name_a_known_kind_exactly if {
+	every kind in ["Meta-tx", "", 1, null, ["meta-tx"]] {
+		intentgate.input_problems == {`input.intent.kind must be "meta-tx" or "user-op"`} with input as object.union(allowed_input, {"intent": {"kind": kind}})
+	}
+}
+
+# Addresses the input names in its usual places are checked once and then looked up; any
+# other address is still checked in full, and a malformed one is never taken as checked.
+test_addresses_outside_the_usual_places_are_checked_in_full if {
+	decoded := {"standard": "erc20", "function": "transfer", "args": {"to": concat("", [alice, "0"]), "amount": "1"}}
+	problems := intentgate.input_problems with input as with_calls([object.union(transfer_call("1"), {"decoded": decoded})])
+	problems == {"input.intent.calls[0].decoded.args.to must be an address"}
+	count(intentgate.input_problems) == 0 with input as with_calls([transfer_call("1")])
+}
+
+test_a_malformed_sender_is_a_problem_wherever_it_is_named if {
+	bad := "0x70997970C51812dc3A010C7d01b50e0d17dc79CZ"
+	patched := object.union(with_calls([object.union(vote_call, {"to": bad})]), {"intent": {"sender": bad}})
+	intentgate.input_problems == {"input.intent.sender must be an address", "input.intent.calls[0].to must be an address"} with input as patched
+	not "TARGET_NOT_ALLOWED" in codes(intentgate.deny) with input as patched
+}
