@@ -37,19 +37,41 @@ export type Reservation = {
   pending?: PendingDecision
 }
 
+/**
+ * A sender nonce to claim in the same atomic step as the reservation (see RequestStore.nonceClaim,
+ * which builds it): `key` is the claim's Redis key, `holder` the value it takes ("id attempt").
+ */
+export type NonceClaim = { key: string; holder: string; ttlSeconds: number }
+
 export type ReserveLimitsResult =
   | { ok: true; reservation: Reservation }
   | { ok: false; reason: 'limit'; limit: LimitToReserve; used: string }
   | { ok: false; reason: 'duplicate' }
+  /** The nonce claim asked for is held (by the request id `holder`): nothing was reserved. */
+  | { ok: false; reason: 'nonce-held'; holder: string }
 
-// KEYS: reservation key, in-flight index, then each limit's sum keys (its current bucket last).
-// ARGV: limit count, reservation ttl, reservation JSON, time (ms), request digest, then per
-// limit: key count, amount, max, ttl. Checks every limit first and writes only if all fit: all or none, in one
+// KEYS: reservation key, in-flight index, the nonce claim's key when ARGV[6] is not empty, then
+// each limit's sum keys (its current bucket last). ARGV: limit count, reservation ttl, reservation
+// JSON, time (ms), request digest, claim holder or '', claim ttl or '', then per limit: key count,
+// amount, max, ttl. Checks every limit first and writes only if all fit: all or none, in one
 // atomic step. The request joins the in-flight index until it is recorded or released.
+//
+// With a claim, a nonce already held stops everything (its holder is returned); otherwise the
+// claim is written when the reservation is, or when the request is already reserved (as a claim
+// then a reserve finding the duplicate left it), and never for a request refused by a limit.
 const reserveScript = luaScript(`${decimalLua}
-if redis.call('EXISTS', KEYS[1]) == 1 then return {'duplicate'} end
+local claim = ARGV[6] ~= ''
+local k, a = 3, 8
+if claim then
+  local holder = redis.call('GET', KEYS[3])
+  if holder then return {'held', holder} end
+  k = 4
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  if claim then redis.call('SET', KEYS[3], ARGV[6], 'EX', ARGV[7]) end
+  return {'duplicate'}
+end
 local count = tonumber(ARGV[1])
-local k, a = 3, 6
 local writes = {}
 for i = 1, count do
   local keys, amount, max, ttl = tonumber(ARGV[a]), ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
@@ -62,6 +84,7 @@ for i = 1, count do
   writes[i] = {KEYS[k + keys - 1], amount, ttl}
   k, a = k + keys, a + 4
 end
+if claim then redis.call('SET', KEYS[3], ARGV[6], 'EX', ARGV[7]) end
 for i = 1, count do
   local key, amount, ttl = writes[i][1], writes[i][2], writes[i][3]
   local current = redis.call('GET', key) or '0'
@@ -88,13 +111,15 @@ return 1
 export type LimitStore = {
   /**
    * Checks every limit and, only if all fit, adds every amount, in one atomic step. A request
-   * digest reserves at most once: a second call reports a duplicate and counts nothing.
+   * digest reserves at most once: a second call reports a duplicate and counts nothing. With
+   * `claim`, the sender nonce is claimed in the same step: held already, nothing is reserved.
    */
   reserve(
     requestDigest: string,
     limits: readonly LimitToReserve[],
     now: number,
     pending?: PendingDecision,
+    claim?: NonceClaim,
   ): Promise<ReserveLimitsResult>
   /** Gives back part or all of a reservation, e.g. the unused part of a gas reservation, or all of it on expiry. */
   release(requestDigest: string, amounts?: { id: string; amount: string }[]): Promise<boolean>
@@ -118,7 +143,7 @@ export function createLimitStore(parameters: { redis: Redis; prefix: string }): 
   }
 
   return {
-    async reserve(requestDigest, limits, now, pending) {
+    async reserve(requestDigest, limits, now, pending, claim) {
       const counters = limits.map((limit) => limitCounter({ prefix, ...limit, now }))
       const held: Reservation = {
         limits: limits.map((limit, index) => ({
@@ -136,6 +161,8 @@ export function createLimitStore(parameters: { redis: Redis; prefix: string }): 
         JSON.stringify(held),
         Date.now(),
         requestDigest,
+        claim ? claim.holder : '',
+        claim ? claim.ttlSeconds : '',
       ]
       limits.forEach((limit, index) => {
         const counter = counters[index]
@@ -144,10 +171,12 @@ export function createLimitStore(parameters: { redis: Redis; prefix: string }): 
       const keys = [
         reservationKey(requestDigest),
         inflightKey,
+        ...(claim ? [claim.key] : []),
         ...counters.flatMap((counter) => counter.sumKeys),
       ]
       const outcome = (await reserveScript.run(redis, keys, args)) as string[]
       if (outcome[0] === 'duplicate') return { ok: false, reason: 'duplicate' }
+      if (outcome[0] === 'held') return { ok: false, reason: 'nonce-held', holder: holderId(outcome[1]) }
       if (outcome[0] === 'limit') {
         const limit = limits[Number(outcome[1]) - 1]
         if (!limit) throw new Error(`reserve script named limit ${outcome[1]} of ${limits.length}`)
@@ -181,6 +210,11 @@ export function createLimitStore(parameters: { redis: Redis; prefix: string }): 
       await redis.zrem(inflightKey, requestDigest)
     },
   }
+}
+
+/** The request id of a nonce claim's value, "id attempt" or (claimed without an attempt) "id". */
+export function holderId(value: string | null | undefined): string {
+  return value?.split(' ')[0] ?? ''
 }
 
 /** The in-flight index: reserved requests not yet recorded or released (see src/redis/keys.ts). */

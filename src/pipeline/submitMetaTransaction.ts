@@ -106,7 +106,7 @@ export async function submitMetaTransaction(
 }
 
 /**
- * Re-checks revocation, claims the sender nonce, reserves every limit, then attests the approval,
+ * Re-checks revocation, claims the sender nonce and reserves every limit (one script), then attests the approval,
  * or, for a request the policy held, the hold (see holdForApproval).
  */
 async function commit(
@@ -136,29 +136,9 @@ async function commit(
   // This call's own mark on the claim: should the claim's answer be lost (a Redis timeout; the
   // command may still run), the give-back sent after it on the same connection frees only it.
   const attempt = randomBytes(6).toString('hex')
-  const holder = await deps.requests
-    .claimNonce(nonceKey, intent.requestDigest, holdFor, attempt)
-    .catch(async (error: unknown) => {
-      await deps.requests.releaseNonce(nonceKey, intent.requestDigest, attempt).catch(() => undefined)
-      throw error
-    })
-  // Another call of this very request holds the nonce: its answer is this one's too. A holder
-  // that never reserved within the wait died (or lost Redis) after claiming: take its claim over.
-  if (holder === intent.requestDigest) {
-    if (await recordedWithin(deps, intent.requestDigest))
-      return answerAgain(deps, intent.requestDigest, claims.sub)
-    const abandoned =
-      !(await deps.limits.reservation(intent.requestDigest)) &&
-      (await deps.requests.takeOverNonce(nonceKey, intent.requestDigest, attempt, holdFor))
-    if (!abandoned) return waitForRecordedAnswer(deps, intent.requestDigest, claims.sub)
-  }
-  if (holder && holder !== intent.requestDigest) {
-    return refuseWith('NONCE_CONFLICT', 'Nonce already taken', [
-      {
-        code: 'NONCE_CONFLICT',
-        message: `nonce ${nonce} of ${intent.sender} is held by another approved request`,
-      },
-    ])
+  const giveBackClaim = async (error: unknown): Promise<never> => {
+    await deps.requests.releaseNonce(nonceKey, intent.requestDigest, attempt).catch(() => undefined)
+    throw error
   }
 
   const limits = decision.limits
@@ -174,17 +154,39 @@ async function commit(
   // Kept with the reservation: if this process dies before the request is recorded, whoever
   // reconciles it finds the job to relay (when the approval was logged) or what to give back.
   const pending = { gatewayId: deps.gatewayId, nonceKey, signatureHash, relayJob }
-  const reserved = await deps.limits
-    .reserve(intent.requestDigest, limits, now, pending)
-    .catch(async (error: unknown) => {
-      await deps.requests.releaseNonce(nonceKey, intent.requestDigest, attempt)
-      throw error
-    })
+  // The sender nonce is claimed in the reservation's own script: a nonce held already stops it
+  // before anything is counted, and a request refused by a limit never holds the nonce.
+  const claim = deps.requests.nonceClaim(nonceKey, intent.requestDigest, holdFor, attempt)
+  let reserved = await deps.limits
+    .reserve(intent.requestDigest, limits, now, pending, claim)
+    .catch(giveBackClaim)
+  let tookOver = false
+  if (!reserved.ok && reserved.reason === 'nonce-held') {
+    if (reserved.holder !== intent.requestDigest) {
+      return refuseWith('NONCE_CONFLICT', 'Nonce already taken', [
+        {
+          code: 'NONCE_CONFLICT',
+          message: `nonce ${nonce} of ${intent.sender} is held by another approved request`,
+        },
+      ])
+    }
+    // Another call of this very request holds the nonce: its answer is this one's too. A holder
+    // that never reserved within the wait died (or lost Redis) after claiming: take its claim over.
+    if (await recordedWithin(deps, intent.requestDigest))
+      return answerAgain(deps, intent.requestDigest, claims.sub)
+    tookOver =
+      !(await deps.limits.reservation(intent.requestDigest)) &&
+      (await deps.requests.takeOverNonce(nonceKey, intent.requestDigest, attempt, holdFor))
+    if (!tookOver) return waitForRecordedAnswer(deps, intent.requestDigest, claims.sub)
+    reserved = await deps.limits.reserve(intent.requestDigest, limits, now, pending).catch(giveBackClaim)
+  }
   if (!reserved.ok) {
     // Only this request holds the nonce here (a copy would have stopped at the claim), so a
-    // duplicate reservation means it was decided meanwhile: keep the claim, give its answer.
-    if (reserved.reason === 'duplicate') return waitForRecordedAnswer(deps, intent.requestDigest, claims.sub)
-    await deps.requests.releaseNonce(nonceKey, intent.requestDigest, attempt)
+    // duplicate reservation means it was decided meanwhile: keep the claim, give its answer. (The
+    // reservation after a takeover asks no claim, so it is never refused for one.)
+    if (reserved.reason !== 'limit') return waitForRecordedAnswer(deps, intent.requestDigest, claims.sub)
+    // A claim taken over is this call's to give back; one asked with the reservation was not made.
+    if (tookOver) await deps.requests.releaseNonce(nonceKey, intent.requestDigest, attempt)
     const { limit, used } = reserved
     const message = `${limit.id}: ${used} used + ${limit.amount} would pass ${limit.max} (${limit.scope} ${limit.metric})`
     return refuseWith('LIMIT_EXCEEDED', 'Limit reached', [{ code: 'LIMIT_EXCEEDED', message }], limit.id)

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis'
 import type { ErrorCode, Reason } from '../errors/index.js'
 import type { IntentKind } from '../intents/intent.js'
+import { holderId, type NonceClaim } from '../limits/reserveLimits.js'
 import { luaScript } from '../redis/luaScript.js'
 import type { RelayJob, UserOperationJob } from '../relay/relayJob.js'
 
@@ -184,6 +185,11 @@ export type RequestStore = {
    */
   claimNonce(nonceKey: string, id: string, ttlSeconds: number, attempt?: string): Promise<string | undefined>
   /**
+   * The same claim as {@link RequestStore.claimNonce}, for LimitStore.reserve to make in the
+   * reservation's own script (one round trip for both). Builds it only; writes nothing.
+   */
+  nonceClaim(nonceKey: string, id: string, ttlSeconds: number, attempt: string): NonceClaim
+  /**
    * Gives a nonce claim back, only if `id` still holds it; with `attempt`, only if that very
    * attempt made the claim (so a call whose claim timed out never frees a copy's claim).
    */
@@ -304,7 +310,10 @@ export function createRequestStore(parameters: {
       const holder = (await claimScript.run(redis, [keys.nonce(nonceKey)], [value, ttlSeconds])) as
         | string
         | null
-      return holder?.split(' ')[0]
+      return holder ? holderId(holder) : undefined
+    },
+    nonceClaim(nonceKey, id, ttlSeconds, attempt) {
+      return { key: keys.nonce(nonceKey), holder: `${id} ${attempt}`, ttlSeconds }
     },
     async releaseNonce(nonceKey, id, attempt) {
       const nonce = [keys.nonce(nonceKey)]

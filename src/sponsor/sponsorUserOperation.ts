@@ -153,7 +153,8 @@ async function commitSponsorship(
       gatewayId: deps.gatewayId,
       nonceKey,
     })
-    if (!reserved.ok && reserved.reason === 'duplicate') {
+    // No nonce claim is asked of the reservation here, so a refusal not for a limit is a duplicate.
+    if (!reserved.ok && reserved.reason !== 'limit') {
       return waitForSponsorship(deps, intent.requestDigest, { claims, userOp, now })
     }
     if (!reserved.ok) {

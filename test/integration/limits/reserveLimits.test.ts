@@ -64,6 +64,56 @@ describe('reserve', () => {
     expect(await redis.get(other.reservation.limits[0]?.key ?? '')).toBe('2')
   })
 
+  test('with a nonce claim: claimed with the reservation, or, held already, nothing reserved and the holder named', async () => {
+    const cap = limit({ max: '2' })
+    const claimKey = `${prefix}nonce:${randomBytes(4).toString('hex')}`
+    const first = digest()
+    const claim = (id: string, attempt: string) => ({
+      key: claimKey,
+      holder: `${id} ${attempt}`,
+      ttlSeconds: 60,
+    })
+    const reserved = await store.reserve(first, [cap], now, undefined, claim(first, 'a1'))
+    if (!reserved.ok) throw new Error('expected room')
+    expect(await redis.get(claimKey)).toBe(`${first} a1`)
+    expect(await redis.ttl(claimKey)).toBeGreaterThan(50)
+
+    // Another request for the same nonce: refused at the claim, its limits untouched.
+    const second = digest()
+    expect(await store.reserve(second, [cap], now, undefined, claim(second, 'b1'))).toStrictEqual({
+      ok: false,
+      reason: 'nonce-held',
+      holder: first,
+    })
+    expect(await redis.get(reserved.reservation.limits[0]?.key ?? '')).toBe('1')
+    expect(await store.reservation(second)).toBeUndefined()
+    expect(await redis.get(claimKey)).toBe(`${first} a1`)
+  })
+
+  test('with a nonce claim: a request refused by a limit does not claim; one already reserved does', async () => {
+    const full = limit({ max: '0' })
+    const claimKey = `${prefix}nonce:${randomBytes(4).toString('hex')}`
+    const refused = digest()
+    const result = await store.reserve(refused, [full], now, undefined, {
+      key: claimKey,
+      holder: `${refused} r1`,
+      ttlSeconds: 60,
+    })
+    expect(result).toMatchObject({ ok: false, reason: 'limit' })
+    expect(await redis.get(claimKey)).toBeNull()
+
+    const cap = limit()
+    const request = digest()
+    expect((await store.reserve(request, [cap], now)).ok).toBe(true)
+    const again = await store.reserve(request, [cap], now, undefined, {
+      key: claimKey,
+      holder: `${request} d1`,
+      ttlSeconds: 60,
+    })
+    expect(again).toStrictEqual({ ok: false, reason: 'duplicate' })
+    expect(await redis.get(claimKey)).toBe(`${request} d1`)
+  })
+
   test('wei amounts far beyond 2^53 are added and compared exactly', async () => {
     const oneEther = '1000000000000000000'
     const wei = limit({ metric: 'valueWei', amount: '333333333333333333', max: oneEther })
