@@ -88,6 +88,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     relay: {
       keys: settings.RELAYER_KEYS,
       concurrency: settings.RELAY_CONCURRENCY,
+      maxInFlightPerKey: settings.RELAY_MAX_IN_FLIGHT_PER_KEY,
       confirmations: settings.RELAY_CONFIRMATIONS,
       replaceAfterMs: settings.RELAY_REPLACE_AFTER_MS,
       maxReplacements: settings.RELAY_MAX_REPLACEMENTS,

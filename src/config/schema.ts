@@ -325,6 +325,12 @@ export const settingsSchema = z.object({
       'Relayer keys that pay for meta-transactions, as comma-separated chainId=0xprivatekey; several per chain form a pool. Secrets.',
     ),
   RELAY_CONCURRENCY: positiveInt.max(256).default(16).describe('Relay jobs one worker process runs at once.'),
+  RELAY_MAX_IN_FLIGHT_PER_KEY: positiveInt
+    .max(1_024)
+    .default(32)
+    .describe(
+      'Transactions each relayer key may have broadcast and not yet final; a job waits for a place before it sends a new one. The chain-wide cap is this times the keys.',
+    ),
   RELAY_CONFIRMATIONS: positiveInt
     .max(256)
     .default(1)
@@ -461,6 +467,7 @@ export type Config = {
   relay: {
     keys: Settings['RELAYER_KEYS']
     concurrency: number
+    maxInFlightPerKey: number
     confirmations: number
     replaceAfterMs: number
     maxReplacements: number

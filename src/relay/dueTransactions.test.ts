@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import type { RequestRecord } from '../requests/requestStore.js'
-import { nextLookAt, replacementCap, withLatestBundle } from './dueTransactions.js'
+import { nextLookAt, replacementCap, withLatestAttempt } from './dueTransactions.js'
 
 describe('replacementCap', () => {
   const record = { replacements: 1, capPerGas: '50000000000' }
@@ -46,7 +46,7 @@ describe('nextLookAt', () => {
   })
 })
 
-describe('withLatestBundle', () => {
+describe('withLatestAttempt', () => {
   const common: Omit<Extract<RequestRecord, { status: 'denied' }>, 'status'> = {
     id: `0x${'11'.repeat(32)}`,
     kind: 'user-op',
@@ -59,6 +59,7 @@ describe('withLatestBundle', () => {
     decisionAttestation: { logIndex: 3, envelope: {} },
     answer: { kind: 'accepted', status: 202, body: {} },
   }
+  const relayer = `0x${'55'.repeat(20)}` as const
   const userOperation = {
     userOpHash: `0x${'33'.repeat(32)}`,
     sender: common.sender,
@@ -68,34 +69,52 @@ describe('withLatestBundle', () => {
     fromBlock: '1',
     nonceKey: 'nonce-key',
     gasWeiLimits: [],
-    bundle: { txHash: `0x${'aa'.repeat(32)}`, relayer: `0x${'55'.repeat(20)}`, nonce: 7 },
+    bundle: { txHash: `0x${'aa'.repeat(32)}`, relayer, nonce: 7 },
   } as unknown as NonNullable<RequestRecord['userOperation']>
   const sponsored = { ...common, status: 'sponsored', userOperation } as RequestRecord
-  const replacement = `0x${'bb'.repeat(32)}` as const
+  const sent = { signer: relayer, nonce: 7 }
+  const replacement = { hash: `0x${'bb'.repeat(32)}`, kind: 'request' } as const
+  const cancel = { hash: `0x${'cc'.repeat(32)}`, kind: 'cancel' } as const
+  const submitted = {
+    ...common,
+    kind: 'meta-tx',
+    status: 'submitted',
+    txHash: `0x${'aa'.repeat(32)}`,
+    relayer: relayer.toUpperCase().replace('0X', '0x'),
+    nonce: 7,
+  } as RequestRecord
 
-  test("a bundled op's record names the replacement, all else kept", () => {
-    expect(withLatestBundle(sponsored, replacement)).toStrictEqual({
+  test("a bundled op's record names the replacement bundle, all else kept", () => {
+    expect(withLatestAttempt(sponsored, sent, replacement)).toStrictEqual({
       ...sponsored,
-      userOperation: { ...userOperation, bundle: { ...userOperation.bundle, txHash: replacement } },
+      userOperation: { ...userOperation, bundle: { ...userOperation.bundle, txHash: replacement.hash } },
     })
   })
 
-  test('nothing to write for an op never bundled, one that settled, or a meta-transaction', () => {
+  test("a submitted meta-transaction's record names the latest attempt, a bump or the cancel, all else kept", () => {
+    expect(withLatestAttempt(submitted, sent, replacement)).toStrictEqual({
+      ...submitted,
+      txHash: replacement.hash,
+    })
+    expect(withLatestAttempt(submitted, sent, cancel)).toStrictEqual({ ...submitted, txHash: cancel.hash })
+  })
+
+  test("nothing to write for an op never bundled, a bundle's cancel, one that settled, or another submission", () => {
     const { bundle: _bundle, ...unbundled } = userOperation
-    expect(withLatestBundle({ ...sponsored, userOperation: unbundled } as RequestRecord, replacement)).toBe(
+    expect(
+      withLatestAttempt({ ...sponsored, userOperation: unbundled } as RequestRecord, sent, replacement),
+    ).toBe(undefined)
+    expect(withLatestAttempt(sponsored, sent, cancel)).toBe(undefined)
+    expect(withLatestAttempt({ ...sponsored, status: 'confirmed' } as RequestRecord, sent, replacement)).toBe(
       undefined,
     )
-    expect(withLatestBundle({ ...sponsored, status: 'confirmed' } as RequestRecord, replacement)).toBe(
+    expect(withLatestAttempt({ ...submitted, status: 'queued' } as RequestRecord, sent, replacement)).toBe(
       undefined,
     )
-    const metaTransaction = {
-      ...common,
-      kind: 'meta-tx',
-      status: 'submitted',
-      txHash: userOperation.bundle?.txHash,
-      relayer: userOperation.bundle?.relayer,
-      nonce: 7,
-    } as RequestRecord
-    expect(withLatestBundle(metaTransaction, replacement)).toBe(undefined)
+    // Moved back to the queue and submitted again since, at another nonce or by another key.
+    expect(withLatestAttempt(submitted, { ...sent, nonce: 8 }, replacement)).toBe(undefined)
+    expect(withLatestAttempt(submitted, { ...sent, signer: `0x${'66'.repeat(20)}` }, replacement)).toBe(
+      undefined,
+    )
   })
 })

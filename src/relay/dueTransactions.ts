@@ -109,9 +109,9 @@ export async function handleDueTransaction(
           fees,
         })
   const attempt = await signAttempt(key, transaction, kind, deps.now())
-  // Noted before the broadcast, as the first bundle is: once it is out, the op may settle.
-  if (kind === 'request')
-    await deps.requests.update(record.txId, (existing) => withLatestBundle(existing, attempt.hash))
+  // Noted before the broadcast, as the first one is: once it is out, the request may settle.
+  if (kind !== 'gap-fill')
+    await deps.requests.update(record.txId, (existing) => withLatestAttempt(existing, record, attempt))
   const { result } = await saveAndBroadcast(
     deps,
     { ...record, replacements: record.replacements + 1 },
@@ -133,13 +133,26 @@ export async function handleDueTransaction(
 }
 
 /**
- * Self-bundling: a sponsored op's record naming `txHash` as its latest bundle transaction, so the
- * replacement that lands is the one it shows. Undefined (nothing to write) for any other record:
- * a meta-transaction's, or an op that settled or was never bundled. Pure.
+ * A request's record naming `attempt`, a replacement at `sent`'s key and nonce, as its latest
+ * transaction, so the status shows what is out now and the one that lands is the one it names:
+ * a submitted meta-transaction's `txHash` (a fee bump, or the cancel, which is what lands if
+ * anything does), a self-bundled op's `userOperation.bundle.txHash` (a bundle only: its cancel is
+ * noted once mined, see settleRequest.ts). Undefined (nothing to write) for any other record: one
+ * that settled or went back to the queue, a meta-transaction submitted again at another key or
+ * nonce, an op never bundled. Pure.
  */
-export function withLatestBundle(existing: RequestRecord, txHash: Hex): RequestRecord | undefined {
-  if (existing.status !== 'sponsored' || !existing.userOperation.bundle) return undefined
-  const bundle = { ...existing.userOperation.bundle, txHash }
+export function withLatestAttempt(
+  existing: RequestRecord,
+  sent: Pick<RelayTransactionRecord, 'signer' | 'nonce'>,
+  attempt: Pick<RelayAttempt, 'hash' | 'kind'>,
+): RequestRecord | undefined {
+  if (existing.status === 'submitted') {
+    const same = existing.relayer.toLowerCase() === sent.signer.toLowerCase() && existing.nonce === sent.nonce
+    return same ? { ...existing, txHash: attempt.hash } : undefined
+  }
+  if (existing.status !== 'sponsored' || !existing.userOperation.bundle || attempt.kind !== 'request')
+    return undefined
+  const bundle = { ...existing.userOperation.bundle, txHash: attempt.hash }
   return { ...existing, userOperation: { ...existing.userOperation, bundle } }
 }
 

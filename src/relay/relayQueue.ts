@@ -43,9 +43,6 @@ export type InboxEntry = { key: string; score: number }
 
 export const relayQueueName = (chainId: number) => `relay-${chainId}`
 
-/** BullMQ states of a job that is still to run (or running): the queue itself will get to it. */
-const pendingStates = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'])
-
 /** Options every relay job gets: retried with the worker's capped backoff, forgotten once done. */
 export const relayJobOptions = {
   attempts: 100_000,
@@ -91,38 +88,44 @@ export function createRelayQueues(parameters: {
     },
     async sweepInbox(chainId, requests, olderThanMs) {
       const queue = queueOf(chainId)
-      const ids = await connection.zrangebyscore(
-        inboxKey(chainId),
-        '-inf',
-        now() - olderThanMs,
-        'LIMIT',
-        0,
-        200,
-      )
+      const inbox = inboxKey(chainId)
+      const ids = await connection.zrangebyscore(inbox, '-inf', now() - olderThanMs, 'LIMIT', 0, 200)
+      if (ids.length === 0) return 0
+      // Whether each has a job that has not finished, read from the job's hash in one round trip:
+      // BullMQ's getJobState finds a waiting job by scanning the wait list (LPOS), so behind a
+      // backlog of thousands each look cost Redis a walk of that list, 200 times a second.
+      const reads = connection.pipeline()
+      for (const id of ids) reads.hmget(queue.toKey(id), 'timestamp', 'finishedOn')
+      const jobs = (await reads.exec()) ?? []
+      const stillToRun: string[] = []
       let enqueued = 0
-      for (const id of ids) {
-        // A job still in the queue will run: only its place in the sweep moves. Looking at the
-        // queue first spares reading the record of every request of a backlog on every pass.
-        const state = await queue.getJobState(id)
-        if (pendingStates.has(state)) {
-          await connection.zadd(inboxKey(chainId), 'XX', now(), id)
+      for (const [index, id] of ids.entries()) {
+        const [error, fields] = jobs[index] ?? [null, null]
+        if (error) throw error
+        const [addedAt, finishedOn] = (fields ?? []) as (string | null)[]
+        // A job still to run (waiting, delayed for a retry, or running) will get to the request:
+        // only its place in the sweep moves.
+        if (addedAt && !finishedOn) {
+          stillToRun.push(id)
           continue
         }
         const record = await requests.get(id)
         if (record?.status !== 'queued' || !record.relayJob) {
-          await connection.zrem(inboxKey(chainId), id)
+          await connection.zrem(inbox, id)
           continue
         }
-        if (state === 'unknown') {
+        if (!addedAt) {
           await enqueue(record.relayJob)
           enqueued++
-        } else if (state === 'failed') {
+        } else if ((await queue.getJobState(id)) === 'failed') {
           await (await queue.getJob(id))?.retry()
           enqueued++
         }
         // Looked at now: it goes to the back of the sweep.
-        await connection.zadd(inboxKey(chainId), 'XX', now(), id)
+        stillToRun.push(id)
       }
+      if (stillToRun.length > 0)
+        await connection.zadd(inbox, 'XX', ...stillToRun.flatMap((id) => [now(), id]))
       return enqueued
     },
     async depth(chainId) {

@@ -12,13 +12,14 @@ import type { RequestStore } from '../requests/requestStore.js'
 import type { InstanceStore } from '../templates/instances.js'
 import type { TemplateRegistry } from '../templates/registry.js'
 import { reconcileKey } from './broadcast.js'
+import { createInFlightGate, type InFlightGate } from './inFlightGate.js'
 import { createReceiptMonitor, type ReceiptMonitor, runExclusive } from './receiptMonitor.js'
 import type { RelayerPool } from './relayerPool.js'
 import { parseRelayJob } from './relayJob.js'
 import type { RelayMetrics } from './relayMetrics.js'
 import { type RelayQueues, relayQueueName } from './relayQueue.js'
 import { createRelayTransactionStore } from './relayTransactionStore.js'
-import { submitRelayJob } from './submitRelayJob.js'
+import { RelayRetryError, submitRelayJob } from './submitRelayJob.js'
 import { submitUserOperationJob } from './submitUserOperationJob.js'
 
 export type RelayChain = {
@@ -77,6 +78,20 @@ export function createRelayWorker(deps: RelayWorkerDeps): RelayWorker {
   const transactions = createRelayTransactionStore({ redis: deps.redis, prefix: deps.prefix })
   const now = () => Date.now()
   const monitors = new Map<number, ReceiptMonitor>()
+  // One per chain: jobs wait here for a place among the chain's transactions in flight.
+  const gates = new Map<number, InFlightGate>()
+  const gateOf = (chain: RelayChain) => {
+    const existing = gates.get(chain.chainId)
+    if (existing) return existing
+    const gate = createInFlightGate({
+      limit: settings.maxInFlightPerKey * chain.pool.keys.length,
+      inFlight: () => transactions.inFlight(chain.chainId),
+      recheckMs: settings.pollIntervalMs,
+      stopping: () => new RelayRetryError('the worker is stopping'),
+    })
+    gates.set(chain.chainId, gate)
+    return gate
+  }
   // What the job processor and the monitor of one chain both work with.
   const chainDeps = (chain: RelayChain) => ({
     node: chain.client,
@@ -127,6 +142,8 @@ export function createRelayWorker(deps: RelayWorkerDeps): RelayWorker {
           { key: leaseKey, owner, leaseMs: Math.max(5_000, settings.pollIntervalMs * 5) },
           async () => {
             await monitor.tick()
+            // What the tick settled leaves flight: jobs waiting for a place need not wait out a recheck.
+            gates.get(chain.chainId)?.wake()
             if (now() - lastSweep >= sweepEveryMs) {
               lastSweep = now()
               await deps.queues.sweepInbox(chain.chainId, deps.requests, sweepAfterMs)
@@ -173,6 +190,7 @@ export function createRelayWorker(deps: RelayWorkerDeps): RelayWorker {
           instances: deps.instances,
           registry: deps.registry,
           logger: logger.child({ component: 'relay-worker', chainId: chain.chainId }),
+          inFlight: gateOf(chain),
         }
         const worker = new Worker(
           relayQueueName(chain.chainId),
@@ -223,6 +241,8 @@ export function createRelayWorker(deps: RelayWorkerDeps): RelayWorker {
     },
     async stop() {
       stopped = true
+      // Before the workers close: a job waiting for a place would wait for the monitors stopping now.
+      for (const gate of gates.values()) gate.close()
       await Promise.all(workers.map((worker) => worker.close()))
       await Promise.all(loops)
       await connection?.quit().catch(() => connection?.disconnect())

@@ -18,6 +18,7 @@ import {
 import { firstReceipt, nextLookAt } from './dueTransactions.js'
 import { feesAtCap, initialFees } from './feeStrategy.js'
 import { encodeForwarderExecute, forwarderExecuteGasLimit } from './forwarderGas.js'
+import type { InFlightGate } from './inFlightGate.js'
 import { NonceLedgerNotReconciledError } from './nonceManager.js'
 import type { RelayerKey, RelayerPool } from './relayerPool.js'
 import { forwardRequestOf, type RelayJob } from './relayJob.js'
@@ -37,6 +38,8 @@ export type SubmitRelayJobDeps = SettleDeps & {
   now: () => number
   replaceAfterMs: number
   logger: Logger
+  /** Holds a new transaction while the chain has as many in flight as the relay allows. */
+  inFlight?: Pick<InFlightGate, 'acquire'>
 }
 
 /** The job should run again later (with backoff): nothing about it is lost, and running it again is safe. */
@@ -88,6 +91,22 @@ export async function submitRelayJob(deps: SubmitRelayJobDeps, job: RelayJob): P
     return { kind: 'failed', code: stop.reason.code }
   }
 
+  // A place among the transactions in flight first: a backlog waits here, not in the node's pool.
+  const release = await deps.inFlight?.acquire()
+  try {
+    return await sendForwardRequest(deps, job, markSubmitted)
+  } finally {
+    release?.()
+  }
+}
+
+/** Checks the request with the forwarder, then signs, saves and broadcasts its transaction. */
+async function sendForwardRequest(
+  deps: SubmitRelayJobDeps,
+  job: RelayJob,
+  markSubmitted: MarkSubmitted,
+): Promise<SubmitRelayJobResult> {
+  const id = job.requestDigest
   const forward = forwardRequestOf(job)
   // The forwarder's own check, just before paying for it: a request already executed (its record
   // lost, or sent to the forwarder by someone else) or no longer valid is never sent again.

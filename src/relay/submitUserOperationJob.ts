@@ -71,6 +71,21 @@ export async function submitUserOperationJob(
     return { kind: 'failed', code: stop.reason.code }
   }
 
+  // A place among the transactions in flight first, as for a meta-transaction.
+  const release = await deps.inFlight?.acquire()
+  try {
+    return await bundleAndSend(deps, job)
+  } finally {
+    release?.()
+  }
+}
+
+/** Simulates the bundle from the key that will send it, then signs, saves and broadcasts it. */
+async function bundleAndSend(
+  deps: SubmitUserOperationJobDeps,
+  job: UserOperationJob,
+): Promise<SubmitRelayJobResult> {
+  const id = job.requestDigest
   const userOp = userOperationSchema.parse(job.userOp)
   const key = await deps.pool.pick(id)
   if (!key) throw new RelayRetryError(`no relayer key of chain ${job.chainId} has funds`)

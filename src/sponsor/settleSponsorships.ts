@@ -108,12 +108,12 @@ async function underClaim(
   deps: SettleDeps,
   record: SponsoredRecord,
   owner: string,
-  work: () => Promise<void>,
+  /** False when, read again under the claim, there was nothing left to do. */
+  work: () => Promise<boolean>,
 ): Promise<boolean> {
   if (!(await deps.sponsorships.claimSettlement(record.id, owner, SETTLE_CLAIM_SECONDS))) return false
   try {
-    await work()
-    return true
+    return (await work()) !== false
   } catch (error) {
     await deps.sponsorships.releaseSettlement(record.id, owner).catch(() => undefined)
     throw error
@@ -158,6 +158,7 @@ function settle(
       { requestDigest: record.id, txHash: settlement.txHash, status },
       'user operation settled',
     )
+    return true
   })
 }
 
@@ -165,7 +166,7 @@ function expire(deps: SettleDeps, tracked: SponsoredRecord, owner: string): Prom
   return underClaim(deps, tracked, owner, async () => {
     // Read again, after the relay let go of its bundle: a mined cancel was noted before that.
     const current = await deps.requests.get(tracked.id)
-    if (current?.status !== 'sponsored') return
+    if (current?.status !== 'sponsored') return false
     const record = current
     const { validUntil, nonceKey, cancel } = record.userOperation
     const expired = `not included on chain by validUntil ${validUntil}`
@@ -207,6 +208,7 @@ function expire(deps: SettleDeps, tracked: SponsoredRecord, owner: string): Prom
     await deps.sponsorships.transition(next, ['sponsored'])
     await deps.sponsorships.untrack(record.id)
     deps.logger.info({ requestDigest: record.id, validUntil }, 'unused sponsorship released')
+    return true
   })
 }
 

@@ -70,6 +70,14 @@ test('a transaction left unmined is replaced with higher fees and confirmed unde
     expect(BigInt(second?.maxPriorityFeePerGas ?? 0)).toBeGreaterThanOrEqual(
       (BigInt(first?.maxPriorityFeePerGas ?? 0) * 1125n) / 1000n,
     )
+    // While it waits, the status names the latest attempt, not the first, replaced one. (A
+    // replacement is noted just before it is saved, so the two reads are retried until they agree.)
+    await eventually('the status naming the latest attempt', async () => {
+      const response = await callJson(gateway.url, 'GET', `/v1/requests/${id}`, { bearer: instance.token })
+      const latest = (await relayRecord(harness.keyPrefix, id))?.attempts.at(-1)?.hash
+      const { status, txHash } = response.body as { status: string; txHash?: string }
+      return status === 'submitted' && txHash === latest && txHash !== first?.hash ? true : undefined
+    })
     await testClient.mine({ blocks: 1 })
     const view = await waitForStatus(gateway.url, instance.token, id, final)
     expect(view.status).toBe('confirmed')
