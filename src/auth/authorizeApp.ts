@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis'
 import { IntentGateError } from '../errors/index.js'
 import type { KillSwitch } from '../killSwitch/killSwitch.js'
 import type { RedisKeys } from '../redis/keys.js'
+import { luaScript } from '../redis/luaScript.js'
 import { type InstanceRecord, instanceFromHash } from '../templates/instances.js'
 import type { TemplateState, TemplateStatus } from '../templates/registry.js'
 import { bearerToken, type CapabilityClaims, type verifyCapabilityToken } from './capabilityToken.js'
@@ -31,7 +32,18 @@ export type AppAuthorizer = {
   recheck(session: AppSession, context?: { chainId?: number }): Promise<AppSession>
 }
 
-const templateFields = ['id', 'status', 'expiresAt', 'level'] as const
+// KEYS: the token's revocation flag, the instance hash, the template hash. ARGV[1]: 'all' for the
+// whole instance hash (HGETALL, flat), else only its status and templateDigest. The template's
+// id, status, expiresAt and level, in that order.
+const stateScript = luaScript(`
+local instance
+if ARGV[1] == 'all' then
+  instance = redis.call('HGETALL', KEYS[2])
+else
+  instance = redis.call('HMGET', KEYS[2], 'status', 'templateDigest')
+end
+return {redis.call('GET', KEYS[1]), instance, redis.call('HMGET', KEYS[3], 'id', 'status', 'expiresAt', 'level')}
+`)
 
 /** Builds the authorizer for micro-app requests. Every failure is an IntentGateError with a stable code. */
 export function createAppAuthorizer(parameters: {
@@ -43,22 +55,32 @@ export function createAppAuthorizer(parameters: {
   const { redis, keys, verifyToken, killSwitch } = parameters
 
   /**
-   * The instance behind `claims`: the whole record, or, for a session already loaded, only the two
-   * fields that can change under it (its status and template), read again and laid over `known`.
-   * An instance's params and resolved intent are written once, at creation, so the recheck before
-   * a commit need not read and parse them a second time.
+   * Reads the revocable state behind `claims` in one script (one command, on the request
+   * connection's auto-pipeline): the token's revocation, the instance, and the template's fields.
+   * For a session already loaded (`known`), only the two instance fields that can change under it,
+   * its status and template, are read again and laid over it: an instance's params and resolved
+   * intent are written once, at creation, so the recheck before a commit does not read and parse
+   * them a second time.
    */
-  const readInstance = async (
-    claims: CapabilityClaims,
-    known: InstanceRecord | undefined,
-  ): Promise<InstanceRecord | undefined> => {
+  const readState = async (claims: CapabilityClaims, known: InstanceRecord | undefined) => {
+    const [revokedToken, instanceFields, templateValues] = (await stateScript.run(
+      redis,
+      [keys.revokedToken(claims.jti), keys.instance(claims.sub), keys.template(claims.tdg)],
+      [known ? 'status' : 'all'],
+    )) as [string | null, (string | null)[], (string | null)[]]
+    let instance: InstanceRecord | undefined
     if (!known) {
-      const hash = await redis.hgetall(keys.instance(claims.sub))
-      return hash.status ? instanceFromHash(claims.sub, hash) : undefined
+      const hash: Record<string, string> = {}
+      for (let index = 0; index + 1 < instanceFields.length; index += 2)
+        hash[instanceFields[index] as string] = instanceFields[index + 1] as string
+      instance = hash.status ? instanceFromHash(claims.sub, hash) : undefined
+    } else {
+      const [status, templateDigest] = instanceFields
+      instance = status
+        ? { ...known, status: status as InstanceRecord['status'], templateDigest: templateDigest ?? '' }
+        : undefined
     }
-    const [status, templateDigest] = await redis.hmget(keys.instance(claims.sub), 'status', 'templateDigest')
-    if (!status) return undefined
-    return { ...known, status: status as InstanceRecord['status'], templateDigest: templateDigest ?? '' }
+    return { revokedToken, instance, template: templateValues }
   }
 
   const loadState = async (
@@ -66,13 +88,11 @@ export function createAppAuthorizer(parameters: {
     chainId: number | undefined,
     known?: InstanceRecord,
   ): Promise<AppSession> => {
-    // Three commands sent in one write with whatever else this tick sends (the request connection
-    // auto-pipelines), rather than an explicit pipeline, which costs a socket write of its own.
-    const [revokedToken, found, [templateId, templateStatus, expiresAt, level]] = await Promise.all([
-      redis.get(keys.revokedToken(claims.jti)),
-      readInstance(claims, known),
-      redis.hmget(keys.template(claims.tdg), ...templateFields),
-    ]).catch((error: unknown) => {
+    const {
+      revokedToken,
+      instance: found,
+      template: [templateId, templateStatus, expiresAt, level],
+    } = await readState(claims, known).catch((error: unknown) => {
       throw new IntentGateError('DEPENDENCY_UNAVAILABLE', 'Redis did not answer', { cause: error })
     })
 
