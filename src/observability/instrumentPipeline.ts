@@ -70,6 +70,8 @@ export function instrumentPipeline(
     authorizer: {
       ...deps.authorizer,
       authorizeClaims: timer('authorize')(deps.authorizer.authorizeClaims),
+      // The recheck just before a commit is the same stage, read lighter (AppAuthorizer.recheck).
+      recheck: timer('authorize')(deps.authorizer.recheck),
     },
     chains: new Map(
       [...deps.chains].map(([chainId, chain]): [number, ServedChain] => [
