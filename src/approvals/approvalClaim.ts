@@ -82,6 +82,8 @@ export async function withApprovalClaim<T>(
     return { held: true, value: await work(claim) }
   } finally {
     clearInterval(renewal)
-    await approvals.releaseClaim(id, owner)
+    // The work is done (or failed on its own): a release Redis refuses only leaves the claim to
+    // lapse at its ttl, and must not turn a follow-up that went through into an error.
+    await approvals.releaseClaim(id, owner).catch(() => undefined)
   }
 }

@@ -1,6 +1,6 @@
 import { createPeriodicTask } from '../background/periodicTask.js'
 import { endOf } from '../templates/revocation.js'
-import { type ApprovalClaim, withApprovalClaim } from './approvalClaim.js'
+import { type ApprovalClaim, ApprovalClaimLostError, withApprovalClaim } from './approvalClaim.js'
 import type { ApprovalDeps } from './approvalDeps.js'
 import type { ApprovalEntry } from './approvalStore.js'
 import { attestMissingVotes, completeApproval, noteApprovals } from './completeApproval.js'
@@ -44,11 +44,16 @@ export async function sweepApprovals(
         continue
       }
       if (!(await sweepStepFor(deps, entry, now, options.graceSeconds))) continue
-      await withApprovalClaim(deps.approvals, id, { waitMs: 0 }, async (claim) => {
-        const current = await deps.approvals.get(id)
-        const step = current && (await sweepStepFor(deps, current, now, options.graceSeconds))
-        if (current && step) await runSweepStep(deps, claim, current, step, now, result)
-      })
+      try {
+        await withApprovalClaim(deps.approvals, id, { waitMs: 0 }, async (claim) => {
+          const current = await deps.approvals.get(id)
+          const step = current && (await sweepStepFor(deps, current, now, options.graceSeconds))
+          if (current && step) await runSweepStep(deps, claim, current, step, now, result)
+        })
+      } catch (error) {
+        // Its claim lapsed while this pass stalled: the holder now finishes this one; go on with the rest.
+        if (!(error instanceof ApprovalClaimLostError)) throw error
+      }
     }
     if (ids.length < 200) break
   }

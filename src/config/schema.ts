@@ -329,7 +329,7 @@ export const settingsSchema = z.object({
     .max(1_024)
     .default(32)
     .describe(
-      'Transactions each relayer key may have broadcast and not yet final; a job waits for a place before it sends a new one. The chain-wide cap is this times the keys.',
+      'Transactions each relayer key may have broadcast and not yet seen mined; a job waits for a place before it sends a new one, and checks the deadline, kill switches and revocations again after the wait. The chain-wide cap is this times the keys.',
     ),
   RELAY_CONFIRMATIONS: positiveInt
     .max(256)

@@ -54,6 +54,23 @@ describe('createInFlightGate', () => {
     expect(admitted).toBe(true)
   })
 
+  test('a place whose admission check throws is not taken: the next job gets it', async () => {
+    let chainChanged = true
+    const gate = createInFlightGate({
+      limit: 1,
+      inFlight: async () => 0,
+      recheckMs: 60_000,
+      stopping,
+      admit: () => {
+        if (chainChanged) throw new Error('chain changed')
+      },
+    })
+    await expect(gate.acquire()).rejects.toThrow('chain changed')
+    chainChanged = false
+    const release = await gate.acquire()
+    release()
+  })
+
   test('close fails the jobs waiting, and those that ask after, instead of leaving them to wait', async () => {
     const gate = createInFlightGate({ limit: 1, inFlight: async () => 1, recheckMs: 60_000, stopping })
     const waiting = gate.acquire()

@@ -2,7 +2,8 @@
  * Backpressure between the jobs that broadcast new transactions and the receipt monitor that
  * settles them. A job takes a place before it allocates a nonce and gives it back once its
  * transaction is saved (or was never sent); it waits while the chain already has `limit`
- * transactions in flight (broadcast, not final: the relay store's `due` and `included`).
+ * transactions in flight (broadcast and not yet seen mined: the relay store's `due`; mined ones
+ * waiting for their confirmations are out of the node's pool and are not counted).
  *
  * Without it a worker behind a backlog keeps every job slot broadcasting: in the bench it sent
  * 885 transactions in the time it settled 400, its in-flight set grew by about 130 a second, and
@@ -33,6 +34,8 @@ export function createInFlightGate(parameters: {
   recheckMs: number
   /** The error a job waiting at close fails with. */
   stopping: () => Error
+  /** Runs when a place is free, before it is taken; what it throws fails the acquire and takes nothing. */
+  admit?: () => void
 }): InFlightGate {
   const { limit, recheckMs } = parameters
   let closed = false
@@ -63,6 +66,7 @@ export function createInFlightGate(parameters: {
         const count = await readCount()
         if (closed) throw parameters.stopping()
         if (count + taken < limit) {
+          parameters.admit?.()
           taken++
           let given = false
           return () => {

@@ -73,6 +73,8 @@ export type RelayTransactionStore = {
   includedUpTo(chainId: number, blockNumber: number, count: number): Promise<string[]>
   /** How many transactions of the chain are in flight (broadcast, not final). */
   inFlight(chainId: number): Promise<number>
+  /** How many of them are not seen mined yet (in `due`): what a node's pool and the monitor still hold. */
+  unmined(chainId: number): Promise<number>
 }
 
 // Each write is one script rather than a MULTI of four or five commands: as atomic, one command
@@ -172,5 +174,6 @@ export function createRelayTransactionStore(parameters: {
       ])
       return due + included
     },
+    unmined: (chainId) => redis.zcard(keys.due(chainId)),
   }
 }

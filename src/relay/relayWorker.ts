@@ -85,8 +85,12 @@ export function createRelayWorker(deps: RelayWorkerDeps): RelayWorker {
     if (existing) return existing
     const gate = createInFlightGate({
       limit: settings.maxInFlightPerKey * chain.pool.keys.length,
-      inFlight: () => transactions.inFlight(chain.chainId),
+      // Mined transactions waiting for their confirmations are out of the node's pool and cost the
+      // monitor little: counted, they would cap throughput at the cap per confirmation depth.
+      inFlight: () => transactions.unmined(chain.chainId),
       recheckMs: settings.pollIntervalMs,
+      // Checked again after the wait, however long it was, as before it: held, not failed.
+      admit: () => chain.identity?.assertUnchanged(),
       stopping: () => new RelayRetryError('the worker is stopping'),
     })
     gates.set(chain.chainId, gate)

@@ -2,7 +2,7 @@ import type { PublicClient } from 'viem'
 import { intentForwarderAbi } from '../chain/artifacts/IntentForwarder.js'
 import type { KillSwitch } from '../killSwitch/killSwitch.js'
 import type { Logger } from '../observability/logger.js'
-import type { RequestStore, VersionedRequest } from '../requests/requestStore.js'
+import type { RequestRecord, RequestStore, VersionedRequest } from '../requests/requestStore.js'
 import type { InstanceStore } from '../templates/instances.js'
 import type { TemplateRegistry } from '../templates/registry.js'
 import { stopOf } from '../templates/revocation.js'
@@ -72,6 +72,27 @@ export async function submitRelayJob(deps: SubmitRelayJobDeps, job: RelayJob): P
   const markSubmitted = markSubmittedFrom(read)
   if (saved) return rebroadcast(deps, saved, markSubmitted)
 
+  // A place among the transactions in flight first: a backlog waits here, not in the node's pool.
+  // The deadline, the kill switches and revocations are checked after the wait, however long it was.
+  const release = await deps.inFlight?.acquire()
+  try {
+    return (await refusedNow(deps, job, request)) ?? (await sendForwardRequest(deps, job, markSubmitted))
+  } finally {
+    release?.()
+  }
+}
+
+/**
+ * Why the request may not be broadcast now, if anything: its deadline passed (failed), a kill
+ * switch is engaged (held: the job runs again, and released in time the request still lands), or
+ * its instance or template was revoked or ended after the approval (failed: a revocation is final).
+ */
+async function refusedNow(
+  deps: SubmitRelayJobDeps,
+  job: RelayJob,
+  request: RequestRecord,
+): Promise<SubmitRelayJobResult | undefined> {
+  const id = job.requestDigest
   const nowSeconds = Math.floor(deps.now() / 1000)
   if (job.request.deadline < nowSeconds) {
     await failRelayedRequest(deps, {
@@ -81,8 +102,6 @@ export async function submitRelayJob(deps: SubmitRelayJobDeps, job: RelayJob): P
     })
     return { kind: 'failed', code: 'REQUEST_EXPIRED' }
   }
-  // An engaged switch holds the broadcast, it does not fail it: released in time, the request still lands.
-  // A revocation is final: one that landed after the approval still stops the broadcast.
   const stop = await stopOf(deps, { ...request, chainId: job.chainId }, 'after the approval')
   if (stop?.kind === 'kill-switch')
     throw new RelayRetryError(`kill switch (${stop.engaged.scope}) holds the relay`)
@@ -90,14 +109,7 @@ export async function submitRelayJob(deps: SubmitRelayJobDeps, job: RelayJob): P
     await failRelayedRequest(deps, { id, chainId: job.chainId, reason: stop.reason })
     return { kind: 'failed', code: stop.reason.code }
   }
-
-  // A place among the transactions in flight first: a backlog waits here, not in the node's pool.
-  const release = await deps.inFlight?.acquire()
-  try {
-    return await sendForwardRequest(deps, job, markSubmitted)
-  } finally {
-    release?.()
-  }
+  return undefined
 }
 
 /** Checks the request with the forwarder, then signs, saves and broadcasts its transaction. */

@@ -57,27 +57,35 @@ export async function submitUserOperationJob(
 
   // Past the window a bundle would revert at the relayer's cost: not even a saved one is sent
   // again (the receipt monitor cancels it when it falls due).
-  if (job.validUntil <= Math.floor(deps.now() / 1000)) {
-    deps.logger.warn({ id, validUntil: job.validUntil }, 'sponsorship window ended before bundling')
-    return { kind: 'failed', code: 'SPONSORSHIP_EXPIRED' }
-  }
+  const windowEnded = () => job.validUntil <= Math.floor(deps.now() / 1000)
+  if (windowEnded()) return sponsorshipExpired(deps, job)
   const saved = await deps.transactions.get(id)
   if (saved) return rebroadcast(deps, saved, markBundled)
-  const stop = await stopOf(deps, { ...request, chainId: job.chainId }, 'after the sponsorship')
-  if (stop?.kind === 'kill-switch')
-    throw new RelayRetryError(`kill switch (${stop.engaged.scope}) holds the bundle`)
-  if (stop?.kind === 'ended') {
-    deps.logger.warn({ id, reason: stop.reason.code }, 'not bundled: revoked after the sponsorship')
-    return { kind: 'failed', code: stop.reason.code }
-  }
 
-  // A place among the transactions in flight first, as for a meta-transaction.
+  // A place among the transactions in flight first, as for a meta-transaction; the window, the
+  // kill switches and revocations are checked after the wait, however long it was.
   const release = await deps.inFlight?.acquire()
   try {
+    if (windowEnded()) return sponsorshipExpired(deps, job)
+    const stop = await stopOf(deps, { ...request, chainId: job.chainId }, 'after the sponsorship')
+    if (stop?.kind === 'kill-switch')
+      throw new RelayRetryError(`kill switch (${stop.engaged.scope}) holds the bundle`)
+    if (stop?.kind === 'ended') {
+      deps.logger.warn({ id, reason: stop.reason.code }, 'not bundled: revoked after the sponsorship')
+      return { kind: 'failed', code: stop.reason.code }
+    }
     return await bundleAndSend(deps, job)
   } finally {
     release?.()
   }
+}
+
+function sponsorshipExpired(deps: SubmitUserOperationJobDeps, job: UserOperationJob): SubmitRelayJobResult {
+  deps.logger.warn(
+    { id: job.requestDigest, validUntil: job.validUntil },
+    'sponsorship window ended before bundling',
+  )
+  return { kind: 'failed', code: 'SPONSORSHIP_EXPIRED' }
 }
 
 /** Simulates the bundle from the key that will send it, then signs, saves and broadcasts it. */

@@ -34,7 +34,8 @@ test('a worker that starts behind a backlog keeps no more transactions in flight
 
   // Two keys, two transactions each in flight at most, sixteen jobs at once: the jobs wait for a place.
   const { redis } = await openRedis()
-  const inFlightKeys = ['due', 'included'].map((set) => `${harness.keyPrefix}relay:${set}:31337`)
+  // The cap counts what is not seen mined yet (`due`); mined ones waiting for confirmations do not hold a place.
+  const inFlightKeys = [`${harness.keyPrefix}relay:due:31337`]
   let most = 0
   let sampling = true
   const sampler = (async () => {

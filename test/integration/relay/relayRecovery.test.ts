@@ -83,6 +83,55 @@ test('an instance revoked after approval stops the broadcast: the request fails,
   expect(await relayerTransactions(relayers.addresses)).toStrictEqual([])
 })
 
+test('a request whose instance is revoked while its job waits for a place in flight is not broadcast after the wait', {
+  timeout: 90_000,
+}, async () => {
+  const relayers = await fundedRelayerKeys(anvil.url, 1)
+  const { api, instance, ids } = await admit(2, relayers.keys)
+  const client = createPublicClient({ chain: foundry, transport: http(anvil.url) })
+  const { redis } = await openRedis()
+  try {
+    // One place, two jobs at once, and nothing mined: the first job's transaction stays in flight
+    // and the second job waits at the gate, past the checks it used to run before waiting.
+    await client.request({ method: 'evm_setAutomine' as 'eth_chainId', params: [false] as never })
+    await harness.start(
+      {
+        ...chainEnv(),
+        ...relayEnv(relayers.keys, { RELAY_MAX_IN_FLIGHT_PER_KEY: '1', RELAY_CONCURRENCY: '2' }),
+      },
+      { role: 'worker' },
+    )
+    const due = `${harness.keyPrefix}relay:due:31337`
+    await eventually('one transaction in flight', async () =>
+      (await redis.zcard(due)) === 1 ? true : undefined,
+    )
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    const revoked = await callJson(api.url, 'POST', `/v1/admin/instances/${instance.instanceId}/revoke`, {
+      bearer: harness.keys.admin.operator,
+      body: { reason: 'revoked while the job waited for a place' },
+    })
+    expect(revoked.status).toBe(200)
+  } finally {
+    await client.request({ method: 'evm_setAutomine' as 'eth_chainId', params: [true] as never })
+    await client.request({ method: 'evm_mine' as 'eth_chainId' })
+  }
+  try {
+    const records = await eventually('both requests settled', async () => {
+      const raws = await Promise.all(ids.map((id) => redis.get(`${harness.keyPrefix}req:${id}`)))
+      const parsed = raws.map((raw) => (raw ? JSON.parse(raw) : undefined))
+      return parsed.every((record) => final.includes(record?.status)) ? parsed : undefined
+    })
+    // The one broadcast before the revocation lands; the one that waited fails, attested.
+    expect(records.map((record) => record.status).sort()).toStrictEqual(['confirmed', 'failed'])
+    const failed = records.find((record) => record.status === 'failed')
+    expect(failed.reason.code).toBe('INSTANCE_REVOKED')
+    expect(outcomeOf(failed).predicate.outcome.status).toBe('failed')
+  } finally {
+    redis.disconnect()
+  }
+  expect(await relayerTransactions(relayers.addresses)).toHaveLength(1)
+})
+
 /** Every transaction the relayer keys sent, read block by block from the chain. */
 async function relayerTransactions(relayers: readonly Address[]) {
   const client = createPublicClient({ chain: foundry, transport: http(anvil.url) })
