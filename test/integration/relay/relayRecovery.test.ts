@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Address, createPublicClient, type Hex, http } from 'viem'
+import { type Address, createPublicClient, createTestClient, type Hex, http } from 'viem'
 import { foundry } from 'viem/chains'
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
 import { type AnvilInstance, startAnvil } from '../../../src/devtools/anvil.js'
@@ -88,12 +88,12 @@ test('a request whose instance is revoked while its job waits for a place in fli
 }, async () => {
   const relayers = await fundedRelayerKeys(anvil.url, 1)
   const { api, instance, ids } = await admit(2, relayers.keys)
-  const client = createPublicClient({ chain: foundry, transport: http(anvil.url) })
+  const anvilControl = createTestClient({ mode: 'anvil', chain: foundry, transport: http(anvil.url) })
   const { redis } = await openRedis()
   try {
     // One place, two jobs at once, and nothing mined: the first job's transaction stays in flight
     // and the second job waits at the gate, past the checks it used to run before waiting.
-    await client.request({ method: 'evm_setAutomine' as 'eth_chainId', params: [false] as never })
+    await anvilControl.setAutomine(false)
     await harness.start(
       {
         ...chainEnv(),
@@ -112,8 +112,8 @@ test('a request whose instance is revoked while its job waits for a place in fli
     })
     expect(revoked.status).toBe(200)
   } finally {
-    await client.request({ method: 'evm_setAutomine' as 'eth_chainId', params: [true] as never })
-    await client.request({ method: 'evm_mine' as 'eth_chainId' })
+    await anvilControl.setAutomine(true)
+    await anvilControl.mine({ blocks: 1 })
   }
   try {
     const records = await eventually('both requests settled', async () => {
