@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { ApprovalDeps } from '../../../src/approvals/approvalDeps.js'
+import type { ApprovalEntry } from '../../../src/approvals/approvalStore.js'
 import { approveRequest, rejectRequest } from '../../../src/approvals/decideApproval.js'
 import { sweepApprovals } from '../../../src/approvals/sweepApprovals.js'
 import type { RunningGateway } from '../../../src/main.js'
@@ -10,16 +11,12 @@ import { approvalEventsIn, approve, createApprovalHarness, holdTokenApproval } f
 // decided approval still unfinished `grace` seconds after it was decided. Here the operator's call
 // stalls (a slow signer: its attestation waits at a gate) past a one-second grace while a sweep
 // pass runs, and the log must still hold each approval event once, with one relay and one release.
-const { harness, env, people } = createApprovalHarness()
+const { harness, quietEnv, people } = createApprovalHarness()
 let gateway: RunningGateway
 const graceSeconds = 1
 
 beforeAll(async () => {
-  gateway = await harness.start({
-    ...env,
-    APPROVAL_WINDOW_SECONDS: '3600',
-    APPROVAL_SWEEP_INTERVAL_MS: '3600000',
-  })
+  gateway = await harness.start(quietEnv)
 })
 afterAll(() => harness.stopAll())
 
@@ -81,22 +78,48 @@ async function waitPast(unixSeconds: number): Promise<void> {
 
 const sweep = (deps: ApprovalDeps) => sweepApprovals(deps, { graceSeconds })
 const operator = (name: string) => ({ name, role: 'operator' as const })
+const noCounts = (): Counts => ({ hold: 0, enqueue: 0, release: 0 })
+
+/** When the sweep may finish a decided approval: the grace runs from its close. */
+const closedAt = (entry: ApprovalEntry) => entry.closedAt ?? 0
+/** When the sweep may attest a pending approval's first vote: the grace runs from the later of its creation and the vote. */
+const firstVoteAt = (entry: ApprovalEntry) => Math.max(entry.createdAt, entry.votes[0]?.at ?? 0)
+
+/**
+ * The race: `decide` runs with its attestation stalled; once it waits there, the approval must
+ * stand as `expected`, and a sweep pass runs after the grace from `graceFrom(entry)`; then the
+ * call goes on. Returns what it decided and the holds, enqueues and releases both made.
+ */
+async function stallPastTheSweep<T>(
+  id: string,
+  decide: (deps: ApprovalDeps) => Promise<T>,
+  expected: Record<string, unknown>,
+  graceFrom: (entry: ApprovalEntry) => number,
+) {
+  const counts = noCounts()
+  const stalled = depsOf(counts, { stalled: true })
+  const deciding = decide(stalled.deps)
+  await stalled.arrived
+  const entry = await gateway.services.approvals.approvals.get(id)
+  expect(entry).toMatchObject(expected)
+  await waitPast((entry ? graceFrom(entry) : 0) + graceSeconds)
+
+  await sweep(depsOf(counts, { stalled: false }).deps)
+  stalled.open()
+  return { decided: await deciding, counts }
+}
 
 describe('an operator call stalled past the grace while a sweep runs', () => {
   test('the k-th approval is attested once and the request enqueued once', async () => {
     const { id } = await holdTokenApproval(harness, gateway)
     expect((await approve(gateway, id, people.bob)).status).toBe(200)
-    const counts: Counts = { hold: 0, enqueue: 0, release: 0 }
-    const stalled = depsOf(counts, { stalled: true })
-    const deciding = approveRequest(stalled.deps, { id, operator: operator('dave') })
-    await stalled.arrived
-    const entry = await gateway.services.approvals.approvals.get(id)
-    expect(entry).toMatchObject({ status: 'approved' })
-    await waitPast((entry?.closedAt ?? 0) + graceSeconds)
-
-    await sweep(depsOf(counts, { stalled: false }).deps)
-    stalled.open()
-    expect(await deciding).toMatchObject({ counted: true })
+    const { decided, counts } = await stallPastTheSweep(
+      id,
+      (deps) => approveRequest(deps, { id, operator: operator('dave') }),
+      { status: 'approved' },
+      closedAt,
+    )
+    expect(decided).toMatchObject({ counted: true })
 
     expect(await approvalEvents(id)).toStrictEqual(['approve bob', 'approve dave'])
     expect(counts).toStrictEqual({ hold: 1, enqueue: 1, release: 0 })
@@ -106,17 +129,13 @@ describe('an operator call stalled past the grace while a sweep runs', () => {
 
   test('a rejection is attested once and its reservation released once', async () => {
     const { id } = await holdTokenApproval(harness, gateway)
-    const counts: Counts = { hold: 0, enqueue: 0, release: 0 }
-    const stalled = depsOf(counts, { stalled: true })
-    const deciding = rejectRequest(stalled.deps, { id, operator: operator('erin'), reason: 'no' })
-    await stalled.arrived
-    const entry = await gateway.services.approvals.approvals.get(id)
-    expect(entry).toMatchObject({ status: 'rejected' })
-    await waitPast((entry?.closedAt ?? 0) + graceSeconds)
-
-    await sweep(depsOf(counts, { stalled: false }).deps)
-    stalled.open()
-    expect(await deciding).toMatchObject({ status: 'rejected' })
+    const { decided, counts } = await stallPastTheSweep(
+      id,
+      (deps) => rejectRequest(deps, { id, operator: operator('erin'), reason: 'no' }),
+      { status: 'rejected' },
+      closedAt,
+    )
+    expect(decided).toMatchObject({ status: 'rejected' })
 
     expect(await approvalEvents(id)).toStrictEqual(['reject erin'])
     expect(counts).toStrictEqual({ hold: 0, enqueue: 0, release: 1 })
@@ -126,17 +145,13 @@ describe('an operator call stalled past the grace while a sweep runs', () => {
 
   test('a first approval (attest-votes) is attested once', async () => {
     const { id } = await holdTokenApproval(harness, gateway)
-    const counts: Counts = { hold: 0, enqueue: 0, release: 0 }
-    const stalled = depsOf(counts, { stalled: true })
-    const deciding = approveRequest(stalled.deps, { id, operator: operator('bob') })
-    await stalled.arrived
-    const entry = await gateway.services.approvals.approvals.get(id)
-    expect(entry).toMatchObject({ status: 'pending', votes: [{ by: 'bob' }] })
-    await waitPast(Math.max(entry?.createdAt ?? 0, entry?.votes[0]?.at ?? 0) + graceSeconds)
-
-    await sweep(depsOf(counts, { stalled: false }).deps)
-    stalled.open()
-    expect(await deciding).toMatchObject({ counted: true })
+    const { decided } = await stallPastTheSweep(
+      id,
+      (deps) => approveRequest(deps, { id, operator: operator('bob') }),
+      { status: 'pending', votes: [{ by: 'bob' }] },
+      firstVoteAt,
+    )
+    expect(decided).toMatchObject({ counted: true })
 
     expect(await approvalEvents(id)).toStrictEqual(['approve bob'])
     expect(await gateway.services.approvals.approvals.unfinished(500)).toContain(id)
@@ -151,8 +166,8 @@ describe('a sweep stalled holding the claim while an operator decides', () => {
     const counted = await store.vote(id, 'bob', gateway.services.approvals.now())
     expect(counted).toMatchObject({ kind: 'counted', status: 'pending' })
     const entry = await store.get(id)
-    await waitPast(Math.max(entry?.createdAt ?? 0, entry?.votes[0]?.at ?? 0) + graceSeconds)
-    const counts: Counts = { hold: 0, enqueue: 0, release: 0 }
+    await waitPast((entry ? firstVoteAt(entry) : 0) + graceSeconds)
+    const counts = noCounts()
     const stalledSweep = depsOf(counts, { stalled: true })
     const sweeping = sweep(stalledSweep.deps)
     await stalledSweep.arrived

@@ -7,15 +7,11 @@ import { approve, createApprovalHarness, heldAbove, submitTokenApproval } from '
 
 // Nothing sweeps here (an hour between passes, an hour's window): only an operator's approval can
 // find that the request may no longer go on, so these tests see the check made at approval time.
-const { harness, env, people } = createApprovalHarness()
+const { harness, quietEnv, people } = createApprovalHarness()
 let gateway: RunningGateway
 
 beforeAll(async () => {
-  gateway = await harness.start({
-    ...env,
-    APPROVAL_SWEEP_INTERVAL_MS: '3600000',
-    APPROVAL_WINDOW_SECONDS: '3600',
-  })
+  gateway = await harness.start(quietEnv)
 })
 afterAll(() => harness.stopAll())
 

@@ -34,7 +34,10 @@ export function createApprovalHarness() {
     APPROVAL_SWEEP_INTERVAL_MS: '200',
   }
   const people = { alice: operator, bob: operator2, carol: auditor, dave: dave.key, erin: erin.key }
-  return { harness, env, people }
+  // An hour's window and an hour between sweeps: nothing expires or is swept during a test unless
+  // the test runs the sweep itself.
+  const quietEnv = { ...env, APPROVAL_WINDOW_SECONDS: '3600', APPROVAL_SWEEP_INTERVAL_MS: '3600000' }
+  return { harness, env, quietEnv, people }
 }
 
 export type People = ReturnType<typeof createApprovalHarness>['people']

@@ -6,14 +6,13 @@ import { approvalEventsIn, createApprovalHarness, heldAbove, submitTokenApproval
 
 // Two API processes of one gateway (one Redis prefix, a log each), whose sweeps run only when the
 // test says: every API process sweeps, so after an outage they all find the same unfinished work.
-const { harness, env, people } = createApprovalHarness()
+const { harness, quietEnv, people } = createApprovalHarness()
 let first: RunningGateway
 let second: RunningGateway
 
 beforeAll(async () => {
-  const quiet = { ...env, APPROVAL_WINDOW_SECONDS: '3600', APPROVAL_SWEEP_INTERVAL_MS: '3600000' }
-  first = await harness.start(quiet)
-  second = await harness.start(quiet)
+  first = await harness.start(quietEnv)
+  second = await harness.start(quietEnv)
 })
 afterAll(() => harness.stopAll())
 
